@@ -1,0 +1,39 @@
+# Two commands for a fresh machine with Python 3.11 and make:
+#   make demo   installs into .venv and writes the article report to ./report
+#   make test   installs with test extras and runs the whole suite
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
+# One BLAS thread per process: genlab parallelises over processes, and
+# oversubscribed threads on small machines are many times slower.
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+export MPLBACKEND ?= Agg
+
+.PHONY: demo test install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+demo: install
+	$(BIN)/genlab article --out report
+	@echo "Report written: $(CURDIR)/report/index.html"
+
+test: install-test
+	$(BIN)/python -m pytest -n 2 -q
+
+clean:
+	rm -rf $(VENV) report genlab-out .pytest_cache

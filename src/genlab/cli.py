@@ -1,0 +1,245 @@
+"""The `genlab` command. Every experiment command takes --json (results on
+stdout) and --out DIR (figures as PNG and SVG, results as JSON and CSV).
+
+User mistakes end with one line on stderr and exit status 2; nothing is
+written before the inputs are checked, and every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import GenlabError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="genlab: a generalization laboratory (fits, bias-variance, double descent, scaling laws).")
+curve_app = typer.Typer(no_args_is_help=True, help="Training and validation error curves.")
+app.add_typer(curve_app, name="curve")
+
+OUT_HELP = "Folder for figures (PNG, SVG) and results (JSON, CSV)."
+JSON_HELP = "Print machine-readable results (JSON) on stdout."
+
+
+def _say(msg: str, as_json: bool) -> None:
+    """Human-readable lines go to stdout, or to stderr when stdout carries JSON."""
+    typer.echo(msg, err=as_json)
+
+
+def _source(target: str, noise: float, x_dist: str):
+    from .data import SyntheticSource
+
+    return SyntheticSource(target=target, noise=noise, x_dist=x_dist)
+
+
+def _user_data(csv: Optional[Path], x_col: str, y_col: str):
+    from .data import load_csv
+
+    return load_csv(csv, x=x_col, y=y_col) if csv is not None else None
+
+
+@app.command()
+def fit(
+    degree: int = typer.Option(2, help="Polynomial degree (model size = degree + 1)."),
+    basis: str = typer.Option("legendre", help="monomial (as np.polyfit and the article), legendre or chebyshev."),
+    solver: str = typer.Option("lstsq", help="lstsq (np.polyfit's cut-off), minnorm, ridge or lasso."),
+    alpha: float = typer.Option(0.0, help="Ridge or lasso strength."),
+    scale: Optional[bool] = typer.Option(None, "--scale/--no-scale", help="Map x to [-1, 1] (default: yes except monomial)."),
+    normalize: bool = typer.Option(False, help="Orthonormal Legendre/Chebyshev polynomials."),
+    n: int = typer.Option(30, help="Training points drawn from the source."),
+    noise: float = typer.Option(0.1, help="Noise standard deviation σ."),
+    target: str = typer.Option("2*x**2 + 1", help="True mean ȳ(x), an expression in x."),
+    x_dist: str = typer.Option("uniform(0, 1)", "--x", help="Inputs: uniform(a, b), normal(mean, std) or grid(a, b)."),
+    seed: int = typer.Option(0, help="Dataset seed (same seed, same numbers)."),
+    csv: Optional[Path] = typer.Option(None, help="Fit a CSV's columns instead of the synthetic source."),
+    x_col: str = typer.Option("x", help="CSV input column."),
+    y_col: str = typer.Option("y", help="CSV target column."),
+    n_val: int = typer.Option(0, help="Also report validation RMSE on this many fresh points from the source."),
+    val_fraction: float = typer.Option(0.0, help="Hold out this fraction of the data for validation RMSE."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP),
+):
+    """Fit one polynomial on one dataset; print its training (and validation) RMSE; write the figure."""
+    import pandas as pd
+
+    from .data import check_n
+    from .fitting import fit_polynomial
+    from .io import save_figure, to_json, write_csv, write_json
+    from .seeding import check_seed, rng
+
+    check_seed(seed)
+    data = _user_data(csv, x_col, y_col)
+    source = None
+    if data is None:
+        source = _source(target, noise, x_dist)
+        data = source.draw(check_n(n), seed, "data")
+    if not 0.0 <= val_fraction < 1.0:
+        raise GenlabError(f"--val-fraction must be in [0, 1), got {val_fraction}")
+    validation = None
+    if val_fraction > 0:
+        n_hold = int(round(data.n * val_fraction))
+        if not 1 <= n_hold < data.n:
+            raise GenlabError(f"--val-fraction {val_fraction} of {data.n} points leaves an empty set; change it")
+        data, validation = data.split(data.n - n_hold, rng(seed, "split"))
+    if n_val:
+        if source is None:
+            raise GenlabError("--n-val draws from the synthetic source; with --csv use --val-fraction")
+        if validation is not None:
+            raise GenlabError("give either --n-val or --val-fraction, not both")
+        validation = source.draw(check_n(n_val, "--n-val"), seed, "validation")
+    result = fit_polynomial(data, degree, basis=basis, solver=solver, alpha=alpha, scale=scale,
+                            normalize=normalize, validation=validation, source=source)
+    record = {"command": "fit", "seed": seed, **result.to_dict()}
+
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.6, 4))
+    y_all = data.y if validation is None else pd.concat([pd.Series(data.y), pd.Series(validation.y)])
+    pad = 0.25 * (y_all.max() - y_all.min() + 1e-12)
+    result.plot(ax, ylim=(y_all.min() - pad, y_all.max() + pad), title=f"{result.name} ({basis}, {solver})")
+    stem = f"fit_degree{degree}"
+    files = save_figure(fig, out, stem)
+    plt.close(fig)
+    frame = pd.DataFrame({"x": data.x, "y": data.y, "prediction": result.predict(data.x), "split": "train"})
+    if validation is not None:
+        frame = pd.concat([frame, pd.DataFrame({"x": validation.x, "y": validation.y,
+                                                "prediction": result.predict(validation.x), "split": "validation"})])
+    files += [write_csv(out / f"{stem}.csv", frame), write_json(out / f"{stem}.json", record)]
+
+    if as_json:
+        sys.stdout.write(to_json(record))
+    else:
+        line = f"{result.name} ({basis}, {solver}): training RMSE {result.train_rmse:.4g}"
+        if validation is not None:
+            line += f", validation RMSE {result.val_rmse:.4g}"
+        typer.echo(line)
+        typer.echo(f"  parameters {result.n_params}, condition number {result.diagnostics['condition_number']:.3g}")
+        if result.n_params >= data.n and basis != "monomial" and solver == "lstsq":
+            typer.echo("  degree + 1 >= n: the fit interpolates; the article's 0.046 at degree 30 comes from "
+                       "np.polyfit's cut-off (--basis monomial)")
+    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
+@curve_app.command("capacity")
+def curve_capacity(
+    degrees: str = typer.Option("0-30", help="Degrees: a range 0-30, a list 1,2,5, or both."),
+    method: str = typer.Option("holdout", help="holdout or kfold."),
+    val_fraction: float = typer.Option(1 / 3, help="Held-out fraction (holdout)."),
+    folds: int = typer.Option(5, help="Number of folds (kfold)."),
+    repeats: int = typer.Option(100, help="Repeated datasets (or splits of a CSV) behind the bands."),
+    basis: str = typer.Option("legendre", help="monomial, legendre or chebyshev."),
+    solver: str = typer.Option("lstsq", help="lstsq, minnorm, ridge or lasso."),
+    alpha: float = typer.Option(0.0, help="Ridge or lasso strength."),
+    n: int = typer.Option(30, help="Points per dataset from the source."),
+    noise: float = typer.Option(0.1, help="Noise standard deviation σ."),
+    target: str = typer.Option("2*x**2 + 1", help="True mean ȳ(x), an expression in x."),
+    x_dist: str = typer.Option("uniform(0, 1)", "--x", help="Inputs: uniform(a, b), normal(mean, std) or grid(a, b)."),
+    seed: int = typer.Option(0, help="Seed (same seed, same numbers)."),
+    csv: Optional[Path] = typer.Option(None, help="Use a CSV's columns instead of the synthetic source."),
+    x_col: str = typer.Option("x", help="CSV input column."),
+    y_col: str = typer.Option("y", help="CSV target column."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP),
+):
+    """Training vs validation RMSE against degree, over repeated datasets, with bands."""
+    import matplotlib.pyplot as plt
+
+    from .curves import capacity_curve
+    from .io import save_figure, to_json, write_csv, write_json
+
+    data = _user_data(csv, x_col, y_col) or _source(target, noise, x_dist)
+    curve = capacity_curve(data, degrees, n=n, method=method, val_fraction=val_fraction, folds=folds,
+                           repeats=repeats, basis=basis, solver=solver, alpha=alpha, seed=seed)
+    record = {"command": "curve capacity", **curve.to_dict()}
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    curve.plot(ax, title=f"{method}: {curve.n_train} training points, {repeats} repeats")
+    files = save_figure(fig, out, "capacity")
+    plt.close(fig)
+    files += [write_csv(out / "capacity.csv", curve.summary()), write_json(out / "capacity.json", record)]
+    if as_json:
+        sys.stdout.write(to_json(record))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"capacity curve ({method}, n_train = {curve.n_train}, {repeats} repeats)")
+        for col in ("degree", "train median", "val median", "val mean ± s.e.", "heavy tail"):
+            table.add_column(col, justify="right")
+        for row in curve.summary().itertuples():
+            table.add_row(str(row.degree), f"{row.train_median:.3g}", f"{row.val_median:.3g}",
+                          f"{row.val_mean:.3g} ± {row.val_se:.2g}", "yes" if row.val_heavy_tail else "")
+        Console().print(table)
+        typer.echo(f"best degree (median validation RMSE): {curve.best_degree}")
+    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
+@app.command()
+def article(
+    out: Path = typer.Option(Path("report"), help="Folder for index.html, results.json, figures and data."),
+    seed: Optional[int] = typer.Option(None, help="Dataset seed for §2 (default: the draw closest to the article)."),
+    quick: bool = typer.Option(False, help="Smaller sweeps, for a fast look."),
+    lang: str = typer.Option("en", help="Language of the text: en."),
+):
+    """Write the whole article as a report: every figure, with the numbers measured in this run."""
+    from . import article as article_mod
+    from .seeding import check_seed
+    from .report.i18n import load_text
+
+    if seed is not None:
+        check_seed(seed)
+    load_text(lang)
+    index = article_mod.write(out, seed=seed, quick=quick, lang=lang)
+    typer.echo(f"report written: {index}")
+
+
+def _version(value: bool):
+    if value:
+        from . import __version__
+
+        typer.echo(f"genlab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Show the version and exit.")):
+    pass
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    sys.stderr.write(f"genlab: warning: {message}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI, turning user mistakes into one line and exit status 2."""
+    warnings.showwarning = _one_line_warning
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=argv, prog_name="genlab", standalone_mode=False)
+    except GenlabError as exc:
+        sys.stderr.write(f"genlab: error: {exc}\n")
+        return 2
+    except typer.TyperException as exc:  # click's usage errors, vendored by typer
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            sys.stdout.write(exc.format_message() + "\n")
+            return 0
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        message = " ".join(exc.format_message().split())
+        sys.stderr.write(f"genlab: error: {message}{hint}\n")
+        return 2
+    except (KeyboardInterrupt, typer.Abort):
+        sys.stderr.write("genlab: interrupted\n")
+        return 130
+    return rv if isinstance(rv, int) else 0
+
+def run() -> None:  # console-script entry point
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,294 @@
+"""Where (x, y) come from: the article's synthetic source, any target f(x),
+scikit-learn's bundled sets and a user's CSV.
+
+A *source* knows the distribution it samples from, so experiments can measure
+against the truth: ``source.mean(x)`` is ȳ(x) = E[y | x] and
+``source.noise_var`` is the irreducible error. A :class:`Dataset` is one draw
+(or one file): arrays plus names.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .errors import GenlabError
+from .expr import parse_expression
+from .seeding import check_seed, rng as make_rng
+
+ARTICLE_TARGET = "2*x**2 + 1"
+ARTICLE_NOISE = 0.1
+ARTICLE_N = 30
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Inputs ``X`` of shape (n_samples, n_features) and targets ``y`` of shape (n_samples,)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: tuple[str, ...] = ("x",)
+    target_name: str = "y"
+    task: str = "regression"  # or "classification"
+    name: str = ""
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def x(self) -> np.ndarray:
+        """The single input as a 1-D array (one-feature data only)."""
+        if self.X.shape[1] != 1:
+            raise GenlabError(f"dataset {self.name!r} has {self.X.shape[1]} features; choose one")
+        return self.X[:, 0]
+
+    def split(self, n_train: int, rng: np.random.Generator) -> tuple["Dataset", "Dataset"]:
+        """A random split into ``n_train`` training points and the rest."""
+        if not 1 <= n_train < self.n:
+            raise GenlabError(f"a split needs 1 <= n_train < {self.n}, got {n_train}")
+        perm = rng.permutation(self.n)
+        return self.take(perm[:n_train]), self.take(perm[n_train:])
+
+    def take(self, idx) -> "Dataset":
+        return Dataset(self.X[idx], self.y[idx], self.feature_names, self.target_name, self.task, self.name)
+
+    def select(self, feature: str) -> "Dataset":
+        """Keep one named feature."""
+        if feature not in self.feature_names:
+            raise GenlabError(f"dataset {self.name!r} has no feature {feature!r}; "
+                              f"choose one of {', '.join(self.feature_names)}")
+        j = self.feature_names.index(feature)
+        return Dataset(self.X[:, [j]], self.y, (feature,), self.target_name, self.task, self.name)
+
+
+# -- x distributions --------------------------------------------------------
+
+_XDIST = re.compile(r"^\s*(uniform|normal|grid)\s*(?:\(\s*([^,()]+)\s*,\s*([^,()]+)\s*\))?\s*$")
+
+
+@dataclass(frozen=True)
+class XDistribution:
+    """Inputs: ``uniform(a, b)``, ``normal(mean, std)`` or a fixed ``grid(a, b)``
+    of evenly spaced points (the same x in every dataset: a fixed design)."""
+
+    kind: str = "uniform"
+    a: float = 0.0
+    b: float = 1.0
+
+    def __post_init__(self):
+        if self.kind not in ("uniform", "normal", "grid"):
+            raise GenlabError(f"unknown x distribution {self.kind!r}; use uniform(a, b), normal(mean, std) or grid(a, b)")
+        if not (math.isfinite(self.a) and math.isfinite(self.b)):
+            raise GenlabError(f"x distribution {self} needs finite parameters")
+        if self.kind == "normal" and self.b <= 0:
+            raise GenlabError(f"normal(mean, std) needs std > 0, got {self.b}")
+        if self.kind != "normal" and self.b <= self.a:
+            raise GenlabError(f"{self.kind}(a, b) needs a < b, got {self.a}, {self.b}")
+
+    @classmethod
+    def parse(cls, text: str) -> "XDistribution":
+        """Parse ``"uniform(0, 1)"``, ``"normal(0.5, 0.2)"``, ``"grid(0, 1)"`` or a bare kind."""
+        m = _XDIST.match(text)
+        if not m:
+            raise GenlabError(f"x distribution {text!r} is malformed; write uniform(0, 1), normal(0.5, 0.2) or grid(0, 1)")
+        kind, a, b = m.groups()
+        if a is None:
+            return cls(kind, *((0.0, 1.0) if kind != "normal" else (0.5, 0.25)))
+        try:
+            return cls(kind, float(a), float(b))
+        except ValueError:
+            raise GenlabError(f"x distribution {text!r} needs two numbers") from None
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.kind == "uniform":
+            return rng.uniform(self.a, self.b, n)
+        if self.kind == "normal":
+            return rng.normal(self.a, self.b, n)
+        return np.linspace(self.a, self.b, n)
+
+    @property
+    def support(self) -> tuple[float, float] | None:
+        """The interval the inputs lie in, or None when unbounded."""
+        return None if self.kind == "normal" else (self.a, self.b)
+
+    def __str__(self) -> str:
+        return f"{self.kind}({self.a:g}, {self.b:g})"
+
+
+def check_n(n, what: str = "n") -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise GenlabError(f"{what} must be an integer >= 1, got {n!r}")
+    return int(n)
+
+
+def check_noise(noise) -> float:
+    try:
+        noise = float(noise)
+    except (TypeError, ValueError):
+        raise GenlabError(f"noise must be a number >= 0, got {noise!r}") from None
+    if not math.isfinite(noise) or noise < 0:
+        raise GenlabError(f"noise must be a number >= 0, got {noise!r}")
+    return noise
+
+
+@dataclass(frozen=True)
+class SyntheticSource:
+    """y = f(x) + N(0, noise²), x from ``x_dist``. The default is the article's:
+    f(x) = 2x² + 1, σ = 0.1, x ~ U[0, 1].
+
+    Parameters
+    ----------
+    target : str or callable, default="2*x**2 + 1"
+        ȳ(x) = E[y | x], as a safe expression in ``x`` or a vectorized callable.
+    noise : float, default=0.1
+        Standard deviation σ of the Gaussian noise.
+    x_dist : XDistribution or str, default="uniform(0, 1)"
+    """
+
+    target: str | Callable = ARTICLE_TARGET
+    noise: float = ARTICLE_NOISE
+    x_dist: XDistribution | str = field(default_factory=XDistribution)
+    _f: Callable = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "noise", check_noise(self.noise))
+        if isinstance(self.x_dist, str):
+            object.__setattr__(self, "x_dist", XDistribution.parse(self.x_dist))
+        if isinstance(self.target, str):
+            f = parse_expression(self.target, what="target expression")
+        elif callable(self.target):
+            f = self.target
+        else:
+            raise GenlabError(f"target must be an expression string or a callable, got {self.target!r}")
+        object.__setattr__(self, "_f", f)
+        probe = np.linspace(*(self.x_dist.support or (self.x_dist.a - 3 * self.x_dist.b,
+                                                       self.x_dist.a + 3 * self.x_dist.b)), 101)
+        self.mean(probe)  # fail now, not in a worker, if the target is unusable
+
+    @property
+    def target_text(self) -> str:
+        return self.target if isinstance(self.target, str) else getattr(self.target, "__name__", "f")
+
+    @property
+    def noise_var(self) -> float:
+        """The irreducible error E[(y - ȳ(x))²] = σ²."""
+        return self.noise ** 2
+
+    def mean(self, x) -> np.ndarray:
+        """ȳ(x) = E[y | x]."""
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            out = np.broadcast_to(np.asarray(self._f(x), dtype=np.float64), x.shape)
+        if not np.all(np.isfinite(out)):
+            bad = x[~np.isfinite(out)][0]
+            raise GenlabError(f"target {self.target_text!r} is not finite at x = {bad:g}; "
+                              "change the target or the x distribution")
+        return np.array(out)
+
+    def sample(self, n: int, rng: np.random.Generator) -> Dataset:
+        """Draw one dataset of ``n`` points: x first, then the noise."""
+        n = check_n(n)
+        x = self.x_dist.sample(n, rng)
+        y = self.mean(x) + rng.normal(0.0, self.noise, n) if self.noise > 0 else self.mean(x)
+        return Dataset(x[:, None], y, ("x",), "y", "regression", "synthetic")
+
+    def draw(self, n: int, seed: int, *key) -> Dataset:
+        """``sample`` with the job stream of ``(seed, *key)`` (see :mod:`genlab.seeding`)."""
+        return self.sample(n, make_rng(check_seed(seed), *key))
+
+    def describe(self) -> dict:
+        return {"target": self.target_text, "noise": self.noise, "x": str(self.x_dist)}
+
+
+ARTICLE_SOURCE = SyntheticSource()
+
+
+# -- classification label noise ---------------------------------------------
+
+def flip_labels(y, rate: float, rng: np.random.Generator, classes=None) -> tuple[np.ndarray, np.ndarray]:
+    """Replace each label, with probability ``rate``, by a different class drawn uniformly.
+
+    Returns
+    -------
+    y_noisy : ndarray of shape (n_samples,)
+    flipped : ndarray of bool, shape (n_samples,)
+    """
+    rate = float(rate)
+    if not 0.0 <= rate <= 1.0:
+        raise GenlabError(f"label noise must be a fraction in [0, 1], got {rate}")
+    y = np.asarray(y)
+    classes = np.unique(y) if classes is None else np.asarray(classes)
+    if classes.size < 2:
+        raise GenlabError("label noise needs at least 2 classes")
+    flipped = rng.random(y.shape[0]) < rate
+    idx = np.searchsorted(classes, y)
+    shift = rng.integers(1, classes.size, y.shape[0])  # never back to the true class
+    y_noisy = np.where(flipped, classes[(idx + shift) % classes.size], y)
+    return y_noisy, flipped
+
+
+# -- bundled and user data ---------------------------------------------------
+
+BUNDLED = {
+    "digits": ("load_digits", "classification"),
+    "diabetes": ("load_diabetes", "regression"),
+    "wine": ("load_wine", "classification"),
+    "breast_cancer": ("load_breast_cancer", "classification"),
+}
+
+
+def load_dataset(name: str) -> Dataset:
+    """One of scikit-learn's bundled sets (no download): digits, diabetes, wine, breast_cancer."""
+    if name not in BUNDLED:
+        raise GenlabError(f"unknown dataset {name!r}; choose one of {', '.join(BUNDLED)} or give a CSV")
+    import sklearn.datasets
+
+    loader, task = BUNDLED[name]
+    bunch = getattr(sklearn.datasets, loader)()
+    names = tuple(str(f) for f in getattr(bunch, "feature_names", [f"x{j}" for j in range(bunch.data.shape[1])]))
+    return Dataset(np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target), names,
+                   "target", task, name)
+
+
+def load_csv(path, x: str | tuple[str, ...] = "x", y: str = "y") -> Dataset:
+    """A user's CSV with a header row; ``x`` names the input column(s), ``y`` the target.
+
+    Every error (missing file or column, text or NaN in a numeric column) is a
+    :class:`GenlabError` naming the column and row to fix.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    xs = (x,) if isinstance(x, str) else tuple(x)
+    try:
+        frame = pd.read_csv(path, skipinitialspace=True)
+    except FileNotFoundError:
+        raise GenlabError(f"CSV file {str(path)!r} does not exist") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise GenlabError(f"CSV file {str(path)!r} cannot be read: {reason}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in (*xs, y) if c not in frame.columns]
+    if missing:
+        raise GenlabError(f"CSV file {str(path)!r} has no column {missing[0]!r}; "
+                          f"its columns are {', '.join(frame.columns)} (choose with --x-col/--y-col)")
+    if len(frame) == 0:
+        raise GenlabError(f"CSV file {str(path)!r} has no data rows")
+    cols = []
+    for c in (*xs, y):
+        values = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row = int(np.argmax(bad))
+            raw = frame[c].iloc[row]
+            kind = "a missing value (NaN)" if pd.isna(raw) or str(raw).strip().lower() in ("nan", "") else f"{raw!r}"
+            raise GenlabError(f"CSV file {str(path)!r}, column {c!r}, data row {row + 1}: {kind} is not a finite number; fix or remove the row")
+        cols.append(values)
+    X = np.column_stack(cols[:-1])
+    return Dataset(X, cols[-1], xs, y, "regression", path.name)

@@ -1,0 +1,1 @@
+"""One module per article section, each returning a report Section built from library pieces."""

@@ -1,0 +1,37 @@
+"""Per-job random streams: a job's numbers depend on (seed, job key) only.
+
+Each job draws from ``numpy.random.Generator(PCG64(SeedSequence(seed,
+spawn_key=key)))``, so results are the same whatever the number of workers or
+the order in which jobs run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from .errors import GenlabError
+
+
+def check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise GenlabError(f"seed must be an integer >= 0, got {seed!r}")
+    return int(seed)
+
+
+def _key_int(part) -> int:
+    if isinstance(part, (int, np.integer)) and not isinstance(part, bool) and part >= 0:
+        return int(part)
+    digest = hashlib.blake2b(repr(part).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+def seed_sequence(seed: int, *key) -> np.random.SeedSequence:
+    """The SeedSequence of job ``key`` (ints or strings) under ``seed``."""
+    return np.random.SeedSequence(check_seed(seed), spawn_key=tuple(_key_int(k) for k in key))
+
+
+def rng(seed: int, *key) -> np.random.Generator:
+    """A Generator for job ``key`` under ``seed``: ``rng(0, "fit", 3)``."""
+    return np.random.Generator(np.random.PCG64(seed_sequence(seed, *key)))

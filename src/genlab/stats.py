@@ -1,0 +1,40 @@
+"""Summaries that carry their uncertainty and say when a mean cannot be trusted."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats as _st
+
+#: A sample is flagged heavy-tailed when its largest 1% of values carry more
+#: than this share of the total, or when the mean exceeds this many medians.
+TOP_SHARE = 0.25
+MEAN_OVER_MEDIAN = 3.0
+
+
+def summarize(samples, axis: int = 0) -> dict[str, np.ndarray]:
+    """Mean with its standard error, median, quantiles, 10%-trimmed mean and a heavy-tail flag.
+
+    Parameters
+    ----------
+    samples : ndarray
+        Independent draws along ``axis`` (non-negative for the heavy-tail test).
+
+    Returns
+    -------
+    dict of ndarray with keys mean, se, median, q10, q25, q75, q90, trimmed,
+    heavy_tail, each reduced over ``axis``.
+    """
+    a = np.moveaxis(np.asarray(samples, dtype=np.float64), axis, 0)
+    m = a.shape[0]
+    mean = a.mean(axis=0)
+    se = a.std(axis=0, ddof=1) / np.sqrt(m) if m > 1 else np.full_like(mean, np.nan)
+    q10, q25, median, q75, q90 = np.quantile(a, [0.1, 0.25, 0.5, 0.75, 0.9], axis=0)
+    top = max(1, int(np.ceil(0.01 * m)))
+    total = np.abs(a).sum(axis=0)
+    top_sum = np.sort(np.abs(a), axis=0)[-top:].sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, top_sum / total, 0.0)
+        ratio = np.where(np.abs(median) > 0, mean / np.abs(median), np.inf)
+    heavy = (m >= 20) & ((share > TOP_SHARE) | (ratio > MEAN_OVER_MEDIAN))
+    return {"mean": mean, "se": se, "median": median, "q10": q10, "q25": q25, "q75": q75,
+            "q90": q90, "trimmed": _st.trim_mean(a, 0.1, axis=0), "heavy_tail": heavy}
