@@ -105,12 +105,23 @@ class XDistribution:
         except ValueError:
             raise GenlabError(f"x distribution {text!r} needs two numbers") from None
 
-    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+    def sample(self, n, rng: np.random.Generator) -> np.ndarray:
+        """``n`` inputs; ``n`` may be a shape ``(n_datasets, n)`` (a grid repeats per row)."""
         if self.kind == "uniform":
             return rng.uniform(self.a, self.b, n)
         if self.kind == "normal":
             return rng.normal(self.a, self.b, n)
-        return np.linspace(self.a, self.b, n)
+        shape = (n,) if np.ndim(n) == 0 else tuple(n)
+        return np.broadcast_to(np.linspace(self.a, self.b, shape[-1]), shape).copy()
+
+    def quantiles(self, m: int) -> np.ndarray:
+        """``m`` test inputs at the quantiles (i + 1/2) / m: a low-discrepancy stand-in for E_x."""
+        from scipy.stats import norm
+
+        u = (np.arange(m) + 0.5) / m
+        if self.kind == "normal":
+            return self.a + self.b * norm.ppf(u)
+        return self.a + (self.b - self.a) * u
 
     @property
     def support(self) -> tuple[float, float] | None:
