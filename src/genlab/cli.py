@@ -177,6 +177,117 @@ def curve_capacity(
     _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
 
 
+class _Progress:
+    """A rich progress bar on stderr for long runs; silent when disabled."""
+
+    def __init__(self, total: int, label: str, enabled: bool):
+        self.total, self.label, self.enabled = total, label, enabled and sys.stderr.isatty()
+        self._bar = None
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                                 TimeRemainingColumn(), transient=True)
+            self._bar.__enter__()
+            self._task = self._bar.add_task(self.label, total=self.total)
+        return self
+
+    def __call__(self, k: int = 1):
+        if self._bar is not None:
+            self._bar.advance(self._task, k)
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+
+@app.command()
+def biasvar(
+    degrees: str = typer.Option("0-29", help="Polynomial degrees: a range 0-29, a list 1,2,30, or both."),
+    datasets: int = typer.Option(10_000, "--datasets", help="Datasets drawn from the source (the article: 100000)."),
+    n: int = typer.Option(30, help="Training points per dataset."),
+    noise: float = typer.Option(0.1, help="Noise standard deviation σ."),
+    target: str = typer.Option("2*x**2 + 1", help="True mean ȳ(x), an expression in x."),
+    x_dist: str = typer.Option("uniform(0, 1)", "--x", help="Inputs: uniform(a, b), normal(mean, std) or grid(a, b)."),
+    basis: str = typer.Option("legendre", help="monomial, legendre or chebyshev."),
+    solver: Optional[str] = typer.Option(None, help="Default: exact least squares of every degree in one pass; "
+                                         "or lstsq (np.polyfit's cut-off), minnorm, ridge, lasso."),
+    alpha: float = typer.Option(0.0, help="Ridge or lasso strength."),
+    alphas: Optional[str] = typer.Option(None, help="Ridge strengths for one degree, e.g. 1e-8,1e-6,1e-4,1e-2,1."),
+    estimator: Optional[str] = typer.Option(None, help="Any scikit-learn regressor instead of polynomials, e.g. "
+                                            "'sklearn.tree.DecisionTreeRegressor(max_depth=3)'."),
+    loss: str = typer.Option("squared", help="Loss: squared."),
+    n_test: int = typer.Option(200, help="Test points (quantiles of the x distribution)."),
+    seed: int = typer.Option(0, help="Seed (same seed, same numbers, whatever --jobs)."),
+    jobs: int = typer.Option(1, help="Worker processes."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP),
+):
+    """Bias², variance, noise and the measured test error, each with its standard error."""
+    import matplotlib.pyplot as plt
+
+    from .decompose import _blocks_of, decompose, decompose_polynomial
+    from .io import save_figure, to_json, write_csv, write_json
+
+    if jobs < 1:
+        raise GenlabError(f"--jobs must be >= 1, got {jobs}")
+    if isinstance(datasets, int) and datasets < 2:
+        raise GenlabError(f"--datasets must be at least 2, got {datasets}")
+    source = _source(target, noise, x_dist)
+    n_blocks = len(_blocks_of(datasets)[1])
+    with _Progress(n_blocks, "datasets", not as_json) as bar:
+        if estimator is not None:
+            from .estimators import parse_estimator
+
+            est = parse_estimator(estimator)
+            result = decompose(est, source, n=n, n_datasets=datasets, n_test=n_test, loss=loss, seed=seed,
+                               jobs=jobs, labels=[estimator], progress=bar)
+        else:
+            if loss != "squared":
+                raise GenlabError(f"unknown loss {loss!r} for polynomial regression; use squared")
+            alpha_list = None
+            if alphas is not None:
+                try:
+                    alpha_list = [float(a) for a in alphas.split(",") if a.strip()]
+                except ValueError:
+                    raise GenlabError(f"--alphas {alphas!r} must be numbers separated by commas") from None
+            result = decompose_polynomial(source, degrees, n=n, n_datasets=datasets, n_test=n_test, basis=basis,
+                                          solver=solver, alpha=alpha, alphas=alpha_list, seed=seed, jobs=jobs,
+                                          progress=bar)
+    record = {"command": "biasvar", **result.to_dict()}
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    result.plot(ax, title=f"{datasets:,} datasets of n = {n}", log=result.knob != "model")
+    if result.knob == "alpha":
+        ax.set_xscale("log")
+    files = save_figure(fig, out, "biasvar")
+    plt.close(fig)
+    files += [write_csv(out / "biasvar.csv", result.summary()), write_json(out / "biasvar.json", record)]
+    if as_json:
+        sys.stdout.write(to_json(record))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        import shutil
+
+        table = Table(title=f"bias-variance decomposition ({datasets:,} datasets, n = {n}, squared loss)")
+        for col in (result.knob, "bias²", "variance", "noise", "sum", "error (measured)", "median error", "converged"):
+            table.add_column(col, justify="right")
+        for row in result.summary().to_dict(orient="records"):
+            table.add_row(row["label"].split(" ", 1)[-1] if result.knob != "model" else row["label"],
+                          f"{row['bias2']:.4g} ± {row['bias2_se']:.1g}",
+                          f"{row['variance']:.4g} ± {row['variance_se']:.1g}", f"{row['noise']:.4g}",
+                          f"{row['bias2+variance+noise']:.4g}", f"{row['error']:.4g} ± {row['error_se']:.1g}",
+                          f"{row['error_median']:.4g}", "yes" if row["converged"] else "NO")
+        Console(width=max(shutil.get_terminal_size().columns, 132)).print(table)
+        bad = [lbl for lbl, ok in zip(result.labels, result.converged) if not ok]
+        if bad:
+            typer.echo(f"not converged (heavy tails: the mean is not trustworthy; see the median): {', '.join(bad)}")
+    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
 @app.command()
 def article(
     out: Path = typer.Option(Path("report"), help="Folder for index.html, results.json, figures and data."),

@@ -314,66 +314,118 @@ def _run_blocks(fn, n_blocks: int, jobs: int, progress=None):
 
 @dataclass
 class _PolyBlockJob:
+    """One block of the polynomial engine: fits in test-orthonormal coordinates, then moments.
+
+    ``mode`` is "nested" (exact least squares of every degree from one QR),
+    "solver" (one solve per degree with a genlab solver) or "ridge" (one SVD,
+    then every alpha, for a single degree).
+    """
+
     source: SyntheticSource
     n: int
     seed: int
     sizes: list[int]
-    P: int
-    basis: object  # fast.TestBasis
-    degrees: np.ndarray
-    g: np.ndarray     # (P,) ȳ's coordinates
-    sbar: np.ndarray  # (m,) ȳ at the test points
-    r: np.ndarray     # (D,) out-of-span part per degree
+    tb: object            # fast.TestBasis of the solver's basis and scaling
+    mode: str
+    degrees: np.ndarray   # (M,) degree of each model
+    alphas: np.ndarray    # (M,) alpha of each model (ridge, solver modes)
+    solver: str
+    g: np.ndarray         # (P, M) ȳ's coordinates within each model's span
+    sbar: np.ndarray      # (m,) ȳ at the test points
+    r: np.ndarray         # (M,) part of mean ȳ² outside each model's span
+
+    def _fit(self, x, y) -> np.ndarray:
+        from .fast import nested_lstsq
+        from .linear import solve
+
+        b, P, M = x.shape[0], self.tb.degree + 1, self.degrees.size
+        if self.mode == "nested":
+            with np.errstate(all="ignore"):
+                C, _ = nested_lstsq(self.tb(x), y)
+            return C[:, :, self.degrees]
+        V = self.tb.design(x)                                      # (b, n, P) in the solver's basis
+        Rt = self.tb.R                                             # coefficients -> coordinates
+        C = np.zeros((b, P, M))
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            for i in range(b):
+                if self.mode == "ridge":
+                    C[i] = Rt @ _ridge_path(V[i], y[i], self.alphas)
+                    continue
+                for j, (d, a) in enumerate(zip(self.degrees, self.alphas)):
+                    coef, _ = solve(V[i, :, : d + 1], y[i], self.solver, a)
+                    C[i, : d + 1, j] = Rt[: d + 1, : d + 1] @ coef
+        return C
 
     def __call__(self, k: int) -> _Block:
-        from .fast import nested_lstsq
-
-        size = self.sizes[k]
+        size, m = self.sizes[k], self.sbar.size
         x, y = _draw_block(self.source, self.n, self.seed, k, size)
-        Phi = self.basis(x)                                          # (b, n, P)
-        with np.errstate(all="ignore"):
-            C, rdiag = nested_lstsq(Phi, y)                          # (b, P, P): [b, j, d]
-        C = C[:, :, self.degrees]                                    # (b, P, D)
-        mask = np.arange(self.P)[:, None] <= self.degrees[None, :]   # (P, D)
-        eps = _test_noise(self.source, self.sbar.size, self.seed, k, size)
-        m = self.sbar.size
-        e = eps @ self.basis.phi_test / m                            # (b, P)
+        C = self._fit(x, y)                                          # (b, P, M)
+        eps = _test_noise(self.source, m, self.seed, k, size)
+        e = eps @ self.tb.phi_test / m                               # (b, P)
         s = eps @ self.sbar / m                                      # (b,)
-        Dv = C - (self.g[:, None] * mask)[None]                      # (b, P, D)
+        Dv = C - self.g[None]                                        # (b, P, M)
         dist = np.einsum("bjd,bjd->bd", Dv, Dv) + self.r[None, :]
-        rho = s[:, None] - np.cumsum(self.g[None, :] * e, axis=1)[:, self.degrees]
+        # mean_x (h - ȳ) eps = (C - g)·e - (the part of ȳ·eps outside the span)
+        rho = s[:, None] - e @ self.g
         cross = np.einsum("bjd,bj->bd", Dv, e) - rho
         noise = np.einsum("bt,bt->b", eps, eps) / m
         error = dist - 2 * cross + noise[:, None]
         mean = C.mean(axis=0)
         dev = C - mean
         m2 = np.einsum("bjd,bjd->jd", dev, dev)
-        devT = np.ascontiguousarray(dev.transpose(2, 1, 0))          # (D, P, b)
-        cov = devT @ devT.transpose(0, 2, 1)                         # (D, P, P)
+        devT = np.ascontiguousarray(dev.transpose(2, 1, 0))          # (M, P, b)
+        cov = devT @ devT.transpose(0, 2, 1)                         # (M, P, P)
         return _Block(size, mean, m2, cov, dist, error, noise, C[:N_FIRST] if k == 0 else None)
 
 
+def _ridge_path(A, y, alphas) -> np.ndarray:
+    """Ridge coefficients (constant column 0 unpenalized) for every alpha from one SVD: (P, n_alphas)."""
+    B = A[:, 1:]
+    b_mean, y_mean = B.mean(axis=0), y.mean()
+    U, s, Vt = np.linalg.svd(B - b_mean, full_matrices=False)
+    keep = s > np.finfo(float).eps * max(B.shape) * (s[0] if s.size else 0.0)
+    uty = U.T @ (y - y_mean)
+    d = np.where(keep[:, None], s[:, None] / (s[:, None] ** 2 + alphas[None, :]), 0.0)   # (r, n_alphas)
+    w = Vt.T @ (d * uty[:, None])
+    return np.vstack([y_mean - b_mean @ w, w])
+
+
+def _blocks_of(n_datasets: int) -> tuple[int, list[int]]:
+    bs = block_size(n_datasets)
+    return bs, [bs] * (n_datasets // bs) + ([n_datasets % bs] if n_datasets % bs else [])
+
+
 def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0, 30), *, n: int = 30,
-                         n_datasets: int = 10_000, n_test: int = 200, basis: str = "legendre",
+                         n_datasets: int = 10_000, n_test: int = 200, x_test=None, basis: str = "legendre",
+                         solver: str | None = None, alpha: float = 0.0, alphas=None, scale=None,
                          seed: int = 0, jobs: int = 1, progress=None) -> BiasVariance:
-    """Bias-variance decomposition of least-squares polynomials of every degree, in one pass.
+    """Bias-variance decomposition of polynomial fits of many degrees (or ridge strengths) in one pass.
 
     Parameters
     ----------
     source : SyntheticSource, default: the article's
     degrees : iterable of int or str
-        Degrees to decompose (each at most ``n - 1``: a least-squares fit of
-        higher degree is not unique; use :func:`decompose` with a
-        ``PolynomialRegression(solver="minnorm")`` or ``"lstsq"`` for those).
+        Degrees to decompose.
     n : int
         Training points per dataset.
     n_datasets : int
         Datasets drawn from the source (the article uses 100,000).
     n_test : int
-        Test points, at the quantiles of the x distribution.
-    basis : str
-        Basis of the computation; least squares does not depend on it in exact
-        arithmetic (Legendre is the well-conditioned choice).
+        Test points, at the quantiles of the x distribution (ignored if ``x_test`` is given).
+    x_test : array-like, optional
+        Explicit test inputs (e.g. the training grid of a fixed design).
+    basis : {"legendre", "chebyshev", "monomial"}
+    solver : None or {"lstsq", "minnorm", "ridge", "lasso"}
+        ``None``: exact least squares of every degree from one QR per dataset
+        (degrees up to ``n - 1``; the basis does not matter). Otherwise each
+        degree is fitted as :class:`~genlab.PolynomialRegression` would, with
+        ``alpha``; needed past ``n - 1`` (``"minnorm"`` or the article's
+        ``"lstsq"`` cut-off).
+    alphas : iterable of float, optional
+        Ridge strengths for a single degree: the models are the alphas.
+    scale : bool or None
+        As in :class:`~genlab.PolynomialRegression` (None: all but monomial).
     jobs : int
         Worker processes over blocks; the result does not depend on it.
 
@@ -383,6 +435,7 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
     """
     from .curves import parse_degrees
     from .fast import TestBasis
+    from .linear import check_solver
 
     source = source if source is not None else SyntheticSource()
     n, n_datasets, n_test, seed = _check_common(source, n, n_datasets, n_test, seed)
@@ -390,40 +443,57 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
     if not degrees:
         raise GenlabError("give at least one degree")
     check_basis(basis)
-    if max(degrees) > n - 1:
-        raise GenlabError(f"degree {max(degrees)} has more parameters than n = {n} points: least squares is "
-                          "not unique there; use degrees <= n - 1, or --estimator with a minimum-norm solver")
-    domain = source.x_dist.support
-    x_test = source.x_dist.quantiles(n_test)
-    if domain is None:
-        domain = (float(x_test.min()), float(x_test.max()))
+    if alphas is not None:
+        alphas = np.asarray(sorted({float(a) for a in alphas}))
+        if len(degrees) != 1:
+            raise GenlabError("a sweep over alphas takes a single degree")
+        if alphas.size == 0 or np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
+            raise GenlabError("alphas must be numbers >= 0")
+        mode, solver = "ridge", "ridge"
+    elif solver is None:
+        mode = "nested"
+        if max(degrees) > n - 1:
+            raise GenlabError(f"degree {max(degrees)} has more parameters than n = {n} points: least squares is "
+                              "not unique there; choose a solver (minnorm, or the article's lstsq cut-off)")
+    else:
+        mode = "solver"
+        check_solver(solver, alpha)
+    x_test = source.x_dist.quantiles(n_test) if x_test is None else np.asarray(x_test, dtype=np.float64).ravel()
+    if x_test.size == 0:
+        raise GenlabError("the test grid is empty; give at least one test point")
     P = max(degrees) + 1
-    if n_test < P:
-        raise GenlabError(f"the test grid needs at least {P} points for degree {P - 1}, got {n_test}")
-    tb = TestBasis(x_test, P - 1, basis, domain)
+    if x_test.size < P:
+        raise GenlabError(f"the test grid needs at least {P} points for degree {P - 1}, got {x_test.size}")
+    scaled = (basis != "monomial") if scale is None else bool(scale)
+    domain = source.x_dist.support or (float(x_test.min()), float(x_test.max()))
+    tb = TestBasis(x_test, P - 1, basis, domain if scaled else None)
     sbar = source.mean(x_test)
-    g = tb.phi_test.T @ sbar / n_test
-    dg = np.asarray(degrees)
-    r = np.maximum(np.mean(sbar ** 2) - np.cumsum(g ** 2)[dg], 0.0)
-    bs = block_size(n_datasets)
-    sizes = [bs] * (n_datasets // bs) + ([n_datasets % bs] if n_datasets % bs else [])
-    job = _PolyBlockJob(source, n, seed, sizes, P, tb, dg, g, sbar, r)
+    m = x_test.size
+    g_full = tb.phi_test.T @ sbar / m
+    dg = np.asarray(degrees if alphas is None else degrees * alphas.size)
+    al = np.full(dg.size, float(alpha)) if alphas is None else alphas
+    mask = np.arange(P)[:, None] <= dg[None, :]
+    g = g_full[:, None] * mask
+    r = np.maximum(np.mean(sbar ** 2) - (g ** 2).sum(axis=0), 0.0)
+    bs, sizes = _blocks_of(n_datasets)
+    job = _PolyBlockJob(source, n, seed, sizes, tb, mode, dg, al, solver or "lstsq", g, sbar, r)
     blocks = _run_blocks(job, len(sizes), jobs, progress)
 
     def to_points(mean, cov):
-        hbar = (tb.phi_test @ mean).T                                # (D, m)
+        hbar = (tb.phi_test @ mean).T                                # (M, m)
         if cov is None:
             return hbar, None
-        var_x = np.einsum("tk,dkl,tl->dt", tb.phi_test, cov, tb.phi_test)
-        return hbar, var_x
+        return hbar, np.einsum("tk,dkl,tl->dt", tb.phi_test, cov, tb.phi_test)
 
-    weight = 1.0
-    res = _finish(blocks, weight=weight, g=g[:, None] * (np.arange(P)[:, None] <= dg[None, :]), r=r,
-                  to_points=to_points, labels=[f"degree {d}" for d in degrees], knob="degree", values=dg,
-                  x_test=x_test, ybar=sbar, n=n,
-                  config={"engine": "fast", "source": source.describe(), "n": n, "n_datasets": n_datasets,
-                          "n_test": n_test, "basis": basis, "seed": seed, "block": bs})
-    return res
+    if alphas is None:
+        labels, knob, values = [f"degree {d}" for d in degrees], "degree", dg
+    else:
+        labels, knob, values = [f"alpha {a:g}" for a in alphas], "alpha", alphas
+    return _finish(blocks, weight=1.0, g=g, r=r, to_points=to_points, labels=labels, knob=knob, values=values,
+                   x_test=x_test, ybar=sbar, n=n,
+                   config={"engine": f"fast-{mode}", "source": source.describe(), "n": n, "n_datasets": n_datasets,
+                           "n_test": m, "basis": basis, "scale": scaled, "solver": solver or "exact least squares",
+                           "alpha": alpha if alphas is None else None, "degrees": degrees, "seed": seed, "block": bs})
 
 
 # -- the general engine: any estimator -------------------------------------------

@@ -34,21 +34,25 @@ class TestBasis:
         m = self.x_test.size
         if m < degree + 1:
             raise ValueError("need at least degree + 1 test points")
-        V = self._vander(self.x_test)
+        V = self.design(self.x_test)
         R = np.linalg.qr(V / np.sqrt(m), mode="r")
         R *= np.sign(np.diag(R))[:, None]   # positive diagonal: a unique T
+        self.R = R                          # basis coefficients -> coordinates: c_phi = R @ c
         self.T = np.linalg.inv(R)           # upper triangular
         self.phi_test = V @ self.T          # (m, P), phi.T phi / m = I
 
-    def _vander(self, x):
-        lo, hi = self.domain
-        return vander((2.0 * np.asarray(x, dtype=np.float64) - (lo + hi)) / (hi - lo), self.degree, self.basis)
+    def design(self, x) -> np.ndarray:
+        """The basis's own design at x (window-mapped when ``domain`` is set): ``x.shape + (P,)``."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.domain is not None:
+            lo, hi = self.domain
+            x = (2.0 * x - (lo + hi)) / (hi - lo)
+        return vander(x.reshape(-1), self.degree, self.basis).reshape(x.shape + (self.degree + 1,))
 
     def __call__(self, x) -> np.ndarray:
         """Coordinates' functions at x: shape ``x.shape + (P,)``."""
-        x = np.asarray(x, dtype=np.float64)
-        V = self._vander(x.reshape(-1))
-        return (V @ self.T).reshape(x.shape + (self.degree + 1,))
+        V = self.design(x)
+        return (V.reshape(-1, V.shape[-1]) @ self.T).reshape(V.shape)
 
 
 def nested_lstsq(Phi, Y) -> tuple[np.ndarray, np.ndarray]:
