@@ -125,7 +125,8 @@ class BiasVariance:
     hbar: np.ndarray
     var_x: np.ndarray
     first_fits: np.ndarray
-    per_dataset_error: np.ndarray = field(repr=False)
+    per_dataset_error: np.ndarray = field(repr=False)   # (n_datasets, n_models)
+    per_dataset_dist: np.ndarray = field(repr=False)    # mean_x (h_D - ȳ)², same shape
     config: dict = field(default_factory=dict)
     mode: str = "source"
     loss: str = "squared"
@@ -276,7 +277,7 @@ def _finish(blocks: list[_Block], *, weight: float, g: np.ndarray, r: np.ndarray
         error=es["mean"], error_se=es["se"], error_median=es["median"], error_trimmed=es["trimmed"],
         heavy_tail=es["heavy_tail"], drift_z=drift, hbar=hbar, var_x=var_x,
         first_fits=np.stack([to_points(f, None)[0] for f in first]) if len(first) else np.empty((0,) + hbar.shape),
-        per_dataset_error=err, config=config, mode=mode)
+        per_dataset_error=err, per_dataset_dist=np.concatenate([b.dist for b in blocks]), config=config, mode=mode)
 
 
 def _check_common(source, n, n_datasets, n_test, seed):

@@ -1,0 +1,144 @@
+"""Bias-variance decomposition: exact where algebra says so, within standard errors where Monte Carlo does."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from sklearn.neighbors import KNeighborsRegressor
+
+from genlab import GenlabError, PolynomialRegression
+from genlab.data import ARTICLE_SOURCE, SyntheticSource
+from genlab.decompose import decompose, decompose_polynomial
+
+TERMS = ("bias2", "variance", "noise", "error", "error_median", "bias2_se", "variance_se", "error_se")
+
+
+def _agree(a, b, rtol=1e-8):
+    for k in TERMS:
+        x, y = getattr(a, k), getattr(b, k)
+        np.testing.assert_allclose(x, y, rtol=rtol, atol=rtol * np.max(np.abs(y)), err_msg=k)
+    np.testing.assert_allclose(a.hbar, b.hbar, rtol=rtol, atol=1e-10)
+    np.testing.assert_allclose(a.var_x, b.var_x, rtol=rtol, atol=1e-12)
+    np.testing.assert_allclose(a.first_fits, b.first_fits, rtol=rtol, atol=1e-10)
+
+
+def test_fast_and_general_engines_agree_on_the_same_datasets():
+    degs = [0, 1, 2, 4, 7]
+    fast = decompose_polynomial(ARTICLE_SOURCE, degs, n_datasets=300, seed=5)
+    general = decompose([PolynomialRegression(d, domain=(0, 1)) for d in degs], ARTICLE_SOURCE,
+                        n_datasets=300, seed=5)
+    _agree(fast, general)
+
+
+@pytest.mark.parametrize("kwargs, models", [
+    ({"degrees": [3, 9], "solver": "minnorm", "basis": "chebyshev"},
+     [PolynomialRegression(3, basis="chebyshev", solver="minnorm", domain=(0, 1)),
+      PolynomialRegression(9, basis="chebyshev", solver="minnorm", domain=(0, 1))]),
+    ({"degrees": [10], "alphas": [1e-4, 1e-2, 1.0]},
+     [PolynomialRegression(10, solver="ridge", alpha=a, domain=(0, 1)) for a in (1e-4, 1e-2, 1.0)]),
+])
+def test_solver_and_ridge_paths_agree_with_general(kwargs, models):
+    _agree(decompose_polynomial(ARTICLE_SOURCE, n_datasets=200, seed=2, **kwargs),
+           decompose(models, ARTICLE_SOURCE, n_datasets=200, seed=2))
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(target=st.sampled_from(["2*x**2 + 1", "sin(6*x)", "exp(x) - x**3", "abs(x - 0.4)"]),
+       noise=st.floats(0.0, 0.5), n=st.integers(8, 25), n_datasets=st.integers(2, 120),
+       degrees=st.lists(st.integers(0, 7), min_size=1, max_size=4), seed=st.integers(0, 2 ** 31))
+def test_sample_identity_is_exact(target, noise, n, n_datasets, degrees, seed):
+    # mean over datasets of mean_x (h_D - ȳ)² = bias² + variance, exactly (bias² is bias-corrected).
+    res = decompose_polynomial(SyntheticSource(target, noise), degrees, n=n, n_datasets=n_datasets,
+                               n_test=30, seed=seed)
+    lhs = res.per_dataset_dist.mean(axis=0)
+    np.testing.assert_allclose(lhs, res.bias2 + res.variance, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(target=st.sampled_from(["2*x**2 + 1", "sin(6*x)", "x**3"]), noise=st.floats(0.05, 0.5),
+       degree=st.integers(0, 4), seed=st.integers(0, 2 ** 31))
+def test_measured_error_equals_the_sum_within_standard_errors(target, noise, degree, seed):
+    res = decompose_polynomial(SyntheticSource(target, noise), [degree], n_datasets=3000, seed=seed)
+    assert abs(res.identity_z[0]) < 4
+    assert abs(res.noise[0] - noise ** 2) < 4 * res.noise_se[0]
+
+
+@pytest.mark.parametrize("degree", [2, 4])
+def test_fixed_design_variance_is_sigma2_p_over_n(degree):
+    # x on a fixed grid, tested at the training points, correct model: variance = σ² p / n, bias² = 0.
+    n, sigma = 20, 0.3
+    src = SyntheticSource("2*x**2 + 1", sigma, "grid(0, 1)")
+    res = decompose_polynomial(src, [degree], n=n, n_datasets=4000, x_test=np.linspace(0, 1, n), seed=1)
+    expected = sigma ** 2 * (degree + 1) / n
+    assert abs(res.variance[0] - expected) < 4 * res.variance_se[0]
+    assert abs(res.bias2[0]) < 4 * res.bias2_se[0] + 1e-12
+    assert res.variance_se[0] < 0.05 * expected  # the check has teeth
+
+
+def test_article_values_match_an_independent_computation():
+    # The issue's reference numbers use 200 evenly spaced test points including the ends.
+    grid = np.linspace(0, 1, 200)
+    res = decompose_polynomial(ARTICLE_SOURCE, [1, 2], n_datasets=20_000, x_test=grid, seed=0)
+    g = np.random.default_rng(12345)  # a separate brute-force Monte Carlo with np.polyfit
+    m = 4000
+    preds = {1: np.empty((m, grid.size)), 2: np.empty((m, grid.size))}
+    for i in range(m):
+        x = g.uniform(0, 1, 30)
+        y = 2 * x ** 2 + 1 + g.normal(0, 0.1, 30)
+        for d in (1, 2):
+            preds[d][i] = np.polyval(np.polyfit(x, y, d), grid)
+    truth = 2 * grid ** 2 + 1
+    bias2_1 = np.mean((preds[1].mean(axis=0) - truth) ** 2)
+    var_2 = np.mean(preds[2].var(axis=0, ddof=1))
+    var_2_se = np.std(np.mean((preds[2] - preds[2].mean(axis=0)) ** 2, axis=1), ddof=1) / np.sqrt(m)
+    assert abs(res.bias2[0] - bias2_1) < 4 * np.hypot(res.bias2_se[0], 3e-5)
+    assert abs(res.variance[1] - var_2) < 4 * np.hypot(res.variance_se[1], var_2_se)
+    assert res.bias2[0] == pytest.approx(0.0227, rel=0.02)
+    assert res.variance[1] == pytest.approx(0.00115, rel=0.03)
+
+
+def test_high_degrees_are_flagged_as_not_converged():
+    res = decompose_polynomial(ARTICLE_SOURCE, [1, 2, 29], n_datasets=2000, seed=0)
+    assert list(res.converged) == [True, True, False]
+    assert res.heavy_tail[2] and res.error[2] > 100 * res.error_median[2]
+    d30 = decompose_polynomial(ARTICLE_SOURCE, [30], basis="monomial", solver="lstsq", n_datasets=1000)
+    assert not d30.converged[0]
+
+
+def test_results_do_not_depend_on_worker_count():
+    a = decompose_polynomial(ARTICLE_SOURCE, [0, 3, 8], n_datasets=400, seed=9, jobs=1)
+    b = decompose_polynomial(ARTICLE_SOURCE, [0, 3, 8], n_datasets=400, seed=9, jobs=2)
+    for k in TERMS:
+        assert np.array_equal(getattr(a, k), getattr(b, k)), k
+    knn = KNeighborsRegressor(n_neighbors=5)
+    c = decompose(knn, ARTICLE_SOURCE, n_datasets=60, seed=9, jobs=1)
+    d = decompose(knn, ARTICLE_SOURCE, n_datasets=60, seed=9, jobs=2)
+    assert np.array_equal(c.error, d.error) and np.array_equal(c.variance, d.variance)
+
+
+def test_a_nonparametric_estimator():
+    res = decompose(KNeighborsRegressor(n_neighbors=1), ARTICLE_SOURCE, n_datasets=400, seed=0)
+    # 1-NN predicts one noisy label, ȳ(x_nn) + ε: its variance is σ² plus the spread of ȳ(x_nn)
+    assert 0.01 - 4 * res.variance_se[0] < res.variance[0] < 0.02
+    assert abs(res.identity_z[0]) < 4
+
+
+class NoPredict:
+    def fit(self, X, y):
+        return self
+
+    def get_params(self, deep=True):
+        return {}
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: decompose_polynomial(ARTICLE_SOURCE, [1], n_datasets=1), "at least 2 datasets"),
+    (lambda: decompose_polynomial(ARTICLE_SOURCE, [1], x_test=[]), "test grid is empty"),
+    (lambda: decompose_polynomial(ARTICLE_SOURCE, [1], n_test=0), "at least 1 point"),
+    (lambda: decompose_polynomial(ARTICLE_SOURCE, [30]), "not unique"),
+    (lambda: decompose_polynomial(ARTICLE_SOURCE, [3, 4], alphas=[1.0]), "single degree"),
+    (lambda: decompose(NoPredict(), ARTICLE_SOURCE), "no predict"),
+    (lambda: decompose(KNeighborsRegressor(), ARTICLE_SOURCE, loss="hinge"), "unknown loss"),
+])
+def test_bad_input(call, match):
+    with pytest.raises(GenlabError, match=match):
+        call()
