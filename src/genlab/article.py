@@ -10,17 +10,18 @@ from .report.model import Report
 from .report.write import write_report
 
 
-def build(*, seed: int | None = None, quick: bool = False, lang: str = "en") -> Report:
+def build(*, seed: int | None = None, quick: bool = False, lang: str = "en", jobs: int = 1) -> Report:
     """Run every section's experiments and return the report's content."""
-    from .experiments import overfitting
+    from .experiments import biasvar, overfitting
 
     t = load_text(lang)["report"]
-    sections = [overfitting.section(seed=seed, quick=quick, lang=lang)]
+    sections = [overfitting.section(seed=seed, quick=quick, lang=lang),
+                biasvar.section(quick=quick, lang=lang, jobs=jobs)]
     return Report(t["title"], t["subtitle"], sections,
                   meta={"genlab": __version__, "quick": quick, "seed": "closest to the article" if seed is None else seed,
                         "lang": lang})
 
 
-def write(out, *, seed: int | None = None, quick: bool = False, lang: str = "en") -> Path:
+def write(out, *, seed: int | None = None, quick: bool = False, lang: str = "en", jobs: int = 1) -> Path:
     """Build the report and write it under ``out``; returns the path of ``index.html``."""
-    return write_report(build(seed=seed, quick=quick, lang=lang), Path(out))
+    return write_report(build(seed=seed, quick=quick, lang=lang, jobs=jobs), Path(out))

@@ -7,6 +7,7 @@ written before the inputs are checked, and every file is written atomically.
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -294,6 +295,7 @@ def article(
     seed: Optional[int] = typer.Option(None, help="Dataset seed for §2 (default: the draw closest to the article)."),
     quick: bool = typer.Option(False, help="Smaller sweeps, for a fast look."),
     lang: str = typer.Option("en", help="Language of the text: en."),
+    jobs: int = typer.Option(os.cpu_count() or 1, help="Worker processes (results do not depend on it)."),
 ):
     """Write the whole article as a report: every figure, with the numbers measured in this run."""
     from . import article as article_mod
@@ -303,7 +305,9 @@ def article(
     if seed is not None:
         check_seed(seed)
     load_text(lang)
-    index = article_mod.write(out, seed=seed, quick=quick, lang=lang)
+    if jobs < 1:
+        raise GenlabError(f"--jobs must be >= 1, got {jobs}")
+    index = article_mod.write(out, seed=seed, quick=quick, lang=lang, jobs=jobs)
     typer.echo(f"report written: {index}")
 
 

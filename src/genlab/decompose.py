@@ -185,12 +185,16 @@ class BiasVariance:
 
         ax = ax if ax is not None else plt.subplots(figsize=(6.4, 4.2))[1]
         x = np.asarray(self.values, dtype=float)
+        floor = 1e-6 * max(float(np.nanmax(self.noise)), 1e-12)
         for name, val, se, color in (("bias²", self.bias2, self.bias2_se, "tab:blue"),
                                      ("variance", self.variance, self.variance_se, "tab:orange"),
                                      ("noise", self.noise, self.noise_se, "tab:gray"),
                                      ("test error (measured)", self.error, self.error_se, "tab:red")):
-            ax.plot(x, val, color=color, marker="o", ms=3, label=name)
-            ax.fill_between(x, val - 2 * se, val + 2 * se, color=color, alpha=0.2, lw=0)
+            # bias² is bias-corrected and can dip below 0 by its error: on a log axis draw it at a floor
+            shown = np.where(val > floor, val, np.nan) if log else val
+            lo = np.maximum(val - 2 * se, floor) if log else val - 2 * se
+            ax.plot(x, shown, color=color, marker="o", ms=3, label=name)
+            ax.fill_between(x, lo, np.maximum(val + 2 * se, lo), color=color, alpha=0.2, lw=0)
         ax.plot(x, self.error_median, color="tab:red", ls=":", lw=1, label="test error (median)")
         bad = ~self.converged
         if bad.any():
@@ -198,8 +202,7 @@ class BiasVariance:
                        label="not converged")
         if log:
             ax.set_yscale("log")
-            lo = max(np.nanmin(np.where(self.bias2 > 0, self.bias2, np.inf)), 1e-6)
-            ax.set_ylim(bottom=lo / 2)
+            ax.set_ylim(bottom=floor)
         ax.set_xlabel(self.knob)
         ax.set_ylabel("squared error")
         ax.legend(fontsize="small")
@@ -375,8 +378,10 @@ class _PolyBlockJob:
         mean = C.mean(axis=0)
         dev = C - mean
         m2 = np.einsum("bjd,bjd->jd", dev, dev)
-        devT = np.ascontiguousarray(dev.transpose(2, 1, 0))          # (M, P, b)
-        cov = devT @ devT.transpose(0, 2, 1)                         # (M, P, P)
+        cov = np.zeros((C.shape[2],) + C.shape[1:2] * 2)             # (M, P, P)
+        for i, d in enumerate(self.degrees):                         # a degree-d fit spans d + 1 coordinates
+            block = np.ascontiguousarray(dev[:, : d + 1, i])
+            cov[i, : d + 1, : d + 1] = block.T @ block
         return _Block(size, mean, m2, cov, dist, error, noise, C[:N_FIRST] if k == 0 else None)
 
 
