@@ -142,3 +142,61 @@ class NoPredict:
 def test_bad_input(call, match):
     with pytest.raises(GenlabError, match=match):
         call()
+
+
+# -- classification losses -----------------------------------------------------
+
+from sklearn.linear_model import LinearRegression, LogisticRegression  # noqa: E402
+from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
+from sklearn.tree import DecisionTreeClassifier  # noqa: E402
+
+from genlab.data import ClassificationSource  # noqa: E402
+
+
+@pytest.mark.parametrize("source", [ClassificationSource(),
+                                    ClassificationSource(["1", "exp(3*x)", "2*x"], label_noise=0.1)])
+def test_domingos_zero_one_identity_is_exact(source):
+    models = [DecisionTreeClassifier(max_depth=d, random_state=0) for d in (1, 4)] + [KNeighborsClassifier(1)]
+    res = decompose(models, source, loss="zero_one", n_datasets=120, seed=4)
+    # E_D E_y[loss] = c1·noise + bias + net variance, pointwise and exactly (Domingos 2000, Thm 2)
+    np.testing.assert_allclose(res.per_dataset_error.mean(axis=0), res.total, rtol=0, atol=1e-12)
+    p = source.proba(res.x_test)
+    assert res.noise[0] == pytest.approx(np.mean(1 - p.max(axis=1)), abs=1e-12)
+    assert np.all((res.bias2 >= 0) & (res.bias2 <= 1) & (res.variance >= 0) & (res.variance <= 1))
+    assert np.all(res.net_variance <= res.variance + 1e-12)
+    # 1-NN on noisy labels varies far more than a stump
+    assert res.variance[2] > res.variance[0]
+
+
+def test_zero_one_terms_of_a_constant_classifier():
+    # A classifier that always predicts the training majority: main prediction = global majority.
+    from sklearn.dummy import DummyClassifier
+
+    src = ClassificationSource("0.5 + 0.4 * sign(x - 0.5)")  # P(y=1) = 0.1 left, 0.9 right
+    res = decompose(DummyClassifier(strategy="most_frequent"), src, loss="zero_one", n_datasets=200, seed=1)
+    # the optimal class differs from any constant on half the inputs: bias = 1/2
+    assert res.bias2[0] == pytest.approx(0.5, abs=0.01)
+    assert res.noise[0] == pytest.approx(0.1, abs=1e-12)
+
+
+def test_cross_entropy_identity_is_exact():
+    src = ClassificationSource("0.5 + 0.4*sin(2*pi*x)")
+    res = decompose([LogisticRegression(), KNeighborsClassifier(n_neighbors=10)], src, loss="cross_entropy",
+                    n_datasets=100, seed=2)
+    # E_D E_y[-log q_D] = H(p) + KL(p || q̄) + E_D KL(q̄ || q_D), with q̄ the normalized geometric mean
+    np.testing.assert_allclose(res.per_dataset_error.mean(axis=0), res.total, rtol=1e-12, atol=1e-12)
+    assert np.all(res.bias2 >= 0) and np.all(res.variance >= 0)
+    p = src.proba(res.x_test)
+    assert res.noise[0] == pytest.approx(np.mean(-(p * np.log(p)).sum(axis=1)), rel=1e-12)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: decompose(DecisionTreeClassifier(), ARTICLE_SOURCE, loss="zero_one"), "target is continuous"),
+    (lambda: decompose(LinearRegression(), ClassificationSource(), loss="zero_one"), "not a classifier"),
+    (lambda: decompose(DecisionTreeClassifier(), ClassificationSource(), loss="squared"), "regression source"),
+    (lambda: decompose(NoPredict(), ClassificationSource(), loss="cross_entropy"), "no predict_proba"),
+    (lambda: ClassificationSource("1.5*x"), r"must lie in \[0, 1\]"),
+])
+def test_classification_bad_input(call, match):
+    with pytest.raises(GenlabError, match=match):
+        call()

@@ -219,7 +219,10 @@ def biasvar(
     alphas: Optional[str] = typer.Option(None, help="Ridge strengths for one degree, e.g. 1e-8,1e-6,1e-4,1e-2,1."),
     estimator: Optional[str] = typer.Option(None, help="Any scikit-learn regressor instead of polynomials, e.g. "
                                             "'sklearn.tree.DecisionTreeRegressor(max_depth=3)'."),
-    loss: str = typer.Option("squared", help="Loss: squared."),
+    loss: str = typer.Option("squared", help="squared, or for class labels zero_one (Domingos) or cross_entropy."),
+    probs: str = typer.Option("0.5 + 0.4*sin(2*pi*x)", help="Classification: P(y=1|x), or class weights "
+                              "separated by ';' (e.g. '1; exp(3*x); 2*x')."),
+    label_noise: float = typer.Option(0.0, help="Classification: fraction of labels flipped to another class."),
     n_test: int = typer.Option(200, help="Test points (quantiles of the x distribution)."),
     seed: int = typer.Option(0, help="Seed (same seed, same numbers, whatever --jobs)."),
     jobs: int = typer.Option(1, help="Worker processes."),
@@ -236,7 +239,16 @@ def biasvar(
         raise GenlabError(f"--jobs must be >= 1, got {jobs}")
     if isinstance(datasets, int) and datasets < 2:
         raise GenlabError(f"--datasets must be at least 2, got {datasets}")
-    source = _source(target, noise, x_dist)
+    if loss in ("zero_one", "cross_entropy"):
+        from .data import ClassificationSource
+
+        if estimator is None:
+            raise GenlabError(f"{loss} loss needs a classifier: give --estimator, e.g. "
+                              "'sklearn.tree.DecisionTreeClassifier(max_depth=3)'")
+        parts = [p.strip() for p in probs.split(";")]
+        source = ClassificationSource(parts[0] if len(parts) == 1 else tuple(parts), x_dist, label_noise)
+    else:
+        source = _source(target, noise, x_dist)
     n_blocks = len(_blocks_of(datasets)[1])
     with _Progress(n_blocks, "datasets", not as_json) as bar:
         if estimator is not None:
@@ -247,7 +259,8 @@ def biasvar(
                                jobs=jobs, labels=[estimator], progress=bar)
         else:
             if loss != "squared":
-                raise GenlabError(f"unknown loss {loss!r} for polynomial regression; use squared")
+                raise GenlabError(f"unknown loss {loss!r} for polynomial regression; use squared (zero_one and "
+                                  "cross_entropy need --estimator with a classifier)")
             alpha_list = None
             if alphas is not None:
                 try:
@@ -273,14 +286,16 @@ def biasvar(
 
         import shutil
 
-        table = Table(title=f"bias-variance decomposition ({datasets:,} datasets, n = {n}, squared loss)")
-        for col in (result.knob, "bias²", "variance", "noise", "sum", "error (measured)", "median error", "converged"):
+        table = Table(title=f"bias-variance decomposition ({datasets:,} datasets, n = {n}, {loss} loss)")
+        for col in (result.knob, "bias²" if loss == "squared" else "bias", "variance", "noise", "decomposition",
+                    "error (measured)", "median error", "converged"):
             table.add_column(col, justify="right")
+        bias = "bias2" if result.loss == "squared" else "bias"
         for row in result.summary().to_dict(orient="records"):
             table.add_row(row["label"].split(" ", 1)[-1] if result.knob != "model" else row["label"],
-                          f"{row['bias2']:.4g} ± {row['bias2_se']:.1g}",
+                          f"{row[bias]:.4g} ± {row[bias + '_se']:.1g}",
                           f"{row['variance']:.4g} ± {row['variance_se']:.1g}", f"{row['noise']:.4g}",
-                          f"{row['bias2+variance+noise']:.4g}", f"{row['error']:.4g} ± {row['error_se']:.1g}",
+                          f"{row['decomposition']:.4g}", f"{row['error']:.4g} ± {row['error_se']:.1g}",
                           f"{row['error_median']:.4g}", "yes" if row["converged"] else "NO")
         Console(width=max(shutil.get_terminal_size().columns, 132)).print(table)
         bad = [lbl for lbl, ok in zip(result.labels, result.converged) if not ok]

@@ -220,6 +220,82 @@ class SyntheticSource:
 ARTICLE_SOURCE = SyntheticSource()
 
 
+@dataclass(frozen=True)
+class ClassificationSource:
+    """Labels drawn from a known P(y | x), so the noise of a 0-1 or log loss is known.
+
+    Parameters
+    ----------
+    probs : str, callable or list of them, default="0.5 + 0.4*sin(2*pi*x)"
+        One expression: P(y = 1 | x) of a binary problem. A list: one
+        non-negative weight per class, normalized to probabilities.
+    x_dist : XDistribution or str, default="uniform(0, 1)"
+    label_noise : float, default=0.0
+        Each label is replaced, with this probability, by a different class
+        drawn uniformly; P(y | x) accounts for it.
+    """
+
+    probs: str | Callable | tuple = "0.5 + 0.4*sin(2*pi*x)"
+    x_dist: XDistribution | str = field(default_factory=XDistribution)
+    label_noise: float = 0.0
+    _fs: tuple = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        if isinstance(self.x_dist, str):
+            object.__setattr__(self, "x_dist", XDistribution.parse(self.x_dist))
+        if isinstance(self.probs, list):
+            object.__setattr__(self, "probs", tuple(self.probs))
+        items = self.probs if isinstance(self.probs, tuple) else (self.probs,)
+        fs = tuple(parse_expression(p, what="class probability expression") if isinstance(p, str) else p
+                   for p in items)
+        if not all(callable(f) for f in fs):
+            raise GenlabError("class probabilities must be expression strings or callables")
+        object.__setattr__(self, "_fs", fs)
+        rate = float(self.label_noise)
+        if not 0.0 <= rate <= 1.0:
+            raise GenlabError(f"label noise must be a fraction in [0, 1], got {self.label_noise}")
+        lo, hi = self.x_dist.support or (self.x_dist.a - 3 * self.x_dist.b, self.x_dist.a + 3 * self.x_dist.b)
+        self.proba(np.linspace(lo, hi, 101))  # fail now if the probabilities are not valid
+
+    @property
+    def n_classes(self) -> int:
+        return 2 if len(self._fs) == 1 else len(self._fs)
+
+    def proba(self, x) -> np.ndarray:
+        """P(y = k | x) with label noise applied: shape ``x.shape + (n_classes,)``."""
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            vals = [np.broadcast_to(np.asarray(f(x), dtype=np.float64), x.shape) for f in self._fs]
+        if len(vals) == 1:
+            p1 = vals[0]
+            if not np.all((p1 >= 0) & (p1 <= 1)):
+                raise GenlabError("P(y = 1 | x) must lie in [0, 1] over the inputs; change the expression")
+            p = np.stack([1 - p1, p1], axis=-1)
+        else:
+            w = np.stack(vals, axis=-1)
+            if not np.all(np.isfinite(w)) or np.any(w < 0) or np.any(w.sum(axis=-1) <= 0):
+                raise GenlabError("class weights must be finite, >= 0 and not all 0 over the inputs")
+            p = w / w.sum(axis=-1, keepdims=True)
+        K, r = p.shape[-1], float(self.label_noise)
+        return (1 - r) * p + r * (1 - p) / (K - 1)
+
+    def sample_labels(self, x, rng: np.random.Generator) -> np.ndarray:
+        """Labels for inputs x (any shape), by inverse CDF."""
+        cdf = np.cumsum(self.proba(x), axis=-1)
+        u = rng.random(np.shape(x))
+        return (u[..., None] > cdf[..., :-1]).sum(axis=-1)
+
+    def sample(self, n: int, rng: np.random.Generator) -> Dataset:
+        n = check_n(n)
+        x = self.x_dist.sample(n, rng)
+        return Dataset(x[:, None], self.sample_labels(x, rng), ("x",), "y", "classification", "synthetic")
+
+    def describe(self) -> dict:
+        items = self.probs if isinstance(self.probs, tuple) else (self.probs,)
+        return {"probs": [p if isinstance(p, str) else getattr(p, "__name__", "f") for p in items],
+                "x": str(self.x_dist), "label_noise": self.label_noise, "n_classes": self.n_classes}
+
+
 # -- classification label noise ---------------------------------------------
 
 def flip_labels(y, rate: float, rng: np.random.Generator, classes=None) -> tuple[np.ndarray, np.ndarray]:

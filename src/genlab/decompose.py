@@ -29,13 +29,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .data import SyntheticSource, check_n
+from .data import ClassificationSource, SyntheticSource, check_n
 from .errors import GenlabError
 from .features import check_basis, check_degree
 from .seeding import check_seed, rng as make_rng
 from .stats import summarize
 
 N_FIRST = 100  # fits kept for the "first 100 datasets" figures
+LOSSES = ("squared", "zero_one", "cross_entropy")
 
 
 def block_size(n_datasets: int) -> int:
@@ -43,10 +44,12 @@ def block_size(n_datasets: int) -> int:
     return max(1, min(500, n_datasets // 20))
 
 
-def _draw_block(source: SyntheticSource, n: int, seed: int, k: int, size: int):
+def _draw_block(source, n: int, seed: int, k: int, size: int):
     """Block k of datasets: x of shape (size, n), y of shape (size, n)."""
     g = make_rng(seed, "biasvar-datasets", k)
     x = source.x_dist.sample((size, n), g)
+    if isinstance(source, ClassificationSource):
+        return x, source.sample_labels(x, g)
     y = source.mean(x) + g.normal(0.0, source.noise, (size, n))
     return x, y
 
@@ -130,11 +133,14 @@ class BiasVariance:
     config: dict = field(default_factory=dict)
     mode: str = "source"
     loss: str = "squared"
+    net_variance: np.ndarray | None = None   # 0-1 loss: variance with Domingos' sign rule
+    sum_terms: np.ndarray | None = None      # what the decomposition says the error is, when not the plain sum
 
     @property
     def total(self) -> np.ndarray:
-        """bias² + variance + noise (to compare with the measured ``error``)."""
-        return self.bias2 + self.variance + self.noise
+        """The decomposition's prediction of the error (bias² + variance + noise for squared
+        loss; Domingos' c1·noise + bias + net variance for 0-1; noise + bias + variance for log loss)."""
+        return self.bias2 + self.variance + self.noise if self.sum_terms is None else self.sum_terms
 
     @property
     def identity_z(self) -> np.ndarray:
@@ -155,16 +161,22 @@ class BiasVariance:
         """One row per model with every term, its standard error and the diagnostics."""
         import pandas as pd
 
-        return pd.DataFrame({
+        bias = "bias2" if self.loss == "squared" else "bias"
+        cols = {
             self.knob: self.values, "label": self.labels,
-            "bias2": self.bias2, "bias2_se": self.bias2_se,
+            bias: self.bias2, f"{bias}_se": self.bias2_se,
             "variance": self.variance, "variance_se": self.variance_se,
+        }
+        if self.net_variance is not None:
+            cols["net_variance"] = self.net_variance
+        cols.update({
             "noise": self.noise, "noise_se": self.noise_se,
             "error": self.error, "error_se": self.error_se,
-            "bias2+variance+noise": self.total, "identity_z": self.identity_z,
+            "decomposition": self.total, "identity_z": self.identity_z,
             "error_median": self.error_median, "error_trimmed": self.error_trimmed,
             "heavy_tail": self.heavy_tail, "drift_z": self.drift_z, "converged": self.converged,
         })
+        return pd.DataFrame(cols)
 
     to_frame = summary
 
@@ -284,7 +296,7 @@ def _finish(blocks: list[_Block], *, weight: float, g: np.ndarray, r: np.ndarray
 
 
 def _check_common(source, n, n_datasets, n_test, seed):
-    if not isinstance(source, SyntheticSource):
+    if not isinstance(source, (SyntheticSource, ClassificationSource)):
         raise GenlabError("a decomposition against a known source needs a SyntheticSource; "
                           "for a dataset use decompose_data")
     n = check_n(n)
@@ -539,6 +551,138 @@ class _EstimatorBlockJob:
         return _Block(size, mean, m2, cov, dist, error, noise, H[:N_FIRST] if k == 0 else None)
 
 
+@dataclass
+class _ClassBlock:
+    count: int
+    tally: np.ndarray         # (m, M, K): 0-1: how many fits predicted class k; log loss: sum of log q_k
+    loss: np.ndarray          # (b, M): expected loss of each fit over y ~ P(y|x), averaged over x
+    first: np.ndarray | None  # (k, m, M): labels (0-1) or P(y = 1) / max probability (log loss)
+    clipped: int = 0
+
+
+LOG_EPS = 1e-15  # probabilities are clipped here before the log
+
+
+@dataclass
+class _ClassifierBlockJob:
+    source: ClassificationSource
+    n: int
+    seed: int
+    sizes: list[int]
+    estimators: list
+    x_test: np.ndarray
+    p_test: np.ndarray  # (m, K)
+    loss: str
+
+    def __call__(self, k: int) -> _ClassBlock:
+        from sklearn.base import clone
+
+        size, m = self.sizes[k], self.x_test.size
+        K, M = self.p_test.shape[1], len(self.estimators)
+        x, y = _draw_block(self.source, self.n, self.seed, k, size)
+        Xt = self.x_test[:, None]
+        tally = np.zeros((m, M, K))
+        loss = np.empty((size, M))
+        first = np.empty((min(size, N_FIRST), m, M)) if k == 0 else None
+        clipped = 0
+        rows = np.arange(m)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for b in range(size):
+                for i, est in enumerate(self.estimators):
+                    fitted = clone(est).fit(x[b][:, None], y[b])
+                    if self.loss == "zero_one":
+                        h = np.asarray(fitted.predict(Xt)).astype(int)
+                        np.add.at(tally, (rows, i, h), 1.0)
+                        loss[b, i] = np.mean(1.0 - self.p_test[rows, h])
+                        pred = h
+                    else:
+                        q = np.zeros((m, K))
+                        q[:, np.asarray(fitted.classes_, dtype=int)] = fitted.predict_proba(Xt)
+                        clipped += int(np.count_nonzero(q < LOG_EPS))
+                        logq = np.log(np.maximum(q, LOG_EPS))
+                        tally[:, i, :] += logq
+                        loss[b, i] = np.mean(-(self.p_test * logq).sum(axis=1))
+                        pred = q[:, 1] if K == 2 else q.max(axis=1)
+                    if first is not None and b < first.shape[0]:
+                        first[b, :, i] = pred
+        return _ClassBlock(size, tally, loss, first, clipped)
+
+
+def _class_terms(tally, N, p, loss):
+    """Per-x and averaged terms from the summed tally of N datasets (see decompose)."""
+    K = p.shape[1]
+    ystar = np.argmax(p, axis=1)                                         # (m,)
+    noise_x = np.where(loss == "zero_one", 1.0 - p.max(axis=1), 0.0)
+    if loss == "zero_one":
+        P = tally / N                                                    # (m, M, K) P_D(h = k)
+        ym = np.argmax(P, axis=2)                                        # (m, M) main prediction (mode)
+        p_ym = np.take_along_axis(P, ym[..., None], 2)[..., 0]
+        p_star = P[np.arange(P.shape[0]), :, ystar]                      # (m, M) P_D(h = y*)
+        B = (ym != ystar[:, None]).astype(float)
+        V = 1.0 - p_ym
+        other = np.where(np.arange(K)[None, :] == ystar[:, None], 0.0, p)  # p_k for k != y*
+        denom = 1.0 - p.max(axis=1)
+        cond = np.divide(other, denom[:, None], out=np.zeros_like(other), where=denom[:, None] > 0)
+        c1 = p_star - np.einsum("tmk,tk->tm", P, cond)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c2 = np.where(B == 0, 1.0, -np.where(V > 0, p_star / V, 0.0))
+        N_x = noise_x[:, None]
+        return {"bias": B.mean(0), "variance": V.mean(0), "net_variance": (c2 * V).mean(0),
+                "noise": np.full(B.shape[1], noise_x.mean()), "total": (c1 * N_x + B + c2 * V).mean(0),
+                "main": ym.T.astype(float), "var_x": V.T, "truth": ystar.astype(float)}
+    mean_log = tally / N                                                 # E_D log q_k
+    logZ = np.logaddexp.reduce(mean_log, axis=2)                         # (m, M)
+    log_qbar = mean_log - logZ[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.where(p > 0, p * np.log(p), 0.0)                      # (m, K)
+    H = -plogp.sum(axis=1)                                               # entropy: the noise
+    kl = (plogp[:, None, :] - p[:, None, :] * log_qbar).sum(axis=2)      # KL(p || q̄): bias
+    var = -logZ                                                          # E_D KL(q̄ || q_D): variance
+    qbar = np.exp(log_qbar)
+    main = qbar[..., 1] if K == 2 else qbar.max(axis=2)
+    return {"bias": kl.mean(0), "variance": var.mean(0), "net_variance": None,
+            "noise": np.full(kl.shape[1], H.mean()), "total": H.mean() + kl.mean(0) + var.mean(0),
+            "main": main.T, "var_x": var.T, "truth": p[:, 1] if K == 2 else p.max(axis=1)}
+
+
+def _finish_classification(blocks, *, p, loss, labels, knob, values, x_test, n, config) -> BiasVariance:
+    tally = sum(b.tally for b in blocks)
+    N = sum(b.count for b in blocks)
+    terms = _class_terms(tally, N, p, loss)
+    # delete-a-block jackknife for the standard errors of the plug-in terms
+    keys = ("bias", "variance", "total")
+    reps = {k: [] for k in keys}
+    if len(blocks) > 1:
+        for b in blocks:
+            t = _class_terms(tally - b.tally, N - b.count, p, loss)
+            for k in keys:
+                reps[k].append(t[k])
+    K = len(blocks)
+
+    def jk(k):
+        if K < 2:
+            return np.full_like(terms[k], np.nan)
+        r = np.array(reps[k])
+        return np.sqrt((K - 1) / K * ((r - r.mean(0)) ** 2).sum(0))
+
+    err = np.concatenate([b.loss for b in blocks])
+    es = summarize(err)
+    first = np.concatenate([b.first for b in blocks if b.first is not None])[:N_FIRST]
+    clipped = sum(b.clipped for b in blocks)
+    if clipped:
+        config = {**config, "probabilities_clipped": clipped, "clip": LOG_EPS}
+    M = len(labels)
+    return BiasVariance(
+        labels=list(labels), knob=knob, values=np.asarray(values), x_test=x_test, ybar=terms["truth"],
+        n_datasets=N, n=n, bias2=terms["bias"], bias2_se=jk("bias"), variance=terms["variance"],
+        variance_se=jk("variance"), noise=terms["noise"], noise_se=np.zeros(M), error=es["mean"],
+        error_se=es["se"], error_median=es["median"], error_trimmed=es["trimmed"], heavy_tail=es["heavy_tail"],
+        drift_z=np.zeros(M), hbar=terms["main"], var_x=terms["var_x"], first_fits=first.transpose(0, 2, 1),
+        per_dataset_error=err, per_dataset_dist=err, config=config, loss=loss,
+        net_variance=terms["net_variance"], sum_terms=terms["total"])
+
+
 def _label(est) -> str:
     params = est.get_params(deep=False) if hasattr(est, "get_params") else {}
     if "degree" in params:
@@ -546,10 +690,10 @@ def _label(est) -> str:
     return type(est).__name__
 
 
-def decompose(estimators, source: SyntheticSource | None = None, *, n: int = 30, n_datasets: int = 1000,
+def decompose(estimators, source: SyntheticSource | ClassificationSource | None = None, *, n: int = 30, n_datasets: int = 1000,
               n_test: int = 200, loss: str = "squared", seed: int = 0, jobs: int = 1, labels=None,
               knob: str = "model", values=None, progress=None) -> BiasVariance:
-    """Bias-variance decomposition of any scikit-learn regressor(s), each cloned per dataset.
+    """Bias-variance decomposition of any scikit-learn estimator(s), each cloned per dataset.
 
     Parameters
     ----------
@@ -559,7 +703,15 @@ def decompose(estimators, source: SyntheticSource | None = None, *, n: int = 30,
     n, n_datasets, n_test, seed
         As in :func:`decompose_polynomial`; the same seed draws the same datasets,
         so the two engines can be compared dataset by dataset.
-    loss : {"squared"}
+    loss : {"squared", "zero_one", "cross_entropy"}
+        Squared loss for a :class:`SyntheticSource`. For a
+        :class:`ClassificationSource`: ``"zero_one"`` decomposes as Domingos
+        (2000) — main prediction = the mode over datasets, bias = [mode ≠ optimal
+        class], variance = P(h ≠ mode), net variance with the sign rule, noise =
+        1 − max P(y | x), error = c1·noise + bias + net variance exactly;
+        ``"cross_entropy"`` as Heskes (1998) — main prediction = the normalized
+        geometric mean q̄, bias = KL(p ‖ q̄), variance = E_D KL(q̄ ‖ q_D), noise =
+        the entropy of P(y | x). Standard errors by a delete-a-block jackknife.
     jobs : int
         Worker processes over blocks of datasets; the result does not depend on it.
 
@@ -569,21 +721,42 @@ def decompose(estimators, source: SyntheticSource | None = None, *, n: int = 30,
     """
     source = source if source is not None else SyntheticSource()
     n, n_datasets, n_test, seed = _check_common(source, n, n_datasets, n_test, seed)
-    if loss != "squared":
-        raise GenlabError(f"unknown loss {loss!r} for a regression source; use squared")
+    classify = isinstance(source, ClassificationSource)
+    if loss not in LOSSES:
+        raise GenlabError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+    if classify and loss == "squared":
+        raise GenlabError("squared loss needs a regression source; for class labels use zero_one or cross_entropy")
+    if not classify and loss != "squared":
+        raise GenlabError(f"{loss} loss needs class labels, but the target is continuous; "
+                          "use a ClassificationSource or squared loss")
     ests = list(estimators) if isinstance(estimators, (list, tuple)) else [estimators]
+    needs = ("fit", "predict_proba" if loss == "cross_entropy" else "predict", "get_params")
     for est in ests:
-        for method in ("fit", "predict", "get_params"):
+        for method in needs:
             if not callable(getattr(est, method, None)):
-                raise GenlabError(f"{type(est).__name__} has no {method}(); give a scikit-learn regressor")
+                raise GenlabError(f"{type(est).__name__} has no {method}(); give a scikit-learn "
+                                  f"{'classifier' if classify else 'regressor'}")
+    if classify:
+        from sklearn.base import is_classifier
+
+        for est in ests:
+            if not is_classifier(est):
+                raise GenlabError(f"{type(est).__name__} is not a classifier; {loss} loss needs class predictions")
     x_test = source.x_dist.quantiles(n_test)
-    sbar = source.mean(x_test)
-    bs = block_size(n_datasets)
-    sizes = [bs] * (n_datasets // bs) + ([n_datasets % bs] if n_datasets % bs else [])
-    job = _EstimatorBlockJob(source, n, seed, sizes, ests, x_test, sbar)
-    blocks = _run_blocks(job, len(sizes), jobs, progress)
     labels = list(labels) if labels is not None else [_label(e) for e in ests]
     values = np.asarray(values) if values is not None else np.arange(len(ests))
+    bs, sizes = _blocks_of(n_datasets)
+    if classify:
+        p = source.proba(x_test)
+        job = _ClassifierBlockJob(source, n, seed, sizes, ests, x_test, p, loss)
+        blocks = _run_blocks(job, len(sizes), jobs, progress)
+        return _finish_classification(
+            blocks, p=p, loss=loss, labels=labels, knob=knob, values=values, x_test=x_test, n=n,
+            config={"engine": "general", "source": source.describe(), "n": n, "n_datasets": n_datasets,
+                    "n_test": n_test, "seed": seed, "block": bs, "models": labels, "loss": loss})
+    sbar = source.mean(x_test)
+    job = _EstimatorBlockJob(source, n, seed, sizes, ests, x_test, sbar)
+    blocks = _run_blocks(job, len(sizes), jobs, progress)
 
     def to_points(mean, cov):
         return mean.T, (None if cov is None else np.diagonal(cov, axis1=1, axis2=2))
