@@ -200,3 +200,69 @@ def test_cross_entropy_identity_is_exact():
 def test_classification_bad_input(call, match):
     with pytest.raises(GenlabError, match=match):
         call()
+
+
+# -- real data ----------------------------------------------------------------------
+
+from sklearn.linear_model import Ridge  # noqa: E402
+
+from genlab.data import load_dataset  # noqa: E402
+from genlab.decompose import decompose_data  # noqa: E402
+
+
+def test_real_data_identity_and_honest_labels():
+    data = load_dataset("diabetes")
+    res = decompose_data([Ridge(alpha=1.0), KNeighborsRegressor(n_neighbors=1)], data, n_train=40, seed=0)
+    # measured error = (bias² + noise) + variance exactly, with the plug-in terms
+    np.testing.assert_allclose(res.per_dataset_error.mean(axis=0), res.total, rtol=1e-12)
+    frame = res.summary()
+    assert "bias2_plus_noise" in frame and "noise" not in frame
+    assert res.mode == "disjoint-splits" and any("noise cannot be separated" in n for n in res.config["notes"])
+    assert res.n_datasets == (data.n - round(0.25 * data.n)) // 40
+    assert res.variance[1] > res.variance[0]  # 1-NN varies more than ridge
+
+
+def test_real_data_disjoint_against_a_known_source():
+    # On data drawn from a known source, disjoint subsets estimate the same variance as fresh datasets.
+    big = ARTICLE_SOURCE.draw(15_000, 0, "pool")
+    est = PolynomialRegression(3, domain=(0, 1))
+    real = decompose_data(est, big, n_train=30, rounds=400, test_fraction=0.1, seed=1)
+    fresh = decompose(est, ARTICLE_SOURCE, n=30, n_datasets=2000, seed=1)
+    assert abs(real.variance[0] - fresh.variance[0]) < 4 * np.hypot(real.variance_se[0], fresh.variance_se[0])
+
+
+def test_bootstrap_is_labelled_and_zero_one_identity_holds():
+    data = load_dataset("wine")
+    res = decompose_data(DecisionTreeClassifier(max_depth=3, random_state=0), data, method="bootstrap",
+                         rounds=30, loss="zero_one", seed=3)
+    np.testing.assert_allclose(res.per_dataset_error.mean(axis=0), res.total, atol=1e-12)
+    assert res.mode == "bootstrap" and any("bootstrap" in n for n in res.config["notes"])
+    assert "bias_incl_noise" in res.summary()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"method": "jackknife"}, "unknown method"),
+    ({"n_train": 400}, "fewer than 2 disjoint"),
+    ({"loss": "zero_one"}, "continuous"),
+    ({"test_fraction": 1.0}, "test_fraction"),
+])
+def test_real_data_bad_input(kwargs, match):
+    with pytest.raises(GenlabError, match=match):
+        decompose_data(Ridge(), load_dataset("diabetes"), **kwargs)
+
+
+def test_real_data_jackknife_matches_brute_force():
+    res = decompose_data([Ridge(alpha=1.0), KNeighborsRegressor(n_neighbors=3)], load_dataset("diabetes"),
+                         n_train=25, seed=2)
+    H = res.first_fits.transpose(0, 2, 1)  # all rounds (R <= 100): (R, m, M)
+    R, y = H.shape[0], res.ybar
+    assert R == res.n_datasets
+
+    def terms(Hs):
+        var = Hs.var(axis=0, ddof=1).mean(axis=0)
+        return ((Hs.mean(axis=0) - y[:, None]) ** 2).mean(axis=0) - var / Hs.shape[0], var
+
+    loo = [terms(np.delete(H, r, axis=0)) for r in range(R)]
+    for i, se in ((0, res.bias2_se), (1, res.variance_se)):
+        r = np.array([t[i] for t in loo])
+        np.testing.assert_allclose(se, np.sqrt((R - 1) / R * ((r - r.mean(0)) ** 2).sum(0)), rtol=1e-9)

@@ -224,6 +224,14 @@ def biasvar(
                               "separated by ';' (e.g. '1; exp(3*x); 2*x')."),
     label_noise: float = typer.Option(0.0, help="Classification: fraction of labels flipped to another class."),
     n_test: int = typer.Option(200, help="Test points (quantiles of the x distribution)."),
+    data: Optional[str] = typer.Option(None, help="Real data instead of a source: digits, diabetes, wine or "
+                                       "breast_cancer (needs --estimator; noise is then not separable)."),
+    csv: Optional[Path] = typer.Option(None, help="Real data from a CSV (with --x-col, --y-col)."),
+    x_col: str = typer.Option("x", help="CSV input column(s), comma-separated."),
+    y_col: str = typer.Option("y", help="CSV target column."),
+    method: str = typer.Option("disjoint", help="Real data: disjoint training subsets or bootstrap resamples."),
+    n_train: Optional[int] = typer.Option(None, help="Real data: training points per round."),
+    rounds: int = typer.Option(200, help="Real data: rounds (disjoint: at most this many)."),
     seed: int = typer.Option(0, help="Seed (same seed, same numbers, whatever --jobs)."),
     jobs: int = typer.Option(1, help="Worker processes."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
@@ -239,7 +247,19 @@ def biasvar(
         raise GenlabError(f"--jobs must be >= 1, got {jobs}")
     if isinstance(datasets, int) and datasets < 2:
         raise GenlabError(f"--datasets must be at least 2, got {datasets}")
-    if loss in ("zero_one", "cross_entropy"):
+    real = None
+    if data is not None or csv is not None:
+        from .data import load_csv, load_dataset
+
+        if data is not None and csv is not None:
+            raise GenlabError("give either --data or --csv, not both")
+        if estimator is None:
+            raise GenlabError("real data needs --estimator, e.g. 'sklearn.linear_model.Ridge(alpha=1.0)'")
+        real = load_dataset(data) if data is not None else load_csv(
+            csv, x=tuple(c.strip() for c in x_col.split(",")), y=y_col)
+    if real is not None:
+        source = None
+    elif loss in ("zero_one", "cross_entropy"):
         from .data import ClassificationSource
 
         if estimator is None:
@@ -251,7 +271,14 @@ def biasvar(
         source = _source(target, noise, x_dist)
     n_blocks = len(_blocks_of(datasets)[1])
     with _Progress(n_blocks, "datasets", not as_json) as bar:
-        if estimator is not None:
+        if real is not None:
+            from .decompose import decompose_data
+            from .estimators import parse_estimator
+
+            result = decompose_data(parse_estimator(estimator), real, method=method, n_train=n_train,
+                                    rounds=rounds, loss=loss, seed=seed, jobs=jobs, labels=[estimator])
+            datasets, n = result.n_datasets, result.n
+        elif estimator is not None:
             from .estimators import parse_estimator
 
             est = parse_estimator(estimator)
@@ -286,21 +313,28 @@ def biasvar(
 
         import shutil
 
-        table = Table(title=f"bias-variance decomposition ({datasets:,} datasets, n = {n}, {loss} loss)")
-        for col in (result.knob, "bias²" if loss == "squared" else "bias", "variance", "noise", "decomposition",
+        what = (f"{result.mode} of {real.name}: {datasets} rounds" if real is not None else f"{datasets:,} datasets")
+        table = Table(title=f"bias-variance decomposition ({what}, n = {n}, {loss} loss)")
+        bias = "bias2" if loss == "squared" else "bias"
+        if real is not None:
+            bias = "bias2_plus_noise" if loss == "squared" else "bias_incl_noise"
+        for col in (result.knob, bias.replace("_", " ").replace("bias2", "bias²"), "variance",
+                    "noise" if real is None else "noise (not separable)", "decomposition",
                     "error (measured)", "median error", "converged"):
             table.add_column(col, justify="right")
-        bias = "bias2" if result.loss == "squared" else "bias"
         for row in result.summary().to_dict(orient="records"):
             table.add_row(row["label"].split(" ", 1)[-1] if result.knob != "model" else row["label"],
                           f"{row[bias]:.4g} ± {row[bias + '_se']:.1g}",
-                          f"{row['variance']:.4g} ± {row['variance_se']:.1g}", f"{row['noise']:.4g}",
+                          f"{row['variance']:.4g} ± {row['variance_se']:.1g}", f"{row['noise']:.4g}" if "noise" in row else "—",
                           f"{row['decomposition']:.4g}", f"{row['error']:.4g} ± {row['error_se']:.1g}",
                           f"{row['error_median']:.4g}", "yes" if row["converged"] else "NO")
         Console(width=max(shutil.get_terminal_size().columns, 132)).print(table)
         bad = [lbl for lbl, ok in zip(result.labels, result.converged) if not ok]
         if bad:
-            typer.echo(f"not converged (heavy tails: the mean is not trustworthy; see the median): {', '.join(bad)}")
+            typer.echo(f"not converged (heavy tails or too few datasets: the mean is not trustworthy; "
+                       f"see the median): {', '.join(bad)}")
+        for note in result.config.get("notes", []):
+            typer.echo(f"note: {note}")
     _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
 
 
