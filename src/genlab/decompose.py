@@ -745,12 +745,13 @@ def decompose(estimators, source: SyntheticSource | ClassificationSource | None 
             if not callable(getattr(est, method, None)):
                 raise GenlabError(f"{type(est).__name__} has no {method}(); give a scikit-learn "
                                   f"{'classifier' if classify else 'regressor'}")
-    if classify:
-        from sklearn.base import is_classifier
+    from sklearn.base import is_classifier, is_regressor
 
-        for est in ests:
-            if not is_classifier(est):
-                raise GenlabError(f"{type(est).__name__} is not a classifier; {loss} loss needs class predictions")
+    for est in ests:
+        if classify and not is_classifier(est):
+            raise GenlabError(f"{type(est).__name__} is not a classifier; {loss} loss needs class predictions")
+        if not classify and not is_regressor(est):
+            raise GenlabError(f"{type(est).__name__} is not a regressor; squared loss needs numeric predictions")
     x_test = source.x_dist.quantiles(n_test)
     labels = list(labels) if labels is not None else [_label(e) for e in ests]
     values = np.asarray(values) if values is not None else np.arange(len(ests))
