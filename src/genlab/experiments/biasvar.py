@@ -17,7 +17,7 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs: int =
 
     t = load_text(lang)["biasvar"]
     src, n = ARTICLE_SOURCE, ARTICLE_N
-    n_datasets = 10_000 if quick else 100_000
+    n_datasets = 4_000 if quick else 100_000
     kw = dict(n=n, seed=seed, jobs=jobs)
     main = decompose_polynomial(src, range(0, 30), n_datasets=n_datasets, **kw)
     deg30 = decompose_polynomial(src, [30], n_datasets=n_datasets, basis="monomial", solver="lstsq", **kw)
