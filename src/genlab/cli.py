@@ -31,6 +31,21 @@ def _say(msg: str, as_json: bool) -> None:
     typer.echo(msg, err=as_json)
 
 
+def _emit(out: Path, stem: str, fig, frame, record: dict, as_json: bool) -> list:
+    """Write the figure (PNG, SVG), the table (CSV) and the record (JSON) under ``out``;
+    print the record on stdout when ``--json``. Returns the written paths."""
+    import matplotlib.pyplot as plt
+
+    from .io import save_figure, to_json, write_csv, write_json
+
+    files = save_figure(fig, out, stem)
+    plt.close(fig)
+    files += [write_csv(out / f"{stem}.csv", frame), write_json(out / f"{stem}.json", record)]
+    if as_json:
+        sys.stdout.write(to_json(record))
+    return files
+
+
 def _source(target: str, noise: float, x_dist: str):
     from .data import SyntheticSource
 
@@ -69,7 +84,6 @@ def fit(
 
     from .data import check_n
     from .fitting import fit_polynomial
-    from .io import save_figure, to_json, write_csv, write_json
     from .seeding import check_seed, rng
 
     check_seed(seed)
@@ -102,18 +116,12 @@ def fit(
     y_all = data.y if validation is None else pd.concat([pd.Series(data.y), pd.Series(validation.y)])
     pad = 0.25 * (y_all.max() - y_all.min() + 1e-12)
     result.plot(ax, ylim=(y_all.min() - pad, y_all.max() + pad), title=f"{result.name} ({basis}, {solver})")
-    stem = f"fit_degree{degree}"
-    files = save_figure(fig, out, stem)
-    plt.close(fig)
     frame = pd.DataFrame({"x": data.x, "y": data.y, "prediction": result.predict(data.x), "split": "train"})
     if validation is not None:
         frame = pd.concat([frame, pd.DataFrame({"x": validation.x, "y": validation.y,
                                                 "prediction": result.predict(validation.x), "split": "validation"})])
-    files += [write_csv(out / f"{stem}.csv", frame), write_json(out / f"{stem}.json", record)]
-
-    if as_json:
-        sys.stdout.write(to_json(record))
-    else:
+    files = _emit(out, f"fit_degree{degree}", fig, frame, record, as_json)
+    if not as_json:
         line = f"{result.name} ({basis}, {solver}): training RMSE {result.train_rmse:.4g}"
         if validation is not None:
             line += f", validation RMSE {result.val_rmse:.4g}"
@@ -150,7 +158,6 @@ def curve_capacity(
     import matplotlib.pyplot as plt
 
     from .curves import capacity_curve
-    from .io import save_figure, to_json, write_csv, write_json
 
     data = _user_data(csv, x_col, y_col) or _source(target, noise, x_dist)
     curve = capacity_curve(data, degrees, n=n, method=method, val_fraction=val_fraction, folds=folds,
@@ -158,12 +165,8 @@ def curve_capacity(
     record = {"command": "curve capacity", **curve.to_dict()}
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     curve.plot(ax, title=f"{method}: {curve.n_train} training points, {repeats} repeats")
-    files = save_figure(fig, out, "capacity")
-    plt.close(fig)
-    files += [write_csv(out / "capacity.csv", curve.summary()), write_json(out / "capacity.json", record)]
-    if as_json:
-        sys.stdout.write(to_json(record))
-    else:
+    files = _emit(out, "capacity", fig, curve.summary(), record, as_json)
+    if not as_json:
         from rich.console import Console
         from rich.table import Table
 
@@ -241,7 +244,6 @@ def biasvar(
     import matplotlib.pyplot as plt
 
     from .decompose import _blocks_of, decompose, decompose_polynomial
-    from .io import save_figure, to_json, write_csv, write_json
 
     if jobs < 1:
         raise GenlabError(f"--jobs must be >= 1, got {jobs}")
@@ -302,12 +304,8 @@ def biasvar(
     result.plot(ax, title=f"{datasets:,} datasets of n = {n}", log=result.knob != "model")
     if result.knob == "alpha":
         ax.set_xscale("log")
-    files = save_figure(fig, out, "biasvar")
-    plt.close(fig)
-    files += [write_csv(out / "biasvar.csv", result.summary()), write_json(out / "biasvar.json", record)]
-    if as_json:
-        sys.stdout.write(to_json(record))
-    else:
+    files = _emit(out, "biasvar", fig, result.summary(), record, as_json)
+    if not as_json:
         from rich.console import Console
         from rich.table import Table
 

@@ -95,9 +95,9 @@ class CapacityCurve:
 
     def plot(self, ax=None, *, title=None):
         """Median training and validation RMSE with interquartile bands, mean dashed, log scale."""
-        import matplotlib.pyplot as plt
+        from .plots import axes
 
-        ax = ax if ax is not None else plt.subplots(figsize=(6, 4))[1]
+        ax = axes(ax, (6, 4))
         for name, arr, color in (("training", self.train_rmse, "tab:blue"),
                                  ("validation", self.val_rmse, "tab:orange")):
             s = summarize(arr)

@@ -197,9 +197,9 @@ class BiasVariance:
 
     def plot(self, ax=None, *, title=None, log=True):
         """bias², variance, noise and the measured error against the knob, with ±2 s.e. bands."""
-        import matplotlib.pyplot as plt
+        from .plots import axes
 
-        ax = ax if ax is not None else plt.subplots(figsize=(6.4, 4.2))[1]
+        ax = axes(ax, (6.4, 4.2))
         x = np.asarray(self.values, dtype=float)
         floor = 1e-6 * max(float(np.nanmax(self.error_median)), 1e-12)
         known = self.mode == "source"
@@ -233,9 +233,9 @@ class BiasVariance:
 
     def plot_fits(self, value, ax=None, *, n_fits: int = 100, ylim=(0.5, 3.5), title=None):
         """The first fits (faint), their mean h̄ over all datasets (dark) and ȳ (dashed)."""
-        import matplotlib.pyplot as plt
+        from .plots import axes, finish_xy
 
-        ax = ax if ax is not None else plt.subplots(figsize=(5.2, 3.8))[1]
+        ax = axes(ax)
         i = self.index(value)
         order = np.argsort(self.x_test)
         xs = self.x_test[order]
@@ -248,14 +248,7 @@ class BiasVariance:
         if not self.converged[i]:
             ax.text(0.03, 0.97, "h̄ not converged (heavy tails)", transform=ax.transAxes, va="top",
                     color="darkred", bbox=dict(boxstyle="round", fc="white", ec="darkred"))
-        if ylim is not None:
-            ax.set_ylim(*ylim)
-        ax.set_xlabel("x")
-        ax.set_ylabel("y")
-        ax.legend(loc="lower right", fontsize="small")
-        if title:
-            ax.set_title(title)
-        return ax
+        return finish_xy(ax, ylim=ylim, title=title)
 
 
 def _finish(blocks: list[_Block], *, weight: float, g: np.ndarray, r: np.ndarray, to_points,

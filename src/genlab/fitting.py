@@ -12,6 +12,7 @@ from .data import Dataset, SyntheticSource
 from .errors import GenlabError, IllConditionedWarning
 from .models import PolynomialRegression
 from .models.polynomial import ILL_CONDITIONED
+from .plots import axes, finish_xy
 
 
 def rmse(y_true, y_pred) -> float:
@@ -63,9 +64,7 @@ class FitResult:
 
     def plot(self, ax=None, *, ylim=(0.5, 3.5), title=None, show_truth=True):
         """Training points, the fitted curve and its training RMSE, as in the article."""
-        import matplotlib.pyplot as plt
-
-        ax = ax if ax is not None else plt.subplots(figsize=(5.2, 3.8))[1]
+        ax = axes(ax)
         x = self.train.x
         support = self.source.x_dist.support if self.source is not None else None
         grid, pred = self.curve(1000, support or (x.min(), x.max()))
@@ -81,14 +80,7 @@ class FitResult:
             text += f"\nvalidation RMSE = {self.val_rmse:.3g}"
         ax.text(0.03, 0.97, text, transform=ax.transAxes, va="top", ha="left",
                 bbox=dict(boxstyle="round", fc="white", ec="0.8"))
-        if ylim is not None:
-            ax.set_ylim(*ylim)
-        ax.set_xlabel("x")
-        ax.set_ylabel("y")
-        ax.legend(loc="lower right", fontsize="small")
-        if title:
-            ax.set_title(title)
-        return ax
+        return finish_xy(ax, ylim=ylim, title=title)
 
 
 def fit_polynomial(data: Dataset, degree: int = 2, *, basis: str = "legendre", solver: str = "lstsq",
