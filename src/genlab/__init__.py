@@ -6,8 +6,15 @@ dask, plotly) are imported where they are used, not here.
 """
 
 from .errors import ConvergenceWarning, GenlabError, IllConditionedWarning
-from .models import PolynomialRegression
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):  # scikit-learn loads only when a model is asked for (fast worker start-up)
+    if name == "PolynomialRegression":
+        from .models import PolynomialRegression
+
+        return PolynomialRegression
+    raise AttributeError(f"module 'genlab' has no attribute {name!r}")
 
 __all__ = ["ConvergenceWarning", "GenlabError", "IllConditionedWarning", "PolynomialRegression", "__version__"]

@@ -22,6 +22,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 curve_app = typer.Typer(no_args_is_help=True, help="Training and validation error curves.")
 app.add_typer(curve_app, name="curve")
 
+from .cli_runs import runs_app  # noqa: E402  (light: imports nothing heavy at start-up)
+
+app.add_typer(runs_app, name="runs")
+
 OUT_HELP = "Folder for figures (PNG, SVG) and results (JSON, CSV)."
 JSON_HELP = "Print machine-readable results (JSON) on stdout."
 

@@ -1,0 +1,328 @@
+"""Tests for sweeps (genlab.execute): resume, failures, kill -9, Ctrl-C, Dask.
+
+Everything is real: loky worker processes, SQLite files, a driver in a
+subprocess killed with SIGKILL, and a Dask LocalCluster with worker processes.
+"""
+
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genlab import GenlabError
+from genlab.execute import Job, SweepResult, function_path, job_seed, run_sweep
+from genlab.jobs import demo_job
+from genlab.store import Store, canonical_json, config_hash
+
+# Fields that a job's result is made of; the rest (times, host, pid, attempts) say how it ran.
+RESULT_FIELDS = ("id", "kind", "config", "config_hash", "seed", "status", "metrics", "series")
+
+
+@pytest.fixture
+def cli_main():
+    """genlab.cli.main with `runs` registered (a no-op once cli.py registers it itself)."""
+    import genlab.cli as cli
+    from genlab.cli_runs import runs_app
+
+    if not any(getattr(g, "typer_instance", None) is runs_app for g in cli.app.registered_groups):
+        cli.app.add_typer(runs_app, name="runs")
+    return cli.main
+
+
+def results(records):
+    """What must be identical between two runs of a sweep, by config (errors by their last line)."""
+    out = {}
+    for r in records:
+        row = {k: r[k] for k in RESULT_FIELDS if k != "id"}
+        row["error"] = r["error"].strip().splitlines()[-1] if r["error"] else None
+        out[canonical_json(r["config"])] = row
+    return out
+
+
+def all_records(path):
+    with Store(path, readonly=True) as st:
+        return st.jobs()
+
+
+def configs_for(n, *, sleep=0.0, fail=()):
+    return [{"x": i / 10, "sleep": sleep, **({"fail": True} if i in fail else {})} for i in range(n)]
+
+
+def returns_a_list(config, seed):
+    return [1, 2]
+
+
+def returns_bad_metric(config, seed):
+    return {"metrics": {"m": [1.0, 2.0]}}
+
+
+# -- seeds and job identity ------------------------------------------------------------------
+
+def test_job_seed_depends_on_sweep_seed_and_config_only():
+    job = Job.make(demo_job, {"x": 0.5, "n": 10}, 3)
+    assert job.kind == "genlab.jobs:demo_job"
+    assert job.config_hash == config_hash('{"n":10,"x":0.5}')
+    assert job.key == ("genlab.jobs:demo_job", job.config_hash, 3)
+    ss = job.seed_sequence()
+    assert ss.entropy == 3 and ss.spawn_key == (int(job.config_hash, 16),)
+    assert Job.make(demo_job, {"n": 10, "x": 0.5}, 3).seed_sequence().generate_state(4).tolist() \
+        == ss.generate_state(4).tolist()
+    assert job_seed(4, job.config_hash).generate_state(1) != ss.generate_state(1)
+    assert Job.make("genlab.jobs.demo_job", {"x": 0.5, "n": 10}, 3) == job
+
+
+def test_results_do_not_depend_on_order_or_worker_count(tmp_path):
+    configs = configs_for(10, fail={4})
+    one = run_sweep(demo_job, configs, store=tmp_path / "a.sqlite", seed=5, jobs=1, progress=False)
+    rng = np.random.default_rng(0)
+    shuffled = [configs[i] for i in rng.permutation(len(configs))]
+    two = run_sweep(demo_job, shuffled, store=tmp_path / "b.sqlite", seed=5, jobs=2, progress=False)
+    assert isinstance(one, SweepResult) and one.n_ran == 10 and one.n_cached == 0
+    assert one.executor == "local (1 worker)" and two.executor == "local (2 workers)"
+    assert results(one.records) == results(two.records)  # bitwise: floats compared with ==
+    assert [r["config"] for r in one.records] == configs  # records come back in config order
+    assert [r["config"] for r in two.records] == shuffled
+    # and a job run again in this process gives the same numbers as in a worker
+    rec = one.records[2]
+    again = Job.from_record(rec).run()
+    assert again["metrics"] == rec["metrics"] and again["series"]["loss"].tolist() == rec["series"]["loss"]
+    # a different sweep seed gives different numbers
+    other = run_sweep(demo_job, configs[:2], store=tmp_path / "c.sqlite", seed=6, jobs=2, progress=False)
+    assert other.records[0]["metrics"]["mean"] != one.records[0]["metrics"]["mean"]
+
+
+def test_failures_are_recorded_the_sweep_goes_on_and_rerun_retries_them(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    configs = configs_for(8, fail={2, 5})
+    first = run_sweep(demo_job, configs, store=path, seed=0, jobs=2, progress=False)
+    assert not first.ok and first.n_done == 6
+    assert [r["id"] for r in first.failures] == [3, 6]
+    assert "RuntimeError: demo job told to fail (x = 0.2)" in first.failures[0]["error"]
+    assert "Traceback" in first.failures[0]["error"] and "run_job" not in first.failures[0]["error"]
+    summary = first.summary()
+    assert "2 failed" in summary and "job 3" in summary and "job 6" in summary
+    assert np.isnan(first.metric("mean")[2]) and first.series("loss")[2] is None
+    assert first.series("loss")[0].shape == (20,)
+    finished = {r["id"]: r["finished_at"] for r in first.records if r["status"] == "done"}
+
+    second = run_sweep(demo_job, configs, store=path, seed=0, jobs=2, progress=False)
+    assert second.n_cached == 6 and second.n_ran == 2  # only the failed ones ran again
+    assert {r["id"]: r["finished_at"] for r in second.records if r["status"] == "done"} == finished
+    assert [r["attempts"] for r in second.records] == [1, 1, 2, 1, 1, 2, 1, 1]
+    third = run_sweep(demo_job, configs, store=path, seed=0, jobs=2, progress=False, retry_failed=False)
+    assert third.n_ran == 0 and third.executor == "" and len(third.failures) == 2
+    assert results(first.records) == results(third.records)
+    # a bigger sweep over the same store runs only what is new
+    more = run_sweep(demo_job, configs + configs_for(10)[8:], store=path, seed=0, jobs=2, progress=False,
+                     retry_failed=False)
+    assert more.n_ran == 2 and more.n_cached == 6
+    with Store(path, readonly=True) as st:
+        assert [s["status"] for s in st.sessions()] == ["failed", "failed", "finished"]
+        assert len(st.jobs()) == 10
+
+
+def test_a_crashing_worker_fails_its_job_only(tmp_path):
+    configs = configs_for(5, sleep=0.05)
+    configs.insert(2, {"x": 9.0, "sleep": 0.05, "crash": True})  # in flight with others when it dies
+    result = run_sweep(demo_job, configs, store=tmp_path / "runs.sqlite", seed=0, jobs=2, progress=False)
+    assert [r["status"] for r in result.records] == ["done"] * 2 + ["failed"] + ["done"] * 3
+    assert "worker process died while running this job" in result.records[2]["error"]
+    for rec in result.records[:2] + result.records[3:]:  # the others' numbers are untouched
+        again = Job.from_record(rec).run()
+        assert again["metrics"] == rec["metrics"] and again["series"]["loss"].tolist() == rec["series"]["loss"]
+
+
+def test_bad_return_values_fail_the_job_with_a_clear_message(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    bad = run_sweep(returns_a_list, [{"a": 1}], store=path, progress=False, jobs=1)
+    assert "a job function returns dict(metrics=" in bad.failures[0]["error"]
+    bad = run_sweep(returns_bad_metric, [{"a": 1}], store=path, progress=False, jobs=1)
+    assert "metric 'm' is a list" in bad.failures[0]["error"]
+    assert bad.records[0]["kind"] == f"{__name__}:returns_bad_metric"
+
+
+def test_user_mistakes_are_genlab_errors_before_anything_is_written(tmp_path):
+    path = tmp_path / "runs.sqlite"
+
+    def nested(config, seed):
+        return {}
+
+    mistakes = [
+        (dict(fn=lambda c, s: {}, configs=[{}]), "top level of a module"),
+        (dict(fn=nested, configs=[{}]), "top level of a module"),
+        (dict(fn=functools.partial(demo_job), configs=[{}]), "top level of a module"),
+        (dict(fn="genlab.jobs:no_such_job", configs=[{}]), "cannot import job function"),
+        (dict(fn=demo_job, configs=[]), "no configs"),
+        (dict(fn=demo_job, configs=[{"x": 1}, {"x": 2}, {"x": 1}]), "config 2 repeats config 0"),
+        (dict(fn=demo_job, configs=[{"x": float("nan")}]), "finite numbers"),
+        (dict(fn=demo_job, configs=[[1, 2]]), "must be a dict"),
+        (dict(fn=demo_job, configs=[{}], seed=-1), "seed must be an integer"),
+        (dict(fn=demo_job, configs=[{}], seed=2**64), "seed must be an integer"),
+        (dict(fn=demo_job, configs=[{}], jobs=0), "--jobs must be an integer >= 1"),
+        (dict(fn=demo_job, configs=[{}], dask="nonsense"), "not a scheduler address"),
+        (dict(fn=demo_job, configs=[{}], dask="tcp://127.0.0.1:1", jobs=2), "the cluster decides"),
+    ]
+    for kwargs, expected in mistakes:
+        kwargs = {"seed": 0, "progress": False, **kwargs}
+        with pytest.raises(GenlabError, match=expected):
+            run_sweep(kwargs.pop("fn"), kwargs.pop("configs"), store=path, **kwargs)
+    assert not path.exists()
+    assert function_path(demo_job) == "genlab.jobs:demo_job"
+
+
+def test_unreachable_dask_scheduler_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr("genlab.execute.DASK_CONNECT_TIMEOUT", "1s")
+    with pytest.raises(GenlabError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        run_sweep(demo_job, [{}], store=tmp_path / "runs.sqlite", dask="127.0.0.1:9", progress=False)
+
+
+def test_progress_bar_shows_counts_and_failures(tmp_path, capfd):
+    run_sweep(demo_job, configs_for(4, fail={1}), store=tmp_path / "runs.sqlite", jobs=2, progress=True)
+    err = capfd.readouterr().err
+    assert "demo_job" in err and "4/4" in err and "1 failed" in err and "ETA" in err
+
+
+def test_runs_demo_command_exits_1_on_failures(tmp_path, cli_main, capsys):
+    args = ["runs", "demo", "--n", "5", "--sleep", "0", "--fail", "3", "--out", str(tmp_path), "-j", "2"]
+    rc = cli_main(args)
+    out, err = capsys.readouterr()
+    assert rc == 1, err
+    assert "5 jobs, 4 done, 1 failed" in out and "failed: job 4" in out
+    assert (tmp_path / "runs.sqlite").exists()
+    rc = cli_main(args + ["--json"])
+    out, err = capsys.readouterr()
+    assert rc == 1 and len(json.loads(out)) == 5 and "4 already in the store" in err
+    rc = cli_main(["runs", "demo", "--dask", "tcp://h:1", "-j", "2", "--out", str(tmp_path)])
+    assert rc == 2 and "the cluster decides" in capsys.readouterr().err
+
+
+# -- kill -9 and Ctrl-C -----------------------------------------------------------------------------
+
+DRIVER = """
+import json, sys
+from genlab.execute import run_sweep
+from genlab.jobs import demo_job
+try:
+    result = run_sweep(demo_job, json.loads(sys.argv[2]), store=sys.argv[1], seed=11, jobs=2, progress=False)
+except KeyboardInterrupt:
+    sys.exit(130)
+sys.exit(0 if result.ok else 1)
+"""
+
+
+def start_driver(path, configs):
+    return subprocess.Popen([sys.executable, "-c", DRIVER, str(path), json.dumps(configs)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def store_state(path):
+    """(status counts, {id: finished_at} of done jobs) as a reader sees it now, or None before the store exists."""
+    try:
+        with Store(path, readonly=True) as st:
+            return st.counts(), {r["id"]: r["finished_at"] for r in st.jobs(status="done", series=False)}
+    except GenlabError as exc:
+        if "no results store" in str(exc) or "empty database" in str(exc):
+            return None
+        raise
+
+
+def wait_for(proc, path, condition, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = store_state(path)
+        if state is not None and condition(*state):
+            return state
+        assert proc.poll() is None, f"driver ended early: {proc.communicate()}"
+        time.sleep(0.003)
+    raise AssertionError("timed out waiting for the driver")
+
+
+def kill_group(proc, sig):
+    os.killpg(proc.pid, sig)
+    proc.communicate(timeout=30)
+    return proc.returncode
+
+
+def test_kill_9_at_several_points_then_resume_gives_the_uninterrupted_results(tmp_path):
+    n = 30
+    configs = configs_for(n, sleep=0.04, fail={7, 22})
+    reference = run_sweep(demo_job, configs, store=tmp_path / "reference.sqlite", seed=11, jobs=2, progress=False)
+    path = tmp_path / "killed.sqlite"
+    kept: dict = {}  # done jobs seen after each kill: they must never run again
+    points = [
+        lambda counts, done: True,  # as soon as the store exists (jobs being added, or the pool starting)
+        lambda counts, done: counts["running"] > 0,  # the first jobs handed to workers
+        lambda counts, done: len(done) >= len(kept) + 3,  # mid-sweep, a few more done
+        lambda counts, done: len(done) >= 2 * n // 3,  # late
+    ]
+    for point in points:
+        proc = start_driver(path, configs)
+        wait_for(proc, path, point)
+        assert kill_group(proc, signal.SIGKILL) == -signal.SIGKILL
+        counts, done = store_state(path)  # opens cleanly: kill -9 never leaves a broken store
+        assert sum(counts.values()) in (0, n)  # the jobs were added all at once, or not at all
+        for job_id, finished_at in kept.items():
+            assert done[job_id] == finished_at, "a finished job was lost or run again"
+        kept.update(done)
+    assert 0 < len(kept) < n
+    proc = start_driver(path, configs)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err  # two jobs fail by design
+    records = all_records(path)
+    assert len(records) == n and len({(r["kind"], r["config_hash"], r["seed"]) for r in records}) == n
+    assert results(records) == results(reference.records)
+    assert [r["id"] for r in records] == reference.ids  # same ids too: jobs are added in config order
+    assert {r["id"]: r["finished_at"] for r in records if r["id"] in kept} == kept
+    with Store(path, readonly=True) as st:
+        statuses = [s["status"] for s in st.sessions()]
+    assert statuses[-1] == "failed" and set(statuses[:-1]) <= {"killed"}
+
+
+def test_ctrl_c_stops_cleanly_and_leaves_a_resumable_store(tmp_path):
+    configs = configs_for(40, sleep=0.05)
+    path = tmp_path / "runs.sqlite"
+    proc = start_driver(path, configs)
+    wait_for(proc, path, lambda counts, done: len(done) >= 4)
+    t0 = time.monotonic()
+    assert kill_group(proc, signal.SIGINT) == 130  # as a terminal's Ctrl-C: the whole process group
+    assert time.monotonic() - t0 < 10
+    with Store(path, readonly=True) as st:
+        counts = st.counts()
+        assert counts["running"] == 0 and 4 <= counts["done"] < 40 and counts["failed"] == 0
+        assert st.sessions()[-1]["status"] == "interrupted"
+    resumed = run_sweep(demo_job, configs, store=path, seed=11, jobs=2, progress=False)
+    assert resumed.ok and resumed.n_cached == counts["done"]
+    reference = run_sweep(demo_job, configs, store=tmp_path / "ref.sqlite", seed=11, jobs=2, progress=False)
+    assert results(resumed.records) == results(reference.records)
+
+
+# -- Dask -----------------------------------------------------------------------------------------
+
+def test_dask_local_cluster_gives_bitwise_the_local_results(tmp_path):
+    from distributed import Client, LocalCluster
+
+    configs = configs_for(12, fail={5}) + [{"x": 0.25, "n": 1000, "work": 20, "steps": 50}]
+    local = run_sweep(demo_job, configs, store=tmp_path / "local.sqlite", seed=2, jobs=2, progress=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      scheduler_port=0, host="127.0.0.1") as cluster:
+        on_dask = run_sweep(demo_job, configs, store=tmp_path / "dask.sqlite", seed=2, dask=cluster.scheduler_address,
+                            progress=False)
+        assert on_dask.executor == f"dask ({cluster.scheduler_address})"
+        with Client(cluster, set_as_default=False) as client:
+            worker_pids = set(client.run(os.getpid).values())
+            assert {r["pid"] for r in on_dask.records} <= worker_pids and os.getpid() not in worker_pids
+            again = run_sweep(demo_job, configs, store=tmp_path / "dask.sqlite", seed=2, dask=client, progress=False)
+            assert again.n_ran == 1 and again.n_cached == 12  # the failed job ran again, the rest was kept
+            assert client.status == "running"  # a Client passed in is left open
+    assert results(on_dask.records) == results(local.records)
+    frame_local, frame_dask = local.to_frame(), on_dask.to_frame()
+    cols = [c for c in frame_local.columns if c.startswith(("config.", "metrics.")) or c in ("id", "status")]
+    pd.testing.assert_frame_equal(frame_local[cols], frame_dask[cols], check_exact=True)
+    assert "RuntimeError: demo job told to fail" in on_dask.failures[0]["error"]

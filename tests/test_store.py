@@ -1,0 +1,402 @@
+"""Tests for the results store (genlab.store) and the `genlab runs` commands.
+
+Real SQLite files throughout; the concurrent-readers test runs a real sweep in
+a subprocess (the driver writes) while this process reads.
+"""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genlab import GenlabError
+from genlab.store import (APPLICATION_ID, SCHEMA_VERSION, Store, canonical_json, config_hash,
+                          default_store_path)
+
+KIND = "genlab.jobs:demo_job"
+
+
+@pytest.fixture
+def cli_main():
+    """genlab.cli.main with `runs` registered (a no-op once cli.py registers it itself)."""
+    import genlab.cli as cli
+    from genlab.cli_runs import runs_app
+
+    if not any(getattr(g, "typer_instance", None) is runs_app for g in cli.app.registered_groups):
+        cli.app.add_typer(runs_app, name="runs")
+    return cli.main
+
+
+def run_cli(cli_main, capsys, *args):
+    rc = cli_main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def outcome(ok=True, metrics=None, series=None, error=None, t=1_800_000_000.0):
+    return {"ok": ok, "metrics": json.dumps(metrics or {}) if ok else None,
+            "series": json.dumps(series or {}) if ok else None, "error": error,
+            "started_at": t, "finished_at": t + 0.5, "duration_s": 0.5, "host": "h", "pid": 1}
+
+
+# -- canonical configs ----------------------------------------------------------------
+
+def test_canonical_json_sorted_compact_repr_floats():
+    text = canonical_json({"b": [0.1, 2, (3, 4)], "a": 1, "c": {"z": None, "y": True}, "d": "é"})
+    assert text == '{"a":1,"b":[0.1,2,[3,4]],"c":{"y":true,"z":null},"d":"é"}'
+    # pinned: a change of the canonical form or the hash would orphan every existing store
+    assert config_hash(text) == "7d2664887af99b25"
+    assert canonical_json({"x": 1 / 3}) == '{"x":0.3333333333333333}'
+    assert json.loads(canonical_json({"x": 0.1 + 0.2}))["x"] == 0.1 + 0.2  # repr round-trips
+
+
+def test_canonical_json_numpy_values_and_int_float_distinction():
+    assert canonical_json({"a": np.float64(0.5), "b": np.int64(3), "c": np.array([1, 2]), "d": np.bool_(True)}) \
+        == '{"a":0.5,"b":3,"c":[1,2],"d":true}'
+    assert canonical_json({"n": 1}) != canonical_json({"n": 1.0})
+
+
+@pytest.mark.parametrize("bad", [{"x": float("nan")}, {"x": float("inf")}, {1: "a"}, {"p": object()},
+                                 {"s": {1, 2}}, [1, 2]])
+def test_canonical_json_rejects_non_json_configs(bad):
+    with pytest.raises(GenlabError) as exc:
+        canonical_json(bad)
+    assert "\n" not in str(exc.value)
+
+
+# -- a store's life -------------------------------------------------------------------
+
+def test_new_store_is_wal_and_marked_as_genlab(tmp_path):
+    path = tmp_path / "sub" / "runs.sqlite"
+    with Store(path) as st:
+        assert st.counts() == {"pending": 0, "running": 0, "done": 0, "failed": 0}
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert con.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    con.close()
+    assert default_store_path(tmp_path) == tmp_path / "runs.sqlite"
+
+
+def test_add_jobs_is_idempotent_and_keyed_by_kind_config_seed(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    configs = [{"x": 0.1}, {"x": 0.2}, {"x": 0.3}]
+    with Store(path) as st:
+        ids = st.add_jobs(KIND, 7, configs)
+        assert ids == [1, 2, 3]
+        assert st.add_jobs(KIND, 7, list(reversed(configs))) == [3, 2, 1]
+        assert st.add_jobs(KIND, 7, [{"x": 0.4}, {"x": 0.1}]) == [4, 1]
+        assert st.add_jobs(KIND, 8, [{"x": 0.1}]) == [5]  # another seed, another job
+        assert st.add_jobs("other.mod:f", 7, [{"x": 0.1}]) == [6]
+    with Store(path, readonly=True) as st:
+        assert st.counts()["pending"] == 6
+        rec = st.lookup(KIND, {"x": 0.2}, 7)
+        assert rec["id"] == 2 and rec["config"] == {"x": 0.2} and rec["status"] == "pending"
+        assert rec["config_hash"] == config_hash(canonical_json({"x": 0.2}))
+        assert st.lookup(KIND, {"x": 0.2}, 99) is None
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT count(*), count(DISTINCT kind || config_hash || seed) FROM jobs").fetchone() == (6, 6)
+    con.close()
+
+
+def test_outcomes_are_recorded_and_read_back_exactly(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    loss = [1.0, 0.5, 1 / 3, float("nan")]
+    with Store(path) as st:
+        session = st.begin_session(kind=KIND, seed=0, n_jobs=2, executor="test")
+        a, b, c = st.add_jobs(KIND, 0, [{"x": 1}, {"x": 2}, {"x": 3}])
+        st.mark_running([a, b], session)
+        assert st.counts() == {"pending": 1, "running": 2, "done": 0, "failed": 0}
+        st.record_outcomes([(a, outcome(metrics={"rmse": 0.1 + 0.2, "n": 3, "ok": True}, series={"loss": loss})),
+                            (b, outcome(ok=False, error="Traceback ...\nValueError: bad x\n"))], session)
+        st.end_session(session, "failed")
+    with Store(path, readonly=True) as st:
+        ra, rb, rc_ = st.jobs(ids=[a, b, c])
+        assert ra["status"] == "done" and ra["attempts"] == 1 and ra["session"] == session
+        assert ra["metrics"] == {"rmse": 0.1 + 0.2, "n": 3, "ok": True}
+        assert ra["series"]["loss"][:3] == loss[:3] and np.isnan(ra["series"]["loss"][3])
+        assert ra["host"] == "h" and ra["genlab_version"] and ra["duration_s"] == 0.5
+        assert rb["status"] == "failed" and rb["error"].endswith("ValueError: bad x\n") and rb["metrics"] is None
+        assert rc_["status"] == "pending"
+        assert [r["id"] for r in st.jobs(status="failed")] == [b]
+        assert [r["id"] for r in st.jobs(kind="demo_job")] == [a, b, c]
+        assert st.sessions()[0]["status"] == "failed"
+        frame = st.to_frame()
+        assert list(frame["id"]) == [a, b, c]
+        assert {"config.x", "metrics.rmse", "metrics.n", "status", "error", "duration_s"} <= set(frame.columns)
+        assert frame.loc[0, "metrics.rmse"] == 0.1 + 0.2
+        assert frame.loc[1, "error"] == "ValueError: bad x"
+        assert str(frame["finished_at"].dtype).startswith("datetime64")
+        series = st.series_frame()
+        assert list(series.columns) == ["id", "name", "step", "value"]
+        assert series["step"].tolist() == [0, 1, 2, 3] and series["value"].iloc[2] == 1 / 3
+        with pytest.raises(GenlabError, match="no job 99"):
+            st.job(99)
+        with pytest.raises(GenlabError, match="unknown status"):
+            st.jobs(status="finished")
+
+
+def test_begin_session_recovers_what_a_killed_driver_left_running(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    with Store(path) as st:
+        s1 = st.begin_session(kind=KIND, seed=0, n_jobs=2, executor="test")
+        ids = st.add_jobs(KIND, 0, [{"x": 1}, {"x": 2}])
+        st.mark_running(ids, s1)
+    # the "driver" above vanished without ending its session; the next one cleans up
+    with Store(path) as st:
+        st.begin_session(kind=KIND, seed=0, n_jobs=2, executor="test")
+        assert st.counts()["running"] == 0 and st.counts()["pending"] == 2
+        assert st.sessions()[0]["status"] == "killed"
+
+
+def test_readonly_store_refuses_writes_and_a_missing_file(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    with pytest.raises(GenlabError, match="no results store at"):
+        Store(path, readonly=True)
+    assert not path.exists()
+    Store(path).close()
+    with Store(path, readonly=True) as st:
+        with pytest.raises(GenlabError, match="read-only"):
+            st.add_jobs(KIND, 0, [{"x": 1}])
+
+
+def test_one_writer_at_a_time(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    with Store(path):
+        with pytest.raises(GenlabError, match=f"being written by another genlab process \\(pid {os.getpid()}\\)"):
+            Store(path)
+        with Store(path, readonly=True) as reader:  # readers are welcome
+            reader.counts()
+    with Store(path):  # released on close
+        pass
+
+
+# -- foreign and corrupted files ----------------------------------------------------------
+
+def assert_clear_error(path, readonly=False, op=lambda st: st.counts()):
+    with pytest.raises(GenlabError) as exc:
+        with Store(path, readonly=readonly) as st:
+            op(st)
+    message = str(exc.value)
+    assert str(path) in message and "\n" not in message
+    return message
+
+
+def test_foreign_sqlite_database_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE jobs (id INTEGER, name TEXT)")
+    con.execute("INSERT INTO jobs VALUES (1, 'not ours')")
+    con.commit()
+    con.close()
+    before = path.read_bytes()
+    for readonly in (False, True):
+        assert "not a genlab results store" in assert_clear_error(path, readonly)
+    assert path.read_bytes() == before  # left untouched
+
+
+@pytest.mark.parametrize("content", [b"hello, this is a text file\n", os.urandom(8192), b"SQLite format 3\x00" + b"\xff" * 200])
+def test_non_sqlite_or_garbage_file_is_refused(tmp_path, content):
+    path = tmp_path / "runs.sqlite"
+    path.write_bytes(content)
+    for readonly in (False, True):
+        message = assert_clear_error(path, readonly)
+        assert "not" in message or "corrupted" in message
+    assert path.read_bytes() == content
+
+
+def _filled_store(path, n=300):
+    with Store(path) as st:
+        ids = st.add_jobs(KIND, 0, [{"x": i, "pad": "p" * 200} for i in range(n)])
+        st.record_outcomes([(i, outcome(metrics={"m": i * 0.5}, series={"loss": list(range(50))})) for i in ids])
+    assert not path.with_name(path.name + "-wal").exists()  # checkpointed into the main file on close
+
+
+def test_truncated_store_gives_a_clear_error(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    _filled_store(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    assert "corrupted" in assert_clear_error(path, True, lambda st: st.to_frame())
+
+
+def test_store_with_damaged_pages_gives_a_clear_error(tmp_path, cli_main, capsys):
+    path = tmp_path / "runs.sqlite"
+    _filled_store(path)
+    data = bytearray(path.read_bytes())
+    page = 4096
+    for start in range(page, len(data), 2 * page):  # scribble over every other page after the first
+        data[start:start + 64] = b"\xa5" * 64
+    path.write_bytes(bytes(data))
+    assert "corrupted" in assert_clear_error(path, True, lambda st: st.to_frame())
+    rc, out, err = run_cli(cli_main, capsys, "runs", "ls", "--store", path)
+    assert rc == 2 and err.startswith("genlab: error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_store_from_a_newer_genlab_is_refused(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    Store(path).close()
+    con = sqlite3.connect(path)
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    con.commit()
+    con.close()
+    assert "upgrade genlab" in assert_clear_error(path, True)
+
+
+def test_folder_as_store_is_refused(tmp_path):
+    with pytest.raises(GenlabError, match="is a folder"):
+        Store(tmp_path)
+
+
+# -- concurrent readers while a driver writes -------------------------------------------------
+
+DRIVER = """
+import json, sys
+from genlab.execute import run_sweep
+from genlab.jobs import demo_job
+configs = [{"x": i / 7, "sleep": 0.03} for i in range(int(sys.argv[2]))]
+result = run_sweep(demo_job, configs, store=sys.argv[1], seed=3, jobs=2, progress=False)
+sys.exit(0 if result.ok else 1)
+"""
+
+
+def test_concurrent_readers_while_the_driver_writes(tmp_path, cli_main, capsys):
+    path = tmp_path / "runs.sqlite"
+    n = 50
+    driver = subprocess.Popen([sys.executable, "-c", DRIVER, str(path), str(n)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    seen = {k: [] for k in range(2)}
+    errors = []
+
+    def read(k):
+        started = False
+        while driver.poll() is None:
+            try:
+                with Store(path, readonly=True) as st:
+                    counts = st.counts()
+                    frame = st.to_frame()
+                    done = [r for r in st.jobs(series=False) if r["status"] == "done"]
+                    # a job is done with all its results, or not done
+                    assert all(r["metrics"] and r["finished_at"] for r in done)
+                    assert len(done) >= counts["done"] and len(frame) in (0, n)
+                    if done:
+                        assert len(st.job(done[-1]["id"])["series"]["loss"]) == 20
+                    seen[k].append(counts["done"])
+                    started = True
+            except GenlabError as exc:
+                if started or not ("no results store" in str(exc) or "empty database" in str(exc)):
+                    errors.append(exc)
+                    return
+            except Exception as exc:  # noqa: BLE001 - reported by the main thread
+                errors.append(exc)
+                return
+            time.sleep(0.02)
+
+    threads = [threading.Thread(target=read, args=(k,)) for k in seen]
+    for t in threads:
+        t.start()
+    cli_counts = []
+    while driver.poll() is None:
+        if path.exists() and path.stat().st_size:
+            rc, out, err = run_cli(cli_main, capsys, "runs", "ls", "--store", path, "--json")
+            if rc == 0:
+                cli_counts.append(sum(r["status"] == "done" for r in json.loads(out)))
+        time.sleep(0.05)
+    for t in threads:
+        t.join()
+    _, err = driver.communicate()
+    assert driver.returncode == 0, err
+    assert not errors, errors
+    for counts in seen.values():
+        assert counts == sorted(counts), "a reader saw finished jobs disappear"
+        assert any(0 < c < n for c in counts), "the readers never overlapped the writes"
+    assert cli_counts == sorted(cli_counts) and cli_counts
+    with Store(path, readonly=True) as st:
+        assert st.counts()["done"] == n
+
+
+# -- genlab runs ls / show / export --------------------------------------------------------------
+
+@pytest.fixture
+def filled(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    with Store(path) as st:
+        s = st.begin_session(kind=KIND, seed=0, n_jobs=3, executor="test")
+        ids = st.add_jobs(KIND, 0, [{"x": 0.1, "shape": [2, 3]}, {"x": 0.2, "shape": [4]}, {"x": 1 / 3, "shape": []}])
+        st.record_outcomes([(ids[0], outcome(metrics={"rmse": 0.1 + 0.2}, series={"loss": [3.0, 2.0, 1 / 7]})),
+                            (ids[1], outcome(ok=False, error="Traceback (most recent call last):\n"
+                                                              "  File x\nRuntimeError: boom\n"))], s)
+        st.end_session(s, "failed")
+    return path
+
+
+def test_runs_ls(filled, cli_main, capsys):
+    rc, out, err = run_cli(cli_main, capsys, "runs", "ls", "--store", filled)
+    assert rc == 0, err
+    assert "3 jobs (1 pending, 1 done, 1 failed)" in out
+    assert "rmse=0.3" in out and "RuntimeError: boom" in out
+    rc, out, _ = run_cli(cli_main, capsys, "runs", "ls", "--store", filled, "--status", "failed", "--json")
+    records = json.loads(out)
+    assert rc == 0 and [r["id"] for r in records] == [2] and records[0]["error"].endswith("boom\n")
+    rc, out, err = run_cli(cli_main, capsys, "runs", "ls", "--store", filled, "--status", "nope")
+    assert rc == 2 and "unknown status" in err
+
+
+def test_runs_show(filled, cli_main, capsys):
+    rc, out, err = run_cli(cli_main, capsys, "runs", "show", 1, "--store", filled)
+    assert rc == 0, err
+    assert "job 1: done" in out and "rmse = 0.30000000000000004" in out and "loss, 3 values" in out
+    rc, out, _ = run_cli(cli_main, capsys, "runs", "show", 2, "--store", filled)
+    assert "job 2: failed" in out and "RuntimeError: boom" in out and "traceback:" in out
+    rc, out, _ = run_cli(cli_main, capsys, "runs", "show", 1, "--store", filled, "--json")
+    record = json.loads(out)
+    assert record["series"]["loss"] == [3.0, 2.0, 1 / 7] and record["config"] == {"shape": [2, 3], "x": 0.1}
+    rc, out, err = run_cli(cli_main, capsys, "runs", "show", 42, "--store", filled)
+    assert rc == 2 and err == f"genlab: error: no job 42 in store {filled}; 'genlab runs ls' lists them\n"
+
+
+def test_runs_export_csv_is_exact_and_json_is_complete(filled, cli_main, capsys, tmp_path):
+    rc, out, err = run_cli(cli_main, capsys, "runs", "export", "--store", filled)
+    assert rc == 0, err
+    frame = pd.read_csv(__import__("io").StringIO(out), float_precision="round_trip")
+    assert frame["metrics.rmse"].iloc[0] == 0.1 + 0.2 and frame["config.x"].iloc[2] == 1 / 3
+    assert json.loads(frame["config.shape"].iloc[0]) == [2, 3]
+    assert list(frame["status"]) == ["done", "failed", "pending"]
+    target = tmp_path / "x" / "jobs.json"
+    rc, _, err = run_cli(cli_main, capsys, "runs", "export", "--store", filled, "--out", target)
+    assert rc == 0 and "wrote" in err
+    records = json.loads(target.read_text())
+    assert records[0]["series"]["loss"] == [3.0, 2.0, 1 / 7] and records[1]["error"].endswith("boom\n")
+    rc, out, _ = run_cli(cli_main, capsys, "runs", "export", "--store", filled, "--series", "--format", "csv")
+    series = pd.read_csv(__import__("io").StringIO(out), float_precision="round_trip")
+    assert series.to_dict("list") == {"id": [1, 1, 1], "name": ["loss"] * 3, "step": [0, 1, 2],
+                                      "value": [3.0, 2.0, 1 / 7]}
+
+
+def test_runs_export_parquet(filled, cli_main, capsys, tmp_path):
+    import importlib.util
+
+    target = tmp_path / "jobs.parquet"
+    rc, out, err = run_cli(cli_main, capsys, "runs", "export", "--store", filled, "--out", target)
+    if importlib.util.find_spec("pyarrow") is None:
+        assert rc == 2
+        assert err == ("genlab: error: parquet export needs pyarrow, which is not installed; use --format csv or "
+                       "json (or pip install pyarrow)\n")
+        assert not target.exists()
+    else:
+        assert rc == 0, err
+        assert pd.read_parquet(target)["metrics.rmse"].iloc[0] == 0.1 + 0.2
+
+
+def test_runs_export_mistakes(filled, cli_main, capsys, tmp_path):
+    rc, _, err = run_cli(cli_main, capsys, "runs", "export", "--store", filled, "--format", "xlsx")
+    assert rc == 2 and "unknown export format 'xlsx'" in err
+    rc, _, err = run_cli(cli_main, capsys, "runs", "export", "--store", tmp_path / "none.sqlite")
+    assert rc == 2 and "no results store" in err
