@@ -73,7 +73,7 @@ def main():
     ap.add_argument("--baseline-datasets", type=int, default=300)
     args = ap.parse_args()
 
-    decompose_polynomial(ARTICLE_SOURCE, [1], n_datasets=40)  # warm imports
+    decompose_polynomial(ARTICLE_SOURCE, [1], n_datasets=400, jobs=args.jobs)  # start the workers
     t = time.perf_counter()
     res = decompose_polynomial(ARTICLE_SOURCE, DEGREES, n=N, n_datasets=args.datasets, n_test=M,
                                jobs=args.jobs)

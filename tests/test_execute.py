@@ -326,3 +326,13 @@ def test_dask_local_cluster_gives_bitwise_the_local_results(tmp_path):
     cols = [c for c in frame_local.columns if c.startswith(("config.", "metrics.")) or c in ("id", "status")]
     pd.testing.assert_frame_equal(frame_local[cols], frame_dask[cols], check_exact=True)
     assert "RuntimeError: demo job told to fail" in on_dask.failures[0]["error"]
+
+
+def test_sweep_uses_a_temporary_store_and_raises_on_failure():
+    from genlab.errors import GenlabError
+    from genlab.execute import sweep
+
+    result = sweep("genlab.jobs:demo_job", [{"x": i / 4} for i in range(4)], seed=2, jobs=1)
+    assert result.ok and len(result.records) == 4 and not result.store.exists()
+    with pytest.raises(GenlabError, match="1 of 2 jobs failed"):
+        sweep("genlab.jobs:demo_job", [{"x": 0.1}, {"x": 0.2, "fail": True}], jobs=1)

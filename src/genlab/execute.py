@@ -728,3 +728,26 @@ class _Progress:
 
     def stop(self):
         self._p.stop()
+
+
+def sweep(fn, configs, *, store=None, seed: int = 0, jobs: int | None = 1, dask=None,
+          progress: bool = False) -> SweepResult:
+    """:func:`run_sweep` for library callers: a temporary store when ``store`` is None, and a
+    :class:`GenlabError` naming the first failure if any job failed (the store keeps them all).
+
+    Experiments call this so that the same code serves a notebook (no store to
+    manage) and the CLI (``--store``, resumable, ``--jobs``/``--dask``).
+    """
+    import tempfile
+
+    if store is None:
+        with tempfile.TemporaryDirectory(prefix="genlab-sweep-") as tmp:
+            return sweep(fn, configs, store=Path(tmp) / "runs.sqlite", seed=seed, jobs=jobs, dask=dask,
+                         progress=progress)
+    result = run_sweep(fn, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
+    if not result.ok:
+        bad = result.failures
+        first = bad[0]
+        raise GenlabError(f"{len(bad)} of {len(result.records)} jobs failed; first (job {first['id']}): "
+                          f"{last_line(first.get('error'))} — see 'genlab runs show {first['id']}'")
+    return result
