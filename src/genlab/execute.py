@@ -733,21 +733,21 @@ class _Progress:
 def sweep(fn, configs, *, store=None, seed: int = 0, jobs: int | None = 1, dask=None,
           progress: bool = False) -> SweepResult:
     """:func:`run_sweep` for library callers: a temporary store when ``store`` is None, and a
-    :class:`GenlabError` naming the first failure if any job failed (the store keeps them all).
+    :class:`GenlabError` naming the first failure if any job failed (a given store keeps them all).
 
     Experiments call this so that the same code serves a notebook (no store to
     manage) and the CLI (``--store``, resumable, ``--jobs``/``--dask``).
     """
     import tempfile
 
-    if store is None:
-        with tempfile.TemporaryDirectory(prefix="genlab-sweep-") as tmp:
-            return sweep(fn, configs, store=Path(tmp) / "runs.sqlite", seed=seed, jobs=jobs, dask=dask,
-                         progress=progress)
-    result = run_sweep(fn, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
-    if not result.ok:
-        bad = result.failures
-        first = bad[0]
-        raise GenlabError(f"{len(bad)} of {len(result.records)} jobs failed; first (job {first['id']}): "
-                          f"{last_line(first.get('error'))} — see 'genlab runs show {first['id']}'")
-    return result
+    with contextlib.ExitStack() as stack:
+        path = store
+        if store is None:
+            path = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="genlab-sweep-"))) / "runs.sqlite"
+        result = run_sweep(fn, configs, store=path, seed=seed, jobs=jobs, dask=dask, progress=progress)
+        if not result.ok:
+            first = result.failures[0]
+            hint = f" — see 'genlab runs show {first['id']}'" if store is not None else ""
+            raise GenlabError(f"{len(result.failures)} of {len(result.records)} jobs failed; first: "
+                              f"{last_line(first.get('error'))}{hint}")
+        return result
