@@ -354,7 +354,7 @@ class _PolyBlockJob:
 
     def _fit(self, x, y) -> np.ndarray:
         from .fast import nested_lstsq
-        from .linear import solve
+        from .linear import ridge_path, solve
 
         b, P, M = x.shape[0], self.tb.degree + 1, self.degrees.size
         if self.mode == "nested":
@@ -368,7 +368,7 @@ class _PolyBlockJob:
             warnings.simplefilter("ignore")
             for i in range(b):
                 if self.mode == "ridge":
-                    C[i] = Rt @ _ridge_path(V[i], y[i], self.alphas)
+                    C[i] = Rt @ ridge_path(V[i], y[i], self.alphas)[0]
                     continue
                 for j, (d, a) in enumerate(zip(self.degrees, self.alphas)):
                     coef, _ = solve(V[i, :, : d + 1], y[i], self.solver, a)
@@ -397,18 +397,6 @@ class _PolyBlockJob:
             block = np.ascontiguousarray(dev[:, : d + 1, i])
             cov[i, : d + 1, : d + 1] = block.T @ block
         return _Block(size, mean, m2, cov, dist, error, noise, C[:N_FIRST] if k == 0 else None)
-
-
-def _ridge_path(A, y, alphas) -> np.ndarray:
-    """Ridge coefficients (constant column 0 unpenalized) for every alpha from one SVD: (P, n_alphas)."""
-    B = A[:, 1:]
-    b_mean, y_mean = B.mean(axis=0), y.mean()
-    U, s, Vt = np.linalg.svd(B - b_mean, full_matrices=False)
-    keep = s > np.finfo(float).eps * max(B.shape) * (s[0] if s.size else 0.0)
-    uty = U.T @ (y - y_mean)
-    d = np.where(keep[:, None], s[:, None] / (s[:, None] ** 2 + alphas[None, :]), 0.0)   # (r, n_alphas)
-    w = Vt.T @ (d * uty[:, None])
-    return np.vstack([y_mean - b_mean @ w, w])
 
 
 def _blocks_of(n_datasets: int) -> tuple[int, list[int]]:

@@ -77,25 +77,44 @@ def minnorm(A, y):
     return c, SolveInfo(s, int(rank), A.shape[1])
 
 
-def ridge(A, y, alpha: float):
-    """Ridge with an unpenalized constant column 0, by SVD of the centered rest."""
+def ridge_path(A, y, alphas) -> tuple[np.ndarray, SolveInfo]:
+    """Ridge for every alpha from one SVD (constant column 0 unpenalized).
+
+    Parameters
+    ----------
+    A : ndarray of shape (n, P)
+    y : ndarray of shape (n,) or (n, T)
+    alphas : array-like of shape (k,)
+
+    Returns
+    -------
+    coef : ndarray of shape (P, k), or (P, k, T) for several targets
+    info : SolveInfo of the centered non-constant columns
+    """
     A = np.asarray(A, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     Y = y.reshape(len(y), -1)
+    alphas = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
+    y_mean = Y.mean(axis=0)
     if A.shape[1] == 1:
-        coef = Y.mean(axis=0)[None]
-        s, rank = np.array([np.sqrt(A.shape[0])]), 1
+        coef = np.broadcast_to(y_mean, (1, alphas.size, Y.shape[1])).copy()
+        info = SolveInfo(np.array([np.sqrt(A.shape[0])]), 1, 1)
     else:
         B = A[:, 1:]
-        b_mean, y_mean = B.mean(axis=0), Y.mean(axis=0)
+        b_mean = B.mean(axis=0)
         U, s, Vt = np.linalg.svd(B - b_mean, full_matrices=False)
         keep = s > EPS * max(B.shape) * (s[0] if s.size else 0.0)
-        d = np.zeros_like(s)
-        d[keep] = s[keep] / (s[keep] ** 2 + alpha)
-        w = Vt.T @ (d[:, None] * (U.T @ (Y - y_mean)))
-        coef = np.vstack([y_mean - b_mean @ w, w])
-        rank = int(keep.sum()) + 1
-    return (coef[:, 0] if y.ndim == 1 else coef), SolveInfo(s, rank, A.shape[1])
+        d = np.where(keep[:, None], s[:, None] / (s[:, None] ** 2 + alphas[None, :]), 0.0)   # (r, k)
+        w = np.einsum("pr,rk,rt->pkt", Vt.T, d, U.T @ (Y - y_mean))                        # (P-1, k, T)
+        coef = np.concatenate([(y_mean - np.einsum("p,pkt->kt", b_mean, w))[None], w])
+        info = SolveInfo(s, int(keep.sum()) + 1, A.shape[1])
+    return (coef[..., 0] if y.ndim == 1 else coef), info
+
+
+def ridge(A, y, alpha: float):
+    """Ridge with an unpenalized constant column 0 (one target or several)."""
+    coef, info = ridge_path(A, y, [alpha])
+    return coef[:, 0], info
 
 
 def lasso(A, y, alpha: float, *, max_iter: int = 20_000, tol: float = 1e-6):
