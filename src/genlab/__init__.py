@@ -11,10 +11,10 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):  # scikit-learn loads only when a model is asked for (fast worker start-up)
-    if name == "PolynomialRegression":
-        from .models import PolynomialRegression
+    if name in ("PolynomialRegression", "RandomFeaturesRegressor"):
+        from . import models
 
-        return PolynomialRegression
+        return getattr(models, name)
     raise AttributeError(f"module 'genlab' has no attribute {name!r}")
 
 __all__ = ["ConvergenceWarning", "GenlabError", "IllConditionedWarning", "PolynomialRegression", "__version__"]
