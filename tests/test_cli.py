@@ -254,10 +254,10 @@ def test_curve_capacity_human_output(capsys, monkeypatch, tmp_path):
 
 @pytest.fixture(scope="module")
 def article_runs(tmp_path_factory):
-    """`genlab article --quick` run twice, into two folders (the only two article runs)."""
+    """`genlab article --quick` of §2-§3 run twice, into two folders (all sections: test_article.py)."""
     dirs = [tmp_path_factory.mktemp("article") / "report" for _ in range(2)]
     for d in dirs:
-        assert main(["article", "--quick", "--out", str(d)]) == 0
+        assert main(["article", "--quick", "--only", "overfitting,biasvar", "--out", str(d)]) == 0
     return dirs
 
 
@@ -323,6 +323,7 @@ BAD_INPUTS = {
     "unknown method": ["curve", "capacity", "--method", "loo"],
     "zero repeats": ["curve", "capacity", "--repeats", "0"],
     "unknown language": ["article", "--lang", "xx"],
+    "unknown section": ["article", "--only", "overfitting,lottery"],
     "negative seed": ["fit", "--seed", "-1"],
 }
 

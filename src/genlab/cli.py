@@ -26,6 +26,11 @@ from .cli_runs import runs_app  # noqa: E402  (light: imports nothing heavy at s
 
 app.add_typer(runs_app, name="runs")
 
+from .cli_dd import double_descent as _dd, regularize as _reg  # noqa: E402
+
+app.command("double-descent")(_dd)
+app.command("regularize")(_reg)
+
 OUT_HELP = "Folder for figures (PNG, SVG) and results (JSON, CSV)."
 JSON_HELP = "Print machine-readable results (JSON) on stdout."
 
@@ -347,6 +352,8 @@ def article(
     quick: bool = typer.Option(False, help="Smaller sweeps, for a fast look."),
     lang: str = typer.Option("en", help="Language of the text: en."),
     jobs: int = typer.Option(os.cpu_count() or 1, help="Worker processes (results do not depend on it)."),
+    only: Optional[str] = typer.Option(None, help="Build only these sections, comma-separated: overfitting, "
+                                       "biasvar, double_descent, regularization."),
 ):
     """Write the whole article as a report: every figure, with the numbers measured in this run."""
     from . import article as article_mod
@@ -358,7 +365,9 @@ def article(
     load_text(lang)
     if jobs < 1:
         raise GenlabError(f"--jobs must be >= 1, got {jobs}")
-    index = article_mod.write(out, seed=seed, quick=quick, lang=lang, jobs=jobs)
+    names = article_mod.check_sections(only)
+    with _Progress(len(names), "sections", True) as bar:
+        index = article_mod.write(out, seed=seed, quick=quick, lang=lang, jobs=jobs, only=only, progress=bar)
     typer.echo(f"report written: {index}")
 
 
@@ -383,6 +392,8 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning user mistakes into one line and exit status 2."""
     warnings.showwarning = _one_line_warning
+    # loky says this when an idle pool retires its workers between sweeps: nothing is lost
+    warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given to the executor")
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=argv, prog_name="genlab", standalone_mode=False)

@@ -1,0 +1,206 @@
+"""`genlab double-descent` and `genlab regularize`: the article's §4.1–§4.2 as commands.
+
+Every sweep runs through the results store (``OUT/runs.sqlite`` by default,
+``--store``): run the same command again to resume; ``--jobs``/``--dask`` choose
+the executor. Heavy modules are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .cli_runs import DaskOption, JobsOption, StoreOption, sweep_kwargs
+from .errors import GenlabError
+
+KINDS = ("model", "samples", "epochs", "variance", "ablations", "singular")
+MODELS = ("poly", "relu", "fourier", "mlp", "linear")
+METHODS = ("ridge-cv", "optimal-ridge", "tuned-ridge", "side-by-side", "implicit")
+
+
+def _rates(text: str) -> list[float]:
+    try:
+        rates = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise GenlabError(f"--label-noise {text!r} must be fractions separated by commas, e.g. 0,0.1,0.2") from None
+    if not rates or any(not 0 <= r <= 1 for r in rates):
+        raise GenlabError(f"--label-noise {text!r} must be fractions in [0, 1]")
+    return rates
+
+
+def _ridge(text: Optional[str]):
+    if text is None:
+        return 0.0
+    if text in ("tuned", "optimal"):
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise GenlabError(f"--ridge must be a number >= 0, 'tuned' or 'optimal', got {text!r}") from None
+    if value < 0:
+        raise GenlabError(f"--ridge must be >= 0, got {value}")
+    return value
+
+
+def double_descent(
+    kind: str = typer.Option("model", help="model (size), samples, epochs, variance (data vs features), "
+                             "ablations (Schaeffer et al.) or singular (why the peak)."),
+    model: str = typer.Option("relu", help="poly, relu, fourier, mlp or linear."),
+    data: str = typer.Option("digits", help="digits, diabetes, wine, breast_cancer; 'article' (2x² + 1) or "
+                             "'hard' (2x + cos 25x) for poly; 'isotropic' (x ~ N(0, I)) for linear samples."),
+    n: Optional[int] = typer.Option(None, help="Training points (default per experiment: 400 random features, "
+                                    "15 poly, 200 MLP)."),
+    noise: Optional[float] = typer.Option(None, help="Noise σ of a synthetic source (default: 0.1 poly, "
+                                          "0.5 isotropic samples)."),
+    label_noise: str = typer.Option("0", help="Fraction(s) of training labels flipped: 0.2, or 0,0.1,0.2 for "
+                                    "one curve per rate."),
+    ridge: Optional[str] = typer.Option(None, help="Ridge penalty: a number, 'tuned' (chosen per size on a "
+                                        "validation split) or 'optimal' (isotropic samples: dσ²/‖β‖²)."),
+    seeds: Optional[int] = typer.Option(None, help="Repeats (default per experiment)."),
+    quick: bool = typer.Option(False, help="Smaller sweep."),
+    seed: int = typer.Option(0, help="Seed (same seed, same numbers, whatever the executor)."),
+    store: StoreOption = None,
+    jobs: JobsOption = None,
+    dask: DaskOption = None,
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results (JSON) on stdout."),
+    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures, results and the runs store."),
+):
+    """Double descent, measured: test error against model size, samples or epochs, and why the peak happens."""
+    import matplotlib.pyplot as plt
+
+    from .cli import _emit, _say
+
+    if kind not in KINDS:
+        raise GenlabError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if model not in MODELS:
+        raise GenlabError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    rates = _rates(label_noise)
+    rdg = _ridge(ridge)
+    kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
+    if kw["jobs"] is None:
+        kw["jobs"] = 1 if kind in ("samples", "ablations", "singular") else None
+    opt = {} if seeds is None else {"seeds": seeds}
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    if kind == "model" and model == "poly":
+        from .data import SyntheticSource
+        from .double_descent import HARD_TARGET, polynomial_model_wise
+
+        target = {"article": "2*x**2 + 1", "hard": HARD_TARGET}.get(data)
+        if target is None:
+            raise GenlabError("polynomial double descent uses a synthetic source: --data article or hard")
+        res = polynomial_model_wise(SyntheticSource(target, 0.1 if noise is None else noise), n=n or 15, **opt, **kw)
+    elif kind == "model" and model in ("relu", "fourier"):
+        from .double_descent import label_noise_sweep, random_features_sweep
+
+        common = dict(kind=model, n_train=n or (100 if quick else 400), ridge=rdg, **opt, **kw)
+        if quick:
+            common.setdefault("seeds", 3)
+        res = (label_noise_sweep(data, rates=rates, **common) if len(rates) > 1
+               else random_features_sweep(data, label_noise=rates[0], **common))
+    elif kind == "model" and model == "mlp":
+        from .neural import mlp_width_sweep
+
+        res = mlp_width_sweep(data, n_train=n or 200, label_noise=rates[0], quick=quick, **opt, **kw)
+    elif kind == "samples" and model == "linear":
+        if data == "isotropic":
+            from .regularize import sample_wise_linear
+
+            if rdg not in (0.0, "optimal") and not isinstance(rdg, float):
+                raise GenlabError("isotropic samples take --ridge as a number or 'optimal'")
+            res = sample_wise_linear(d=n or 100, sigma=0.5 if noise is None else noise,
+                                     ridge="none" if rdg == 0.0 else rdg, **opt, **kw)
+        else:
+            from .double_descent import linear_sample_wise
+
+            res = linear_sample_wise(data, **opt, **kw)
+    elif kind == "epochs":
+        from .neural import epoch_wise
+
+        res = epoch_wise(**opt, **kw)
+    elif kind == "variance":
+        from .double_descent import random_features_variance_split
+
+        if model not in ("relu", "fourier"):
+            raise GenlabError("--kind variance splits the variance of random features: --model relu or fourier")
+        res = random_features_variance_split(data, kind=model, n_train=n or 100, label_noise=rates[0], **kw)
+    elif kind in ("ablations", "singular"):
+        from .double_descent import schaeffer_ablations, singular_value_analysis
+
+        name = data if data != "digits" else "diabetes"
+        res = schaeffer_ablations(name, **opt, **kw) if kind == "ablations" else singular_value_analysis(name, **opt, **kw)
+    else:
+        raise GenlabError(f"--kind {kind} does not take --model {model}; see genlab double-descent --help")
+    res.plot(ax)
+    record = {"command": "double-descent", "kind": kind, "model": model, "data": data, **res.to_dict()}
+    files = _emit(out, f"double_descent_{kind}_{model}", fig, res.summary(), record, as_json)
+    if not as_json:
+        typer.echo(_headline(res))
+    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
+def _headline(res) -> str:
+    """One line for a person: where the peak is and how low each descent goes."""
+    d = res.to_dict()
+    keys = [k for k in ("peak", "peak_n", "minimum", "phases", "interpolation_width", "verdicts", "methods") if k in d]
+    return "; ".join(f"{k}: {d[k]}" for k in keys) or "done"
+
+
+def regularize(
+    method: str = typer.Option("ridge-cv", help="ridge-cv (Fig 14), optimal-ridge (isotropic samples), "
+                               "tuned-ridge (random features), side-by-side (lasso, weight decay, early "
+                               "stopping, dropout on an MLP) or implicit (gradient descent from zero)."),
+    degree: int = typer.Option(30, help="ridge-cv: polynomial degree."),
+    folds: int = typer.Option(5, help="ridge-cv: folds."),
+    quick: bool = typer.Option(False, help="Smaller sweeps."),
+    seeds: Optional[int] = typer.Option(None, help="Repeats (default per method)."),
+    seed: int = typer.Option(0, help="Seed."),
+    store: StoreOption = None,
+    jobs: JobsOption = None,
+    dask: DaskOption = None,
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results (JSON) on stdout."),
+    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures, results and the runs store."),
+):
+    """Regularization, measured: ridge by cross-validation, optimal ridge, lasso/early stopping/dropout, implicit."""
+    import matplotlib.pyplot as plt
+
+    from .cli import _emit, _say
+
+    if method not in METHODS:
+        raise GenlabError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
+    opt = {} if seeds is None else {"seeds": seeds}
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    if method == "ridge-cv":
+        from .data import ARTICLE_SOURCE
+        from .regularize import ridge_cv
+
+        res = ridge_cv(ARTICLE_SOURCE.draw(30, seed, "data"), degree, folds=folds, source=ARTICLE_SOURCE, seed=seed)
+    elif method == "optimal-ridge":
+        from .regularize import sample_wise_linear
+
+        kw["jobs"] = kw["jobs"] or 1
+        none = sample_wise_linear(d=100, ridge="none", **opt, **kw)
+        res = sample_wise_linear(d=100, ridge="optimal", **opt, **kw)
+        none.plot(ax)
+    elif method == "tuned-ridge":
+        from .double_descent import random_features_sweep
+
+        base = dict(n_train=100 if quick else 400, **({"seeds": 3} if quick else {}), **opt, **kw)
+        random_features_sweep("digits", ridge=0.0, **base).plot(ax, label="minimum norm")
+        res = random_features_sweep("digits", ridge="tuned", **base)
+    elif method == "side-by-side":
+        from .neural import regularizers_side_by_side
+
+        res = regularizers_side_by_side("digits", quick=quick, **opt, **kw)
+    else:
+        from .regularize import implicit_regularization
+
+        res = implicit_regularization(seed=seed)
+    res.plot(ax)
+    record = {"command": "regularize", "method": method, **res.to_dict()}
+    files = _emit(out, f"regularize_{method}", fig, res.summary(), record, as_json)
+    if not as_json:
+        typer.echo("; ".join(f"{k}: {v}" for k, v in res.to_dict().items() if not isinstance(v, (list, dict))))
+    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)

@@ -1,0 +1,46 @@
+"""The whole article, quick: every section present, with its figures, data and numbers."""
+
+import json
+
+import pytest
+
+from genlab.article import SECTIONS
+from genlab.cli import main
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("article") / "report"
+    assert main(["article", "--quick", "--jobs", "2", "--out", str(out)]) == 0
+    return out
+
+
+def test_every_section_is_in_the_report(report):
+    results = json.loads((report / "results.json").read_text(encoding="utf-8"))
+    assert set(results["sections"]) == set(SECTIONS)
+    html = (report / "index.html").read_text(encoding="utf-8")
+    for key in SECTIONS:
+        assert f"<section id='{key}'>" in html
+    for title in ("Fig. 13", "Fig. 14", "Epoch-wise", "Sample-wise", "Implicit regularization"):
+        assert title in html
+
+
+def test_every_figure_has_its_files(report):
+    results = json.loads((report / "results.json").read_text(encoding="utf-8"))
+    for section in results["sections"].values():
+        for key, fig in section["figures"].items():
+            assert {"png", "svg"} <= set(fig["files"]), key
+            for path in fig["files"].values():
+                assert (report / path).stat().st_size > 0
+
+
+def test_section_4_numbers(report):
+    sec = json.loads((report / "results.json").read_text(encoding="utf-8"))["sections"]
+    dd, reg = sec["double_descent"]["numbers"], sec["regularization"]["numbers"]
+    n = 100  # the quick random-features sweep
+    assert 0.9 * n <= dd["rf_peak_p"]["value"] <= 1.1 * n
+    assert dd["rf_after_peak_min"]["value"] < dd["rf_classical_min"]["value"]
+    assert reg["implicit_gap"]["value"] < 1e-6
+    assert reg["optimal_ridge_rise"]["value"] < 0.05
+    # the sweeps went through the report's store: a rerun would resume from it
+    assert (report / "runs.sqlite").exists()
