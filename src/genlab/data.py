@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from .checks import check_fraction, check_int as check_n, check_nonnegative
 from .errors import GenlabError
 from .expr import parse_expression
 from .seeding import check_seed, rng as make_rng
@@ -132,20 +133,8 @@ class XDistribution:
         return f"{self.kind}({self.a:g}, {self.b:g})"
 
 
-def check_n(n, what: str = "n") -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise GenlabError(f"{what} must be an integer >= 1, got {n!r}")
-    return int(n)
-
-
 def check_noise(noise) -> float:
-    try:
-        noise = float(noise)
-    except (TypeError, ValueError):
-        raise GenlabError(f"noise must be a number >= 0, got {noise!r}") from None
-    if not math.isfinite(noise) or noise < 0:
-        raise GenlabError(f"noise must be a number >= 0, got {noise!r}")
-    return noise
+    return check_nonnegative(noise, "noise")
 
 
 @dataclass(frozen=True)
@@ -251,9 +240,7 @@ class ClassificationSource:
         if not all(callable(f) for f in fs):
             raise GenlabError("class probabilities must be expression strings or callables")
         object.__setattr__(self, "_fs", fs)
-        rate = float(self.label_noise)
-        if not 0.0 <= rate <= 1.0:
-            raise GenlabError(f"label noise must be a fraction in [0, 1], got {self.label_noise}")
+        check_fraction(self.label_noise, "label noise")
         lo, hi = self.x_dist.support or (self.x_dist.a - 3 * self.x_dist.b, self.x_dist.a + 3 * self.x_dist.b)
         self.proba(np.linspace(lo, hi, 101))  # fail now if the probabilities are not valid
 
@@ -306,9 +293,7 @@ def flip_labels(y, rate: float, rng: np.random.Generator, classes=None) -> tuple
     y_noisy : ndarray of shape (n_samples,)
     flipped : ndarray of bool, shape (n_samples,)
     """
-    rate = float(rate)
-    if not 0.0 <= rate <= 1.0:
-        raise GenlabError(f"label noise must be a fraction in [0, 1], got {rate}")
+    rate = check_fraction(rate, "label noise")
     y = np.asarray(y)
     classes = np.unique(y) if classes is None else np.asarray(classes)
     if classes.size < 2:

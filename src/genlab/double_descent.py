@@ -38,6 +38,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.linalg import lapack, solve_triangular
 
+from .checks import check_fraction, check_int as _check_int
 from .errors import GenlabError
 from .seeding import check_seed, rng as make_rng, seed_sequence
 from .stats import summarize
@@ -497,20 +498,8 @@ def _check_data(data):
     return _dataset(data)
 
 
-def _check_int(value, what: str, lo: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise GenlabError(f"{what} must be an integer >= {lo}, got {value!r}")
-    return int(value)
-
-
 def _check_rate(rate) -> float:
-    try:
-        rate = float(rate)
-    except (TypeError, ValueError):
-        raise GenlabError(f"label noise must be a fraction in [0, 1], got {rate!r}") from None
-    if not 0.0 <= rate <= 1.0:
-        raise GenlabError(f"label noise must be a fraction in [0, 1], got {rate}")
-    return rate
+    return check_fraction(rate, "label noise")
 
 
 def _check_sizes(values, what: str = "ps", lo: int = 1) -> list[int]:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .checks import check_fraction as _check_fraction, check_int as _check_int, check_positive as _check_positive
 from .errors import GenlabError
 from .seeding import check_seed, rng as make_rng
 from .stats import summarize
@@ -57,32 +58,6 @@ EPOCH_WISE_CAUSE = (
 
 
 # --------------------------------------------------------------------------- checks and data
-
-def _check_int(value, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise GenlabError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
-def _check_fraction(value, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise GenlabError(f"{name} must be a fraction in [0, 1], got {value!r}") from None
-    if isinstance(value, bool) or not 0.0 <= v <= 1.0:
-        raise GenlabError(f"{name} must be a fraction in [0, 1], got {value!r}")
-    return v
-
-
-def _check_positive(value, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise GenlabError(f"{name} must be a number > 0, got {value!r}") from None
-    if isinstance(value, bool) or not (v > 0 and math.isfinite(v)):
-        raise GenlabError(f"{name} must be a number > 0, got {value!r}")
-    return v
-
 
 def _check_widths(widths) -> list[int]:
     if isinstance(widths, (int, np.integer)) and not isinstance(widths, bool):

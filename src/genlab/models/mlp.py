@@ -28,18 +28,13 @@ from torch.nn import functional as F
 
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from ..checks import check_int as _check_int
 from ..errors import GenlabError
 
 OPTIMIZERS = ("sgd", "adam")
 LOSSES = ("cross_entropy", "squared")
 MONITORS = ("val_error", "val_loss")
 SPLITS = ("train", "val", "test")
-
-
-def _check_int(value, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise GenlabError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def _check_float(value, name: str, low: float = 0.0, high: float = math.inf, *, open_high=False) -> float:

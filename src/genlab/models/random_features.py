@@ -36,6 +36,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
+from ..checks import check_int
 from ..errors import GenlabError
 
 KINDS = ("relu", "fourier")
@@ -51,9 +52,7 @@ def check_kind(kind) -> str:
 
 
 def check_n_features(p, what: str = "n_features") -> int:
-    if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
-        raise GenlabError(f"{what} must be an integer >= 1, got {p!r}")
-    return int(p)
+    return check_int(p, what)
 
 
 def check_scale(scale) -> float:
