@@ -31,6 +31,10 @@ from .cli_dd import double_descent as _dd, regularize as _reg  # noqa: E402
 app.command("double-descent")(_dd)
 app.command("regularize")(_reg)
 
+from .cli_scaling import scaling_app  # noqa: E402
+
+app.add_typer(scaling_app, name="scaling")
+
 OUT_HELP = "Folder for figures (PNG, SVG) and results (JSON, CSV)."
 JSON_HELP = "Print machine-readable results (JSON) on stdout."
 

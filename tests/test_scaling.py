@@ -1,0 +1,256 @@
+"""genlab.scaling: forms, presets, fits with bootstrap intervals, compute-optimal plans, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+import typer
+
+from genlab.errors import GenlabError
+from genlab import scaling as sc
+from genlab.cli_scaling import scaling_app
+
+CHIN = sc.preset("chinchilla")
+NS = np.geomspace(1e7, 2e9, 8)
+DS = np.geomspace(1e9, 2e11, 6)
+
+
+@pytest.fixture(scope="module")
+def noisy_fit():
+    runs = sc.synthetic_runs(CHIN, NS, DS, noise=0.005, seed=3)
+    return sc.fit(runs.N, runs.D, runs.loss, "chinchilla", bootstrap=60, seed=0,
+                  predict_at={"N": 1e10, "D": 2e11})
+
+
+# -- presets and forms ---------------------------------------------------------------------
+
+def test_kaplan_preset_at_85M():
+    assert sc.preset("kaplan_N").predict(N=8.5e7) == pytest.approx(2.87, abs=0.01)
+    assert sc.preset("kaplan_N").predict(N=8.5e7) == pytest.approx((8.8e13 / 8.5e7) ** 0.076, rel=1e-12)
+
+
+def test_forms_predict_their_formulas():
+    p = CHIN.params
+    N, D = 1e9, 2e10
+    assert CHIN.predict(N=N, D=D) == pytest.approx(p["E"] + p["A"] / N ** p["alpha"] + p["B"] / D ** p["beta"])
+    k = sc.preset("kaplan").params
+    want = ((k["N_c"] / N) ** (k["alpha_N"] / k["alpha_D"]) + k["D_c"] / D) ** k["alpha_D"]
+    assert sc.preset("kaplan").predict(N=N, D=D) == pytest.approx(want, rel=1e-12)
+    sat = sc.ScalingLaw("saturating", {"E": 1.5, "A": 20.0, "alpha": 0.3})
+    assert sat.predict(N=1e6) == pytest.approx(1.5 + 20 * 1e6 ** -0.3)
+    # C stands for the missing variable under C = 6ND
+    assert CHIN.predict(N=N, C=6 * N * D) == pytest.approx(CHIN.predict(N=N, D=D))
+    assert sc.get_form("power") is sc.FORMS["power_N"]
+    assert set(sc.FORMS["chinchilla"].bounds) == set(sc.FORMS["chinchilla"].theta_names)
+
+
+def test_jacobians_match_finite_differences():
+    g = np.random.default_rng(0)
+    logs = {"N": np.log(g.uniform(1e6, 1e9, 7)), "D": np.log(g.uniform(1e8, 1e11, 7)),
+            "C": np.log(g.uniform(1e15, 1e20, 7))}
+    thetas = {"chinchilla": [0.5, 6.0, 0.34, 6.0, 0.28], "saturating": [0.5, 6.0, 0.34],
+              "kaplan": [31.0, 31.0, 0.076, 0.095], "power_C": [3.0, 0.05]}
+    for name, th in thetas.items():
+        f = sc.FORMS[name]
+        _, J = f.log_predict(np.array(th), logs, jac=True)
+        for j in range(len(th)):
+            h = 1e-6 * max(1.0, abs(th[j]))
+            up, dn = np.array(th, float), np.array(th, float)
+            up[j] += h
+            dn[j] -= h
+            fd = (f.log_predict(up, logs) - f.log_predict(dn, logs)) / (2 * h)
+            np.testing.assert_allclose(J[:, j], fd, rtol=1e-5, atol=1e-7)
+
+
+# -- fitting -------------------------------------------------------------------------------------
+
+def test_recovery_from_noisy_runs(noisy_fit):
+    r = noisy_fit
+    iv = r.intervals
+    for k, true in CHIN.params.items():
+        assert iv[k][0] <= true <= iv[k][1], (k, true, iv[k])
+    assert r.params["alpha"] == pytest.approx(CHIN.params["alpha"], rel=0.10)
+    assert r.params["beta"] == pytest.approx(CHIN.params["beta"], rel=0.10)
+    a_true = CHIN.params["beta"] / (CHIN.params["alpha"] + CHIN.params["beta"])
+    assert iv["a"][0] <= a_true <= iv["a"][1]
+    for k in ("a", "tokens_per_param", "N_opt", "loss_opt", "loss_at"):
+        assert k in r.derived and r.se[k] > 0
+    assert any("extrapolates N by 5x" in w for w in r.warnings)
+    frame = r.summary()
+    assert {"quantity", "value", "lo", "hi", "se"} <= set(frame.columns)
+    d = json.loads(json.dumps(r.to_dict()))
+    assert d["form"] == "chinchilla" and len(d["bootstrap_params"]) == 60
+
+
+def test_exact_data_recovered_and_holdout_small():
+    runs = sc.synthetic_runs(CHIN, NS[:6], DS[:5], noise=0.0, seed=0)
+    r = sc.fit(runs.N, runs.D, runs.loss, "chinchilla", bootstrap=0)
+    for k, v in CHIN.params.items():
+        assert r.params[k] == pytest.approx(v, rel=1e-5)
+    assert r.holdout["held_out"] == pytest.approx(NS[5])
+    assert r.holdout["mean_abs_rel_error"] < 1e-4
+
+
+@pytest.mark.parametrize("name,Ns,Ds", [("kaplan_N", NS, None), ("kaplan", NS, DS)])
+def test_other_forms_recover(name, Ns, Ds):
+    law = sc.preset(name)
+    runs = sc.synthetic_runs(law, Ns, Ds, noise=0.0, seed=0)
+    r = sc.fit(runs.N, runs.get("D") if Ds is not None else None, runs.loss, law.form.name, bootstrap=0)
+    assert r.predict(N=1e10, **({"D": 1e12} if Ds is not None else {})) == pytest.approx(
+        law.predict(N=1e10, **({"D": 1e12} if Ds is not None else {})), rel=1e-3)
+
+
+def test_saturating_recovery():
+    law = sc.ScalingLaw("saturating", {"E": 1.2, "A": 30.0, "alpha": 0.4})
+    runs = sc.synthetic_runs(law, np.geomspace(1e3, 1e7, 12), noise=0.0, seed=0)
+    r = sc.fit(N=runs.N, loss=runs.loss, form="saturating", bootstrap=0)
+    for k, v in law.params.items():
+        assert r.params[k] == pytest.approx(v, rel=1e-4)
+
+
+def test_fit_is_deterministic_given_seed():
+    runs = sc.synthetic_runs(CHIN, NS[:5], DS[:5], noise=0.01, seed=1, repeats=2)
+    r1 = sc.fit(runs.N, runs.D, runs.loss, "chinchilla", bootstrap=10, seed=7, seeds=runs.seed, holdout=False)
+    r2 = sc.fit(runs.N, runs.D, runs.loss, "chinchilla", bootstrap=10, seed=7, seeds=runs.seed, holdout=False)
+    np.testing.assert_array_equal(r1.boot_params, r2.boot_params)
+    assert r1.intervals == r2.intervals
+    r3 = sc.fit(runs.N, runs.D, runs.loss, "chinchilla", bootstrap=10, seed=8, seeds=runs.seed, holdout=False)
+    assert not np.array_equal(r1.boot_params, r3.boot_params)
+    assert not any("seed" in w for w in r1.warnings)  # two seeds per configuration
+
+
+def test_warnings_few_configs_one_seed_and_bound():
+    runs = sc.synthetic_runs(CHIN, NS[:3], DS[:3], noise=0.0, seed=0)
+    r = sc.fit(runs.N, runs.D, runs.loss, "chinchilla", bootstrap=0, seeds=runs.seed)
+    assert any("too few configurations" in w for w in r.warnings)
+    assert any("one seed per configuration" in w for w in r.warnings)
+    # a pure power law has no floor: the saturating form's log E runs to its lower bound
+    N = np.geomspace(1e6, 1e9, 10)
+    r = sc.fit(N=N, loss=10 * N ** -0.1, form="saturating", bootstrap=0, holdout=False)
+    assert any("parameter e = -10 is at its bound" in w for w in r.warnings)
+
+
+# -- compute-optimal allocation -------------------------------------------------------------------
+
+def test_closed_form_optimum_matches_numerical_minimum():
+    from scipy.optimize import minimize_scalar
+
+    for C in (1e19, 5.76e23, 1e26):
+        n, d = sc.chinchilla_optimum(CHIN, C)
+        assert 6 * n * d == pytest.approx(C, rel=1e-12)
+        lc = np.log(C / 6)
+        res = minimize_scalar(lambda x: CHIN.predict(N=np.exp(x), D=np.exp(lc - x)),
+                              bounds=(0, lc), method="bounded", options={"xatol": 1e-12})
+        assert np.exp(res.x) == pytest.approx(n, rel=1e-4)
+        assert CHIN.predict(N=n, D=d) <= CHIN.predict(N=n * 1.01, D=d / 1.01)
+        assert CHIN.predict(N=n, D=d) <= CHIN.predict(N=n / 1.01, D=d * 1.01)
+    p = sc.plan([1e21, 1e23], "chinchilla")
+    assert p.N[1] > p.N[0] and np.all(p.tokens_per_param > 1)
+    k = sc.plan(1e21, "kaplan")
+    assert 6 * k.N[0] * k.D[0] == pytest.approx(1e21)
+
+
+def test_plan_from_fit_json(noisy_fit, tmp_path):
+    path = tmp_path / "fit.json"
+    path.write_text(json.dumps(noisy_fit.to_dict()))
+    p = sc.plan(1e21, law=str(path))
+    lo, hi = p.intervals["N"]
+    assert lo[0] <= p.N[0] <= hi[0]
+    with pytest.raises(GenlabError, match="below the smallest run"):
+        sc.plan(1e10, law=str(path))
+
+
+# -- bad input ---------------------------------------------------------------------------------------
+
+def _csv(tmp_path, text):
+    p = tmp_path / "runs.csv"
+    p.write_text(text)
+    return p
+
+
+GOOD = "N,D,loss\n" + "\n".join(f"{n},{d},{CHIN.predict(N=n, D=d)}" for n in NS[:4] for d in DS[:3]) + "\n"
+
+
+@pytest.mark.parametrize("text,form,kw,match", [
+    (GOOD, "nonsense", {}, "unknown scaling-law form"),
+    (GOOD.replace("loss", "L", 1), "chinchilla", {}, "no column 'loss'"),
+    (GOOD, "chinchilla", {"n_col": "params"}, "no column 'params'"),
+    ("N,D,loss\n1e6,1e9,nan\n" + GOOD.split("\n", 1)[1], "chinchilla", {}, "row 1: a missing value"),
+    ("N,D,loss\n1e6,abc,3\n" + GOOD.split("\n", 1)[1], "chinchilla", {}, "column 'D', data row 1"),
+    ("N,D,loss\n-1e6,1e9,3\n" + GOOD.split("\n", 1)[1], "chinchilla", {}, "is not > 0"),
+    ("N,D,loss\n1e6,1e9,0\n" + GOOD.split("\n", 1)[1], "chinchilla", {}, "column 'loss'"),
+    ("N,D,loss\n1e6,1e9,3\n1e7,1e9,2.5\n", "chinchilla", {}, "2 rows but the chinchilla form has 5"),
+])
+def test_bad_csv(tmp_path, text, form, kw, match):
+    with pytest.raises(GenlabError, match=match) as exc:
+        sc.fit_csv(_csv(tmp_path, text), form, bootstrap=0, **kw)
+    assert "\n" not in str(exc.value)
+
+
+def test_bad_values():
+    with pytest.raises(GenlabError, match="unknown scaling law"):
+        sc.preset("gpt5")
+    with pytest.raises(GenlabError, match="needs a law of N and D"):
+        sc.plan(1e21, "kaplan_N")
+    with pytest.raises(GenlabError, match="flops"):
+        sc.plan(-1, "chinchilla")
+    with pytest.raises(GenlabError, match="two of N, D and C"):
+        CHIN.predict(N=1e9)
+    with pytest.raises(GenlabError, match="only 3 runs"):
+        sc.fit([1e6, 1e7, 1e8], [1e9] * 3, [3, 2.5, 2.2], "chinchilla")
+
+
+# -- CLI -------------------------------------------------------------------------------------------------
+
+def _cli(argv, capsys):
+    """What ``genlab scaling ...`` does once registered: ``genlab.cli.main``'s error handling."""
+    command = typer.main.get_command(scaling_app)
+    try:
+        command.main(args=argv, prog_name="genlab scaling", standalone_mode=False)
+        rc = 0
+    except GenlabError as exc:
+        print(f"genlab: error: {exc}", file=__import__("sys").stderr)
+        rc = 2
+    except typer.TyperException as exc:  # click usage errors
+        print(f"genlab: error: {' '.join(exc.format_message().split())}", file=__import__("sys").stderr)
+        rc = 2
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_cli_fit_plan_predict(tmp_path, capsys):
+    runs = sc.synthetic_runs(CHIN, NS[:5], DS[:4], noise=0.005, seed=2)
+    csv = tmp_path / "runs.csv"
+    runs.rename(columns={"loss": "val_loss"}).to_csv(csv, index=False)
+    rc, out, _ = _cli(["fit", str(csv), "--loss-col", "val_loss", "--bootstrap", "10", "--json",
+                       "--out", str(tmp_path)], capsys)
+    assert rc == 0
+    rec = json.loads(out)
+    assert rec["form"] == "chinchilla" and "alpha" in rec["intervals"]
+    for ext in ("png", "svg", "csv", "json"):
+        assert (tmp_path / f"scaling_fit_chinchilla.{ext}").exists()
+    rc, out, _ = _cli(["plan", "--flops", "1e19,1e21", "--law", str(tmp_path / "scaling_fit_chinchilla.json"),
+                       "--json", "--out", str(tmp_path)], capsys)
+    assert rc == 0 and len(json.loads(out)["plans"]) == 2 and (tmp_path / "scaling_plan.png").exists()
+    rc, out, _ = _cli(["predict", "--n", "8.5e7", "--law", "kaplan_N", "--json"], capsys)
+    assert rc == 0 and json.loads(out)["loss"] == pytest.approx(2.865, abs=1e-3)
+    rc, out, _ = _cli(["predict", "--n", "1e9", "--d", "2e10"], capsys)
+    assert rc == 0 and "chinchilla" in out
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["fit", "{csv}", "--form", "cubic"], "unknown scaling-law form"),
+    (["fit", "{tmp}/missing.csv"], "does not exist"),
+    (["fit", "{csv}", "--d-col", "tokens"], "no column 'tokens'"),
+    (["plan", "--flops", "lots"], "--flops"),
+    (["plan", "--law", "gpt5"], "unknown scaling law"),
+    (["predict", "--n", "-5"], "--n must be"),
+    (["predict", "--n", "1e9", "--law", "kaplan", "--d", "x"], "--d"),
+])
+def test_cli_bad_inputs_exit_2_one_line(tmp_path, capsys, argv, match):
+    csv = _csv(tmp_path, GOOD)
+    argv = [a.format(csv=csv, tmp=tmp_path) for a in argv]
+    rc, out, err = _cli(argv + ["--out", str(tmp_path)] if argv[0] != "predict" else argv, capsys)
+    assert rc == 2
+    assert err.count("\n") == 1 and match in err
+    assert not (tmp_path / "scaling_plan.png").exists()
