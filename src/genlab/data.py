@@ -328,16 +328,11 @@ def load_dataset(name: str) -> Dataset:
                    "target", task, name)
 
 
-def load_csv(path, x: str | tuple[str, ...] = "x", y: str = "y") -> Dataset:
-    """A user's CSV with a header row; ``x`` names the input column(s), ``y`` the target.
-
-    Every error (missing file or column, text or NaN in a numeric column) is a
-    :class:`GenlabError` naming the column and row to fix.
-    """
+def read_csv(path):
+    """A CSV with a header row as a pandas DataFrame (column names stripped), or a one-line
+    :class:`GenlabError` when the file is missing or unreadable."""
     import pandas as pd
 
-    path = Path(path)
-    xs = (x,) if isinstance(x, str) else tuple(x)
     try:
         frame = pd.read_csv(path, skipinitialspace=True)
     except FileNotFoundError:
@@ -346,21 +341,43 @@ def load_csv(path, x: str | tuple[str, ...] = "x", y: str = "y") -> Dataset:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise GenlabError(f"CSV file {str(path)!r} cannot be read: {reason}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def csv_column(frame, col: str, path, *, positive: bool = False) -> np.ndarray:
+    """Column ``col`` as finite float64 (and > 0 when ``positive``), or a :class:`GenlabError`
+    naming the first bad row."""
+    import pandas as pd
+
+    values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values) | ((values <= 0) if positive else False)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raw = frame[col].iloc[row]
+        if pd.isna(raw) or str(raw).strip().lower() in ("nan", ""):
+            kind = "a missing value (NaN) is not a finite number"
+        elif np.isfinite(values[row]):
+            kind = f"{raw!r} is not > 0"
+        else:
+            kind = f"{raw!r} is not a finite number"
+        raise GenlabError(f"CSV file {str(path)!r}, column {col!r}, data row {row + 1}: {kind}; fix or remove the row")
+    return values
+
+
+def load_csv(path, x: str | tuple[str, ...] = "x", y: str = "y") -> Dataset:
+    """A user's CSV with a header row; ``x`` names the input column(s), ``y`` the target.
+
+    Every error (missing file or column, text or NaN in a numeric column) is a
+    :class:`GenlabError` naming the column and row to fix.
+    """
+    path = Path(path)
+    xs = (x,) if isinstance(x, str) else tuple(x)
+    frame = read_csv(path)
     missing = [c for c in (*xs, y) if c not in frame.columns]
     if missing:
         raise GenlabError(f"CSV file {str(path)!r} has no column {missing[0]!r}; "
                           f"its columns are {', '.join(frame.columns)} (choose with --x-col/--y-col)")
     if len(frame) == 0:
         raise GenlabError(f"CSV file {str(path)!r} has no data rows")
-    cols = []
-    for c in (*xs, y):
-        values = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            row = int(np.argmax(bad))
-            raw = frame[c].iloc[row]
-            kind = "a missing value (NaN)" if pd.isna(raw) or str(raw).strip().lower() in ("nan", "") else f"{raw!r}"
-            raise GenlabError(f"CSV file {str(path)!r}, column {c!r}, data row {row + 1}: {kind} is not a finite number; fix or remove the row")
-        cols.append(values)
-    X = np.column_stack(cols[:-1])
-    return Dataset(X, cols[-1], xs, y, "regression", path.name)
+    cols = [csv_column(frame, c, path) for c in (*xs, y)]
+    return Dataset(np.column_stack(cols[:-1]), cols[-1], xs, y, "regression", path.name)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import check_nonnegative
 from .errors import GenlabError
 
 SOLVERS = ("lstsq", "minnorm", "ridge", "lasso")
@@ -39,12 +40,7 @@ class SolveInfo:
 def check_solver(solver: str, alpha: float) -> tuple[str, float]:
     if solver not in SOLVERS:
         raise GenlabError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
-    try:
-        alpha = float(alpha)
-    except (TypeError, ValueError):
-        raise GenlabError(f"alpha must be a number >= 0, got {alpha!r}") from None
-    if not np.isfinite(alpha) or alpha < 0:
-        raise GenlabError(f"alpha must be a number >= 0, got {alpha!r}")
+    alpha = check_nonnegative(alpha, "alpha")
     if solver == "lasso" and alpha == 0:
         raise GenlabError("lasso needs alpha > 0 (with alpha = 0 use solver='lstsq')")
     return solver, alpha

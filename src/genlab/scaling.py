@@ -638,18 +638,11 @@ def fit_csv(path, form: str = "chinchilla", *, n_col: str = "N", d_col: str = "D
     must hold finite numbers > 0; ``seed_col`` is used when present. Every mistake
     is a one-line :class:`GenlabError` naming the column and row.
     """
-    import pandas as pd
+    from .data import csv_column, read_csv
 
     f = get_form(form)
     path = Path(path)
-    try:
-        frame = pd.read_csv(path, skipinitialspace=True)
-    except FileNotFoundError:
-        raise GenlabError(f"CSV file {str(path)!r} does not exist") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GenlabError(f"CSV file {str(path)!r} cannot be read: {reason}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = read_csv(path)
     names = {"N": (n_col, "--n-col"), "D": (d_col, "--d-col"), "C": (c_col, "--c-col")}
     need = [names[v] for v in f.variables] + [(loss_col, "--loss-col")]
     for col, opt in need:
@@ -659,22 +652,7 @@ def fit_csv(path, form: str = "chinchilla", *, n_col: str = "N", d_col: str = "D
     if len(frame) < f.n_params:
         raise GenlabError(f"CSV file {str(path)!r} has {len(frame)} rows but the {f.name} form has "
                           f"{f.n_params} parameters; give at least {f.n_params} runs")
-    cols = {}
-    for col, _ in need:
-        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64)
-        bad = ~(np.isfinite(values) & (values > 0))
-        if bad.any():
-            row = int(np.argmax(bad))
-            raw = frame[col].iloc[row]
-            if pd.isna(raw) or str(raw).strip().lower() in ("nan", ""):
-                kind = "a missing value (NaN) is not a number"
-            elif np.isfinite(values[row]):
-                kind = f"{raw!r} is not > 0"
-            else:
-                kind = f"{raw!r} is not a finite number"
-            raise GenlabError(f"CSV file {str(path)!r}, column {col!r}, data row {row + 1}: {kind}; "
-                              f"fix or remove the row")
-        cols[col] = values
+    cols = {col: csv_column(frame, col, path, positive=True) for col, _ in need}
     var = {v: cols[names[v][0]] for v in f.variables}
     seeds = frame[seed_col].to_numpy() if seed_col in frame.columns else None
     return fit(**var, loss=cols[loss_col], form=f.name, seeds=seeds, **kwargs)
