@@ -22,7 +22,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 curve_app = typer.Typer(no_args_is_help=True, help="Training and validation error curves.")
 app.add_typer(curve_app, name="curve")
 
-from .cli_runs import runs_app  # noqa: E402  (light: imports nothing heavy at start-up)
+from .cli_runs import DaskOption, StoreOption, runs_app, sweep_kwargs  # noqa: E402  (light: imports nothing heavy at start-up)
 
 app.add_typer(runs_app, name="runs")
 
@@ -249,17 +249,28 @@ def biasvar(
     n_train: Optional[int] = typer.Option(None, help="Real data: training points per round."),
     rounds: int = typer.Option(200, help="Real data: rounds (disjoint: at most this many)."),
     seed: int = typer.Option(0, help="Seed (same seed, same numbers, whatever --jobs)."),
-    jobs: int = typer.Option(1, help="Worker processes."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes (default: 1; with "
+                                       "--estimator, the number of cores).", show_default=False),
+    store: StoreOption = None,
+    dask: DaskOption = None,
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP),
 ):
-    """Bias², variance, noise and the measured test error, each with its standard error."""
+    """Bias², variance, noise and the measured test error, each with its standard error.
+
+    With --estimator, each block of datasets (each round, on real data) is a job of the results store
+    (OUT/runs.sqlite or --store): the same command again resumes an interrupted run, and --dask runs
+    the jobs on a cluster.
+    """
     import matplotlib.pyplot as plt
 
     from .decompose import _blocks_of, decompose, decompose_polynomial
 
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise GenlabError(f"--jobs must be >= 1, got {jobs}")
+    if (store is not None or dask is not None) and estimator is None:
+        raise GenlabError("--store and --dask are for --estimator (polynomials run in one fast pass in this "
+                          "process)")
     if isinstance(datasets, int) and datasets < 2:
         raise GenlabError(f"--datasets must be at least 2, got {datasets}")
     real = None
@@ -291,14 +302,16 @@ def biasvar(
             from .estimators import parse_estimator
 
             result = decompose_data(parse_estimator(estimator), real, method=method, n_train=n_train,
-                                    rounds=rounds, loss=loss, seed=seed, jobs=jobs, labels=[estimator])
+                                    rounds=rounds, loss=loss, seed=seed, labels=[estimator],
+                                    **sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask))
             datasets, n = result.n_datasets, result.n
         elif estimator is not None:
             from .estimators import parse_estimator
 
             est = parse_estimator(estimator)
+            kw = sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask)
             result = decompose(est, source, n=n, n_datasets=datasets, n_test=n_test, loss=loss, seed=seed,
-                               jobs=jobs, labels=[estimator], progress=bar)
+                               labels=[estimator], progress=bar, **kw)
         else:
             if loss != "squared":
                 raise GenlabError(f"unknown loss {loss!r} for polynomial regression; use squared (zero_one and "
@@ -310,7 +323,7 @@ def biasvar(
                 except ValueError:
                     raise GenlabError(f"--alphas {alphas!r} must be numbers separated by commas") from None
             result = decompose_polynomial(source, degrees, n=n, n_datasets=datasets, n_test=n_test, basis=basis,
-                                          solver=solver, alpha=alpha, alphas=alpha_list, seed=seed, jobs=jobs,
+                                          solver=solver, alpha=alpha, alphas=alpha_list, seed=seed, jobs=jobs or 1,
                                           progress=bar)
     record = {"command": "biasvar", **result.to_dict()}
     fig, ax = plt.subplots(figsize=(6.4, 4.2))

@@ -152,6 +152,7 @@ def show(
 
     with _open(store) as st:
         rec = st.job(job_id)
+        arrays = st.arrays([rec["id"]])[0]
     if as_json:
         sys.stdout.write(to_json(_plain_record(rec)))
         return
@@ -170,6 +171,8 @@ def show(
     for k, v in (rec["series"] or {}).items():
         ends = f": first {_fmt(v[0])}, last {_fmt(v[-1])}" if v else ""
         echo(f"  series    {k}, {len(v)} values{ends}")
+    for k, v in arrays.items():
+        echo(f"  array     {k}, shape {'×'.join(map(str, v.shape)) or 'scalar'}, {v.dtype}")
     if rec["error"]:
         echo("  traceback:")
         for line in rec["error"].rstrip().splitlines():

@@ -37,6 +37,9 @@ class Dataset:
     target_name: str = "y"
     task: str = "regression"  # or "classification"
     name: str = ""
+    #: where a worker process can load the same data again: {"dataset": name} or
+    #: {"csv": path, "x": [...], "y": col}, plus {"select": feature}; None for data made in memory
+    origin: dict | None = field(default=None, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -65,7 +68,28 @@ class Dataset:
             raise GenlabError(f"dataset {self.name!r} has no feature {feature!r}; "
                               f"choose one of {', '.join(self.feature_names)}")
         j = self.feature_names.index(feature)
-        return Dataset(self.X[:, [j]], self.y, (feature,), self.target_name, self.task, self.name)
+        origin = None if self.origin is None or "select" in self.origin else {**self.origin, "select": feature}
+        return Dataset(self.X[:, [j]], self.y, (feature,), self.target_name, self.task, self.name, origin)
+
+    def fingerprint(self) -> str:
+        """sha256 of the inputs and targets (16 hex digits): the same numbers, the same fingerprint."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for a in (self.X, self.y):
+            a = np.ascontiguousarray(a)
+            h.update(f"{a.dtype.str}{a.shape}".encode())
+            h.update(a.tobytes())
+        return h.hexdigest()[:16]
+
+
+def dataset_from_origin(origin: dict) -> Dataset:
+    """Load the data a :attr:`Dataset.origin` names (in a worker process)."""
+    if "dataset" in origin:
+        data = load_dataset(origin["dataset"])
+    else:
+        data = load_csv(origin["csv"], x=tuple(origin["x"]), y=origin["y"])
+    return data.select(origin["select"]) if "select" in origin else data
 
 
 # -- x distributions --------------------------------------------------------
@@ -205,6 +229,13 @@ class SyntheticSource:
     def describe(self) -> dict:
         return {"target": self.target_text, "noise": self.noise, "x": str(self.x_dist)}
 
+    def to_config(self) -> dict | None:
+        """An exact JSON description (None when the target is a callable, which JSON cannot hold)."""
+        if not isinstance(self.target, str):
+            return None
+        return {"type": "regression", "target": self.target, "noise": float(self.noise),
+                "x": _x_config(self.x_dist)}
+
 
 ARTICLE_SOURCE = SyntheticSource()
 
@@ -282,6 +313,27 @@ class ClassificationSource:
         return {"probs": [p if isinstance(p, str) else getattr(p, "__name__", "f") for p in items],
                 "x": str(self.x_dist), "label_noise": self.label_noise, "n_classes": self.n_classes}
 
+    def to_config(self) -> dict | None:
+        """An exact JSON description (None when a probability is a callable)."""
+        items = self.probs if isinstance(self.probs, tuple) else (self.probs,)
+        if not all(isinstance(p, str) for p in items):
+            return None
+        return {"type": "classification", "probs": list(items) if isinstance(self.probs, tuple) else self.probs,
+                "x": _x_config(self.x_dist), "label_noise": float(self.label_noise)}
+
+
+def _x_config(x_dist: XDistribution) -> dict:
+    return {"kind": x_dist.kind, "a": float(x_dist.a), "b": float(x_dist.b)}
+
+
+def source_from_config(config: dict):
+    """The source a ``to_config()`` description gives back."""
+    x = XDistribution(config["x"]["kind"], config["x"]["a"], config["x"]["b"])
+    if config["type"] == "regression":
+        return SyntheticSource(config["target"], config["noise"], x)
+    probs = config["probs"]
+    return ClassificationSource(tuple(probs) if isinstance(probs, list) else probs, x, config["label_noise"])
+
 
 # -- classification label noise ---------------------------------------------
 
@@ -325,7 +377,7 @@ def load_dataset(name: str) -> Dataset:
     bunch = getattr(sklearn.datasets, loader)()
     names = tuple(str(f) for f in getattr(bunch, "feature_names", [f"x{j}" for j in range(bunch.data.shape[1])]))
     return Dataset(np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target), names,
-                   "target", task, name)
+                   "target", task, name, {"dataset": name})
 
 
 def read_csv(path):
@@ -380,4 +432,5 @@ def load_csv(path, x: str | tuple[str, ...] = "x", y: str = "y") -> Dataset:
     if len(frame) == 0:
         raise GenlabError(f"CSV file {str(path)!r} has no data rows")
     cols = [csv_column(frame, c, path) for c in (*xs, y)]
-    return Dataset(np.column_stack(cols[:-1]), cols[-1], xs, y, "regression", path.name)
+    return Dataset(np.column_stack(cols[:-1]), cols[-1], xs, y, "regression", path.name,
+                   {"csv": str(path.resolve()), "x": list(xs), "y": y})

@@ -24,6 +24,7 @@ Two engines fill the same result:
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass, field
 
@@ -673,6 +674,77 @@ def _finish_classification(blocks, *, p, loss, labels, knob, values, x_test, n, 
         net_variance=terms["net_variance"], sum_terms=terms["total"])
 
 
+# -- the general engine's blocks as store jobs -------------------------------------------
+
+def decompose_block_job(config: dict, seed) -> dict:
+    """One block of datasets of :func:`decompose`, as a job of the sweep executor.
+
+    The config names everything the block needs — the source and the
+    estimators as exact JSON (:meth:`SyntheticSource.to_config`,
+    :func:`genlab.estimators.to_spec`), ``n``, ``n_test``, the loss, the
+    decomposition's seed, the block index and its size — so a store can resume
+    a decomposition and a Dask cluster can run one. The datasets are drawn from
+    ``(config["seed"], block)`` as in the in-process path (the job's own stream
+    is not used), so the two paths see the same datasets.
+    """
+    from .data import source_from_config
+    from .estimators import from_spec
+
+    source = source_from_config(config["source"])
+    ests = [from_spec(spec) for spec in config["estimators"]]
+    x_test = source.x_dist.quantiles(config["n_test"])
+    k, sizes = config["block"], {config["block"]: config["size"]}
+    if config["loss"] == "squared":
+        b = _EstimatorBlockJob(source, config["n"], config["seed"], sizes, ests, x_test, source.mean(x_test))(k)
+        arrays = dict(mean=b.mean, m2=b.m2, cov=b.cov, dist=b.dist, error=b.error, noise=b.noise)
+        metrics = {"count": b.count}
+    else:
+        c = _ClassifierBlockJob(source, config["n"], config["seed"], sizes, ests, x_test, source.proba(x_test),
+                                config["loss"])(k)
+        arrays, metrics, b = dict(tally=c.tally, loss=c.loss), {"count": c.count, "clipped": c.clipped}, c
+    if b.first is not None:
+        arrays["first"] = b.first
+    return {"metrics": metrics, "arrays": arrays}
+
+
+def _block_configs(source, ests, *, n, n_test, loss, seed, sizes):
+    """The blocks' job configs, or the reason they cannot be written as JSON."""
+    from .estimators import NotDescribable, to_spec
+
+    src = source.to_config()
+    if src is None:
+        return None, "the source's target is a Python callable, not an expression"
+    try:
+        specs = [to_spec(e) for e in ests]
+    except NotDescribable as exc:
+        return None, str(exc)
+    return [{"engine": "general", "source": src, "estimators": specs, "n": n, "n_test": n_test, "loss": loss,
+             "seed": seed, "block": k, "size": size} for k, size in enumerate(sizes)], None
+
+
+def _run_general(job, configs, why, *, store, dask, seed, jobs, progress, classify: bool):
+    """The blocks of the general engine: through the sweep executor and store when the
+    configs can be written as JSON, else in this process (and joblib's workers)."""
+    if configs is None:
+        if store is not None or dask is not None:
+            raise GenlabError(f"this decomposition cannot run through a store or Dask: {why}; "
+                              "use an expression and estimators importable from a module, or drop store/dask")
+        return _run_blocks(job, len(job.sizes), jobs, progress)
+    from .execute import sweep
+
+    res = sweep(decompose_block_job, configs, store=store, seed=seed, jobs=jobs, dask=dask,
+                progress=progress if progress is not None else False)
+    blocks = []
+    for rec in res.records:
+        a, m = rec["arrays"], rec["metrics"]
+        if classify:
+            blocks.append(_ClassBlock(int(m["count"]), a["tally"], a["loss"], a.get("first"), int(m["clipped"])))
+        else:
+            blocks.append(_Block(int(m["count"]), a["mean"], a["m2"], a["cov"], a["dist"], a["error"], a["noise"],
+                                 a.get("first")))
+    return blocks
+
+
 def _label(est) -> str:
     params = est.get_params(deep=False) if hasattr(est, "get_params") else {}
     if "degree" in params:
@@ -682,7 +754,7 @@ def _label(est) -> str:
 
 def decompose(estimators, source: SyntheticSource | ClassificationSource | None = None, *, n: int = 30, n_datasets: int = 1000,
               n_test: int = 200, loss: str = "squared", seed: int = 0, jobs: int = 1, labels=None,
-              knob: str = "model", values=None, progress=None) -> BiasVariance:
+              knob: str = "model", values=None, progress=None, store=None, dask=None) -> BiasVariance:
     """Bias-variance decomposition of any scikit-learn estimator(s), each cloned per dataset.
 
     Parameters
@@ -704,6 +776,19 @@ def decompose(estimators, source: SyntheticSource | ClassificationSource | None 
         the entropy of P(y | x). Standard errors by a delete-a-block jackknife.
     jobs : int
         Worker processes over blocks of datasets; the result does not depend on it.
+    store : str or Path, optional
+        A results store (:mod:`genlab.store`): each block of datasets is one
+        job, so an interrupted decomposition resumes where it stopped and a
+        finished one is read back instead of refitted. Default: a temporary one.
+    dask : str, optional
+        Run the blocks on Dask (``"local"`` or a scheduler address), as
+        :func:`genlab.execute.run_sweep`.
+
+    The blocks run through the sweep executor whenever the source is an
+    expression and the estimators can be rebuilt from JSON (scikit-learn
+    estimators, pipelines, genlab's, your own classes in an importable
+    module); otherwise (a lambda target, a class defined in ``__main__``) they
+    run in this process, and ``store``/``dask`` are refused.
 
     Returns
     -------
@@ -740,14 +825,18 @@ def decompose(estimators, source: SyntheticSource | ClassificationSource | None 
     if classify:
         p = source.proba(x_test)
         job = _ClassifierBlockJob(source, n, seed, sizes, ests, x_test, p, loss)
-        blocks = _run_blocks(job, len(sizes), jobs, progress)
+        configs, why = _block_configs(source, ests, n=n, n_test=n_test, loss=loss, seed=seed, sizes=sizes)
+        blocks = _run_general(job, configs, why, store=store, dask=dask, seed=seed, jobs=jobs, progress=progress,
+                              classify=True)
         return _finish_classification(
             blocks, p=p, loss=loss, labels=labels, knob=knob, values=values, x_test=x_test, n=n,
             config={"engine": "general", "source": source.describe(), "n": n, "n_datasets": n_datasets,
                     "n_test": n_test, "seed": seed, "block": bs, "models": labels, "loss": loss})
     sbar = source.mean(x_test)
     job = _EstimatorBlockJob(source, n, seed, sizes, ests, x_test, sbar)
-    blocks = _run_blocks(job, len(sizes), jobs, progress)
+    configs, why = _block_configs(source, ests, n=n, n_test=n_test, loss=loss, seed=seed, sizes=sizes)
+    blocks = _run_general(job, configs, why, store=store, dask=dask, seed=seed, jobs=jobs, progress=progress,
+                          classify=False)
 
     def to_points(mean, cov):
         return mean.T, (None if cov is None else np.diagonal(cov, axis1=1, axis2=2))
@@ -783,9 +872,85 @@ class _RoundJob:
         return out
 
 
+def _data_plan(n_total: int, *, method: str, n_train, rounds: int, test_fraction: float, seed: int):
+    """The held-out test rows, the pool and each round's training rows (indices into the pool)."""
+    g = make_rng(seed, "biasvar-data")
+    perm = g.permutation(n_total)
+    n_test = int(round(n_total * test_fraction))
+    test, pool = perm[:n_test], perm[n_test:]
+    if n_test < 1 or pool.size < 2:
+        raise GenlabError(f"{n_total} points are too few to hold out {test_fraction:g} and still train; "
+                          "change test_fraction or use more data")
+    if method == "disjoint":
+        n_train = n_train or max(1, pool.size // 10)
+        k = min(pool.size // n_train, check_n(rounds, "rounds"))
+        if k < 2:
+            raise GenlabError(f"the pool of {pool.size} points holds fewer than 2 disjoint training sets of "
+                              f"{n_train}; lower n_train")
+        shuffled = g.permutation(pool.size)
+        indices = [shuffled[i * n_train:(i + 1) * n_train] for i in range(k)]
+    else:
+        n_train = n_train or pool.size
+        k = check_n(rounds, "rounds")
+        if k < 2:
+            raise GenlabError("the bootstrap needs at least 2 rounds")
+        indices = [g.integers(0, pool.size, n_train) for _ in range(k)]
+    return test, pool, indices
+
+
+def _round_configs(data, ests, *, method, n_train, rounds, test_fraction, seed, k):
+    """The rounds' job configs, or the reason they cannot be written as JSON."""
+    from .estimators import NotDescribable, to_spec
+
+    if data.origin is None:
+        return None, "the data was made in memory (load it with load_dataset or load_csv)"
+    try:
+        specs = [to_spec(e) for e in ests]
+    except NotDescribable as exc:
+        return None, str(exc)
+    plan = {"data": data.origin, "fingerprint": data.fingerprint(), "estimators": specs, "method": method,
+            "n_train": n_train, "rounds": rounds, "test_fraction": test_fraction, "seed": seed}
+    return [{**plan, "round": r} for r in range(k)], None
+
+
+@functools.lru_cache(maxsize=4)
+def _round_setup(plan_json: str):
+    """A worker's data and split for one decomposition (cached: its rounds arrive one by one)."""
+    import json
+
+    from .data import dataset_from_origin
+
+    plan = json.loads(plan_json)
+    data = dataset_from_origin(plan["data"])
+    if data.fingerprint() != plan["fingerprint"]:
+        raise GenlabError(f"the data at {plan['data']} changed since the decomposition started "
+                          "(its fingerprint differs); use another store to start again")
+    test, pool, indices = _data_plan(data.n, method=plan["method"], n_train=plan["n_train"],
+                                     rounds=plan["rounds"], test_fraction=plan["test_fraction"], seed=plan["seed"])
+    return data.X[pool], data.y[pool], data.X[test], indices
+
+
+def decompose_round_job(config: dict, seed) -> dict:
+    """One round of :func:`decompose_data` (fit every estimator on one training set) as a sweep job.
+
+    The config names the data by where it can be loaded (:attr:`Dataset.origin`)
+    and its fingerprint, so a worker on another machine of a Dask cluster
+    refits on the same numbers or fails with a clear message.
+    """
+    import json
+
+    from .estimators import from_spec
+
+    plan = {k: v for k, v in config.items() if k != "round"}
+    X_pool, y_pool, X_test, indices = _round_setup(json.dumps(plan, sort_keys=True))
+    job = _RoundJob(X_pool, y_pool, X_test, [from_spec(e) for e in config["estimators"]], indices)
+    return {"arrays": {"predictions": job(config["round"])}}
+
+
 def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int | None = None,
                    rounds: int = 200, test_fraction: float = 0.25, loss: str = "squared", seed: int = 0,
-                   jobs: int = 1, labels=None, knob: str = "model", values=None) -> BiasVariance:
+                   jobs: int = 1, labels=None, knob: str = "model", values=None, progress=None, store=None,
+                   dask=None) -> BiasVariance:
     """Bias and variance from one dataset, where no source is known.
 
     A test set is held out once; the models are trained on ``"disjoint"``
@@ -810,6 +975,12 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
     test_fraction : float
         Share of the data held out for testing.
     loss : {"squared", "zero_one"}
+    jobs, store, dask, progress
+        As in :func:`decompose`: each round is a job of the sweep executor and
+        its store (resumable; Dask-capable) when the data was loaded with
+        :func:`~genlab.data.load_dataset` or :func:`~genlab.data.load_csv` (so a
+        worker can load it again) and the estimators can be rebuilt from JSON;
+        otherwise the rounds run in this process.
 
     Returns
     -------
@@ -832,29 +1003,22 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
     for est in ests:
         if not callable(getattr(est, "fit", None)) or not callable(getattr(est, "predict", None)):
             raise GenlabError(f"{type(est).__name__} has no fit/predict; give a scikit-learn estimator")
-    g = make_rng(seed, "biasvar-data")
-    perm = g.permutation(data.n)
-    n_test = int(round(data.n * test_fraction))
-    test, pool = perm[:n_test], perm[n_test:]
-    if n_test < 1 or pool.size < 2:
-        raise GenlabError(f"{data.n} points are too few to hold out {test_fraction:g} and still train; "
-                          "change test_fraction or use more data")
-    if method == "disjoint":
-        n_train = n_train or max(1, pool.size // 10)
-        k = min(pool.size // n_train, check_n(rounds, "rounds"))
-        if k < 2:
-            raise GenlabError(f"the pool of {pool.size} points holds fewer than 2 disjoint training sets of "
-                              f"{n_train}; lower n_train")
-        shuffled = g.permutation(pool.size)
-        indices = [shuffled[i * n_train:(i + 1) * n_train] for i in range(k)]
+    test, pool, indices = _data_plan(data.n, method=method, n_train=n_train, rounds=rounds,
+                                     test_fraction=test_fraction, seed=seed)
+    k, n_train, n_test = len(indices), len(indices[0]), len(test)
+    configs, why = _round_configs(data, ests, method=method, n_train=n_train, rounds=rounds,
+                                  test_fraction=test_fraction, seed=seed, k=k)
+    if configs is None:
+        if store is not None or dask is not None:
+            raise GenlabError(f"this decomposition cannot run through a store or Dask: {why}")
+        job = _RoundJob(data.X[pool], data.y[pool], data.X[test], ests, indices)
+        H = np.stack(_run_blocks(job, k, jobs))                        # (R, m, M)
     else:
-        n_train = n_train or pool.size
-        k = check_n(rounds, "rounds")
-        if k < 2:
-            raise GenlabError("the bootstrap needs at least 2 rounds")
-        indices = [g.integers(0, pool.size, n_train) for _ in range(k)]
-    job = _RoundJob(data.X[pool], data.y[pool], data.X[test], ests, indices)
-    H = np.stack(_run_blocks(job, k, jobs))                            # (R, m, M)
+        from .execute import sweep
+
+        res = sweep(decompose_round_job, configs, store=store, seed=seed, jobs=jobs, dask=dask,
+                    progress=progress if progress is not None else False)
+        H = np.stack(res.arrays("predictions"))
     y_t = data.y[test].astype(float)
     R = k
     labels = list(labels) if labels is not None else [_label(e) for e in ests]

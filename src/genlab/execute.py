@@ -7,6 +7,9 @@ A *job* is a pure function of its config and its seed::
         ...
         return {"metrics": {"val_rmse": 0.12}, "series": {"loss": losses}}
 
+(``"arrays": {name: ndarray}`` may be added for results of any shape, such as
+a block of moments; the store keeps them as raw bytes beside the record)
+
 defined at the top level of an importable module, so that worker processes
 (loky's locally, Dask's on a cluster) can import it by the dotted path that
 the store records (``"genlab.jobs:demo_job"``). :func:`run_sweep` adds the
@@ -218,15 +221,24 @@ def _dumps(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True)
 
 
-def encode_result(result) -> tuple[str, str]:
-    """Check a job function's return value; give its metrics and series as JSON texts."""
-    if not isinstance(result, dict) or not set(result) <= {"metrics", "series"}:
+def _array(name, value) -> tuple[str, str, str, bytes]:
+    arr = np.asarray(value, order="C")  # (ascontiguousarray would make a 0-d array 1-d)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"array {name!r} has dtype {arr.dtype}; arrays are numeric (bool, int or float)")
+    return str(name), arr.dtype.str, json.dumps(list(arr.shape)), arr.tobytes()
+
+
+def encode_result(result) -> tuple[str, str, list]:
+    """Check a job function's return value; give its metrics and series as JSON texts and its arrays
+    as ``(name, dtype, shape JSON, bytes)`` tuples."""
+    if not isinstance(result, dict) or not set(result) <= {"metrics", "series", "arrays"}:
         got = sorted(result) if isinstance(result, dict) else type(result).__name__
-        raise TypeError(f"a job function returns dict(metrics={{name: scalar}}, series={{name: sequence}}); "
-                        f"got {got}")
+        raise TypeError(f"a job function returns dict(metrics={{name: scalar}}, series={{name: sequence}}, "
+                        f"arrays={{name: ndarray}}); got {got}")
     metrics = {str(k): _scalar(k, v) for k, v in (result.get("metrics") or {}).items()}
     series = {str(k): _sequence(k, v) for k, v in (result.get("series") or {}).items()}
-    return _dumps(metrics), _dumps(series)
+    arrays = [_array(k, v) for k, v in sorted((result.get("arrays") or {}).items())]
+    return _dumps(metrics), _dumps(series), arrays
 
 
 def run_job(target, config_json: str, seed: int, config_hash: str) -> dict:
@@ -245,17 +257,17 @@ def run_job(target, config_json: str, seed: int, config_hash: str) -> dict:
     """
     _setup_worker()
     started, t0 = time.time(), time.perf_counter()
-    metrics = series = error = None
+    metrics = series = arrays = error = None
     try:
         fn = resolve_function(target) if isinstance(target, str) else target
         _limit_torch()
         result = fn(json.loads(config_json), job_seed(seed, config_hash))
         _limit_torch()
-        metrics, series = encode_result(result)
+        metrics, series, arrays = encode_result(result)
     except Exception as exc:  # the job's failure is data; KeyboardInterrupt is not
         tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None  # drop this frame
         error = "".join(traceback.format_exception(type(exc), exc, tb))
-    return {"ok": error is None, "metrics": metrics, "series": series, "error": error,
+    return {"ok": error is None, "metrics": metrics, "series": series, "arrays": arrays, "error": error,
             "started_at": started, "finished_at": time.time(), "duration_s": time.perf_counter() - t0,
             "host": socket.gethostname(), "pid": os.getpid()}
 
@@ -518,6 +530,10 @@ class SweepResult:
             out.append(None if values is None else np.asarray(values, dtype=np.float64))
         return out
 
+    def arrays(self, name: str) -> list:
+        """Array ``name`` of every job, in config order (None where missing)."""
+        return [(r.get("arrays") or {}).get(name) for r in self.records]
+
     def to_frame(self):
         """One row per job: id, status, ``config.*``, ``metrics.*``, timings, error (pandas)."""
         return records_frame(self.records)
@@ -571,8 +587,9 @@ def run_sweep(fn, configs, *, store, seed: int = 0, jobs: int | None = None, das
         Run on Dask: ``"local"`` starts a LocalCluster on this machine, an
         address (``"tcp://scheduler:8786"``) connects to a running cluster
         whose workers have genlab installed.
-    progress : bool, default True
-        Show a progress bar (rich, on stderr) with the ETA and the failure count.
+    progress : bool or callable, default True
+        Show a progress bar (rich, on stderr) with the ETA and the failure
+        count; or call ``progress(n)`` each time ``n`` more jobs finish.
     retry_failed : bool, default True
         Run jobs recorded as failed again.
 
@@ -624,6 +641,8 @@ def run_sweep(fn, configs, *, store, seed: int = 0, jobs: int | None = None, das
             _drive(executor, st, target, todo, kind=kind, seed=seed, total=len(ids), n_kept=kept,
                    n_kept_failed=kept - n_cached, progress=progress)
         records = st.jobs(ids=ids)
+        for rec, arrays in zip(records, st.arrays(ids)):
+            rec["arrays"] = arrays
     finally:
         if own_store:
             st.close()
@@ -641,7 +660,10 @@ def _drive(executor, st: Store, target, todo: list[Job], *, kind, seed, total, n
     n_failed = 0
     per_job, last_size = None, 1  # recent seconds per successful job, to size the batches
     status = "interrupted"
-    bar = _Progress(kind, total, n_kept, n_kept_failed) if progress else None
+    if callable(progress):  # the caller's own bar: told how many jobs finished
+        bar = _Callback(progress, n_kept)
+    else:
+        bar = _Progress(kind, total, n_kept, n_kept_failed) if progress else None
     try:
         while queue or solo or inflight:
             source, limit = (solo, 1) if solo else (queue, executor.capacity())
@@ -704,6 +726,21 @@ def _drive(executor, st: Store, target, todo: list[Job], *, kind, seed, total, n
         elif status == "interrupted" and bar is not None:
             sys.stderr.write(f"interrupted: finished jobs are kept in {st.path}; run the same command again "
                              "to resume\n")
+
+
+class _Callback:
+    """Progress reported to a callable ``progress(n)`` (``n`` jobs more have finished)."""
+
+    def __init__(self, fn, done: int):
+        self._fn = fn
+        if done:
+            fn(done)
+
+    def advance(self, n: int, failed: int):
+        self._fn(n)
+
+    def stop(self):
+        pass
 
 
 class _Progress:

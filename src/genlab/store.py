@@ -21,6 +21,10 @@ genlab version, git rev   of the driver that recorded it
 ``error``                 the traceback of a failure
 ========================  =====================================================
 
+and, in the table ``arrays``, any n-dimensional numeric arrays a job returned
+(``(job, name)`` → dtype, shape and the raw bytes in C order), for results
+such as a block of bias–variance moments that are neither scalars nor series.
+
 The schema version is ``PRAGMA user_version``; ``PRAGMA application_id`` marks
 the file as genlab's so that a foreign database is refused with a clear error.
 """
@@ -46,13 +50,24 @@ from .errors import GenlabError
 #: ``PRAGMA application_id`` of a genlab store: the bytes "gnlb".
 APPLICATION_ID = int.from_bytes(b"gnlb", "big")
 #: ``PRAGMA user_version`` written by this genlab; older files are migrated, newer refused.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the arrays table
 #: File name of the store inside an output folder.
 STORE_NAME = "runs.sqlite"
 STATUSES = ("pending", "running", "done", "failed")
 HASH_CHARS = 16
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _MAX_SEED = 2**63 - 1  # SQLite integers are signed 64-bit
+
+_ARRAYS_SCHEMA = """
+CREATE TABLE arrays (
+    job            INTEGER NOT NULL REFERENCES jobs(id),
+    name           TEXT NOT NULL,
+    dtype          TEXT NOT NULL,          -- numpy dtype string, e.g. '<f8'
+    shape          TEXT NOT NULL,          -- JSON list
+    data           BLOB NOT NULL,          -- raw bytes, C order
+    PRIMARY KEY (job, name)
+);
+"""
 
 _SCHEMA = """
 CREATE TABLE sessions (
@@ -93,7 +108,7 @@ CREATE TABLE jobs (
     UNIQUE (kind, config_hash, seed)
 );
 CREATE INDEX jobs_by_status ON jobs (status);
-"""
+""" + _ARRAYS_SCHEMA
 
 _JOB_COLUMNS = ("id", "kind", "config_hash", "seed", "config", "status", "attempts", "session",
                 "created_at", "submitted_at", "started_at", "finished_at", "duration_s", "host", "pid",
@@ -210,6 +225,7 @@ class Store:
         self.readonly = bool(readonly)
         self._conn: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
+        self._has_arrays = False
         if self.path.is_dir():
             raise GenlabError(f"store {self.path} is a folder; give a file path, e.g. {self.path / STORE_NAME}")
         exists = self.path.exists() and self.path.stat().st_size > 0
@@ -286,9 +302,13 @@ class Store:
                               f"{SCHEMA_VERSION}; upgrade genlab to read it")
         if version < 1:
             raise GenlabError(f"store {self.path} has no schema version; it is damaged, give another --store")
+        self._has_arrays = version >= 2
         if not self.readonly:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            if version == 1:  # migrate: add the arrays table, in one transaction
+                conn.executescript(f"BEGIN IMMEDIATE; {_ARRAYS_SCHEMA} PRAGMA user_version = 2; COMMIT;")
+                self._has_arrays = True
 
     def _create(self):
         conn = self._conn
@@ -297,6 +317,7 @@ class Store:
         # One transaction: a kill -9 here leaves an empty database, created again next time.
         conn.executescript(f"BEGIN IMMEDIATE; PRAGMA application_id = {APPLICATION_ID}; "
                            f"PRAGMA user_version = {SCHEMA_VERSION}; {_SCHEMA} COMMIT;")
+        self._has_arrays = True
 
     @contextlib.contextmanager
     def _errors(self):
@@ -455,12 +476,17 @@ class Store:
         outcomes : iterable of (int, dict)
             ``(job id, outcome)``; an outcome has ``ok`` (bool), ``metrics`` and
             ``series`` (JSON texts), ``error`` (a traceback or None),
-            ``started_at``, ``finished_at``, ``duration_s``, ``host`` and ``pid``.
+            ``started_at``, ``finished_at``, ``duration_s``, ``host`` and ``pid``;
+            optionally ``arrays``, a list of ``(name, dtype, shape JSON, bytes)``.
         """
         self._writable()
         version, rev = _version(), git_revision()
-        rows = []
+        rows, arrays = [], []
+        outcomes = list(outcomes)
         for job_id, o in outcomes:
+            if o["ok"]:
+                arrays += [(int(job_id), name, dtype, shape, sqlite3.Binary(data))
+                           for name, dtype, shape, data in o.get("arrays") or ()]
             rows.append(("done" if o["ok"] else "failed", session, o.get("started_at"), o.get("finished_at"),
                          o.get("duration_s"), o.get("host"), o.get("pid"), version, rev,
                          o.get("metrics") if o["ok"] else None, o.get("series") if o["ok"] else None,
@@ -470,6 +496,8 @@ class Store:
                 "UPDATE jobs SET status = ?, session = coalesce(?, session), started_at = ?, finished_at = ?, "
                 "duration_s = ?, host = ?, pid = ?, genlab_version = ?, git_rev = ?, metrics = ?, series = ?, "
                 "error = ? WHERE id = ?", rows)
+            conn.executemany("DELETE FROM arrays WHERE job = ?", [(int(j),) for j, _ in outcomes])
+            conn.executemany("INSERT INTO arrays (job, name, dtype, shape, data) VALUES (?, ?, ?, ?, ?)", arrays)
 
     def job(self, job_id: int) -> dict:
         """The full record of job ``job_id`` (config, metrics and series parsed).
@@ -518,6 +546,22 @@ class Store:
         if missing:
             raise GenlabError(f"no job {missing[0]} in store {self.path}")
         return [by_id[int(i)] for i in ids]
+
+    def arrays(self, ids) -> list[dict]:
+        """The arrays of each job in ``ids``, in that order: ``{name: numpy array}`` (empty if none)."""
+        ids = [int(i) for i in ids]
+        out: dict[int, dict] = {i: {} for i in ids}
+        if not self._has_arrays or not ids:
+            return [out[i] for i in ids]
+        conn = self._require()
+        with self._errors():
+            for lo in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+                chunk = ids[lo:lo + 500]
+                sql = (f"SELECT job, name, dtype, shape, data FROM arrays WHERE job IN "
+                       f"({', '.join('?' * len(chunk))}) ORDER BY job, name")
+                for job, name, dtype, shape, data in conn.execute(sql, chunk):
+                    out[job][name] = np.frombuffer(data, dtype=np.dtype(dtype)).reshape(json.loads(shape)).copy()
+        return [out[i] for i in ids]
 
     def counts(self) -> dict[str, int]:
         """Number of jobs per status (every status present, zeros included)."""

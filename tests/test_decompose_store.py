@@ -1,0 +1,189 @@
+"""Slow-estimator decompositions through the sweep executor and its store.
+
+The general engine (``decompose``) and the real-data engine (``decompose_data``)
+run one job per block of datasets (per round on real data), written to the
+store as arrays. These tests check that the store keeps arrays exactly, that a
+store written by genlab's first schema is migrated, that the store path gives
+bitwise the numbers of the in-process path, that it resumes, and that
+estimators travel to the workers as JSON that rebuilds them exactly.
+"""
+
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from genlab import GenlabError
+from genlab.data import ClassificationSource, Dataset, SyntheticSource, load_csv, load_dataset
+from genlab.decompose import decompose, decompose_data, decompose_round_job
+from genlab.estimators import NotDescribable, from_spec, to_spec
+from genlab.execute import run_sweep
+from genlab.store import SCHEMA_VERSION, Store
+
+FIELDS = ("bias2", "bias2_se", "variance", "variance_se", "noise", "error", "error_se", "error_median", "hbar")
+
+
+def array_job(config, seed):
+    """A job returning arrays of several shapes and dtypes (importable by the workers)."""
+    g = np.random.default_rng(seed)
+    if config.get("bad"):
+        return {"arrays": {"words": np.array(["a", "b"])}}
+    return {"metrics": {"x": config["x"]}, "arrays": {
+        "cube": g.normal(size=(2, 3, 4)), "ints": np.arange(5, dtype=np.int32) * config["x"],
+        "flags": np.array([True, False]), "scalar": np.float64(config["x"]), "empty": np.zeros((0, 3))}}
+
+
+def same(a, b):
+    for f in FIELDS:
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+
+
+# -- arrays in the store -------------------------------------------------------------------
+
+def test_arrays_round_trip_exactly_and_bad_dtypes_fail_the_job(tmp_path):
+    res = run_sweep(array_job, [{"x": 1}, {"x": 2}, {"x": 3, "bad": True}], store=tmp_path / "s.sqlite",
+                    jobs=1, progress=False)
+    assert [r["status"] for r in res.records] == ["done", "done", "failed"]
+    assert "array 'words' has dtype <U1" in res.failures[0]["error"]
+    cube = res.arrays("cube")
+    assert cube[0].shape == (2, 3, 4) and cube[0].dtype == np.float64 and cube[2] is None
+    assert not np.array_equal(cube[0], cube[1])  # each job its own stream
+    np.testing.assert_array_equal(res.arrays("ints")[1], np.arange(5, dtype=np.int32) * 2)
+    assert res.arrays("ints")[1].dtype == np.int32 and res.arrays("flags")[0].dtype == np.bool_
+    assert res.arrays("scalar")[0].shape == () and res.arrays("empty")[0].shape == (0, 3)
+    with Store(tmp_path / "s.sqlite", readonly=True) as st:  # read back by another connection
+        again = st.arrays(res.ids)
+    np.testing.assert_array_equal(again[0]["cube"], cube[0])
+    assert again[2] == {}
+
+
+def test_a_first_schema_store_is_migrated_and_still_readable(tmp_path):
+    path = tmp_path / "old.sqlite"
+    run_sweep("genlab.jobs:demo_job", [{"x": 0.5}], store=path, jobs=1, progress=False)
+    con = sqlite3.connect(path)
+    con.executescript("DROP TABLE arrays; PRAGMA user_version = 1;")
+    con.close()
+    with Store(path, readonly=True) as st:  # a reader does not migrate, and sees no arrays
+        assert st.arrays([1]) == [{}] and st.jobs()[0]["status"] == "done"
+    res = run_sweep(array_job, [{"x": 1}], store=path, jobs=1, progress=False)  # a writer migrates
+    assert res.arrays("ints")[0].tolist() == [0, 1, 2, 3, 4]
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    con.close()
+
+
+# -- estimators as JSON ------------------------------------------------------------------
+
+def test_estimator_specs_rebuild_equal_estimators():
+    from sklearn.ensemble import BaggingRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, PolynomialFeatures
+
+    from genlab import PolynomialRegression
+
+    for est in (make_pipeline(PolynomialFeatures(3), Ridge(alpha=0.1)),
+                BaggingRegressor(DecisionTreeRegressor(max_depth=2), n_estimators=3, random_state=0),
+                FunctionTransformer(np.log1p), PolynomialRegression(7, basis="chebyshev")):
+        spec = to_spec(est)
+        assert json.loads(json.dumps(spec)) == spec  # plain JSON
+        rebuilt = from_spec(spec)
+        assert type(rebuilt) is type(est) and repr(rebuilt) == repr(est)
+        assert to_spec(rebuilt) == spec
+    assert to_spec(FunctionTransformer(np.log1p))["params"]["func"] == {"callable": "numpy:log1p"}
+    with pytest.raises(NotDescribable, match="not importable"):
+        to_spec(FunctionTransformer(lambda x: x))
+    with pytest.raises(NotDescribable, match="no JSON form"):
+        to_spec(DecisionTreeRegressor(random_state=np.random.RandomState(0)))
+
+
+# -- the general engine -----------------------------------------------------------------
+
+def test_store_path_gives_the_in_process_numbers_and_resumes(tmp_path):
+    ests = [DecisionTreeRegressor(max_depth=2), DecisionTreeRegressor(max_depth=5)]
+    store = tmp_path / "runs.sqlite"
+    via_store = decompose(ests, SyntheticSource(), n_datasets=200, seed=3, jobs=2, store=store)
+    # a callable target cannot be written as JSON: the same numbers, computed in this process
+    in_process = decompose(ests, SyntheticSource(lambda x: 2 * x ** 2 + 1), n_datasets=200, seed=3, jobs=1)
+    same(via_store, in_process)
+    np.testing.assert_array_equal(via_store.first_fits, in_process.first_fits)
+    with Store(store) as st:
+        assert st.counts()["done"] == 20 and len(st.sessions()) == 1
+        # lose the second half of the blocks, as a kill -9 would: the rerun fits only those
+        st._require().execute("UPDATE jobs SET status = 'pending' WHERE id > 10")
+        st._require().execute("DELETE FROM arrays WHERE job > 10")
+    calls = []
+    resumed = decompose(ests, SyntheticSource(), n_datasets=200, seed=3, jobs=1, store=store,
+                        progress=calls.append)
+    same(resumed, via_store)
+    assert sum(calls) == 20 and calls[0] == 10  # 10 read back from the store, then 10 fitted
+    with Store(store) as st:
+        sessions = st.sessions()
+        assert len(sessions) == 2 and sessions[-1]["n_jobs"] == 10
+
+
+def test_classification_blocks_through_the_store_match_in_process():
+    src = ClassificationSource("0.5 + 0.4*sin(2*pi*x)")
+    est = DecisionTreeClassifier(max_depth=3, random_state=0)
+    for loss in ("zero_one", "cross_entropy"):
+        a = decompose(est, src, loss=loss, n_datasets=100, seed=1, jobs=1)
+        b = decompose(est, ClassificationSource(lambda x: 0.5 + 0.4 * np.sin(2 * np.pi * x)), loss=loss,
+                      n_datasets=100, seed=1, jobs=1)
+        for f in ("bias2", "variance", "noise", "error", "sum_terms"):
+            np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f"{loss} {f}")
+
+
+def test_what_cannot_be_written_as_json_refuses_a_store(tmp_path):
+    with pytest.raises(GenlabError, match="cannot run through a store.*callable"):
+        decompose(Ridge(), SyntheticSource(lambda x: x), n_datasets=40, store=tmp_path / "s.sqlite")
+    data = load_dataset("diabetes")
+    in_memory = Dataset(data.X, data.y, data.feature_names, data.target_name, data.task, data.name)
+    with pytest.raises(GenlabError, match="made in memory"):
+        decompose_data(Ridge(), in_memory, rounds=5, store=tmp_path / "s.sqlite")
+
+
+# -- real data ---------------------------------------------------------------------------
+
+def test_real_data_rounds_through_the_store_match_in_process(tmp_path):
+    data = load_dataset("diabetes")
+    in_memory = Dataset(data.X, data.y, data.feature_names, data.target_name, data.task, data.name)
+    ests = [Ridge(alpha=1.0), Ridge(alpha=1e-3)]
+    for method in ("disjoint", "bootstrap"):
+        a = decompose_data(ests, data, method=method, rounds=30, seed=4, jobs=2, store=tmp_path / f"{method}.sqlite")
+        b = decompose_data(ests, in_memory, method=method, rounds=30, seed=4, jobs=1)
+        same(a, b)
+        assert a.n_datasets == b.n_datasets >= 2
+
+
+def test_a_round_job_refuses_data_that_changed(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n" + "".join(f"{i / 40},{(i / 40) ** 2}\n" for i in range(40)))
+    data = load_csv(path)
+    seen = []
+    res = decompose_data(Ridge(), data, rounds=5, n_train=4, seed=0, jobs=1, store=tmp_path / "s.sqlite",
+                         progress=seen.append)
+    assert res.n_datasets == 5 and sum(seen) == 5
+    with Store(tmp_path / "s.sqlite", readonly=True) as st:
+        config = st.jobs()[0]["config"]
+    assert config["data"]["csv"] == str(path.resolve()) and config["fingerprint"] == data.fingerprint()
+    path.write_text(path.read_text().replace("0.0,0.0", "0.0,5.0"))
+    with pytest.raises(GenlabError, match="changed since the decomposition started"):
+        decompose_round_job(config, None)
+
+
+def test_cli_biasvar_estimator_writes_block_jobs_to_the_out_store(tmp_path, capsys):
+    from genlab.cli import main
+
+    args = ["biasvar", "--estimator", "sklearn.tree.DecisionTreeRegressor(max_depth=3)", "--datasets", "100",
+            "--jobs", "1", "--json", "--out", str(tmp_path)]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    with Store(tmp_path / "runs.sqlite", readonly=True) as st:
+        jobs = st.jobs()
+    assert len(jobs) == 20 and {j["kind"] for j in jobs} == {"genlab.decompose:decompose_block_job"}
+    assert main(args) == 0  # read back from the store: the same numbers
+    assert json.loads(capsys.readouterr().out)["models"] == first["models"]
+    assert main(["biasvar", "--store", str(tmp_path / "x.sqlite"), "--out", str(tmp_path)]) == 2
+    assert "--store and --dask are for --estimator" in capsys.readouterr().err
