@@ -104,6 +104,23 @@ def main():
     print(f"general engine, 2,000 datasets x 3 estimators: 1 worker {times[1]:.2f} s, 2 workers {times[2]:.2f} s "
           f"-> speed-up {times[1] / times[2]:.2f}x")
 
+    # the same blocks through the sweep executor + store (the default) vs in this process's joblib
+    # (forced by a callable target, which JSON cannot carry): the price of resumability
+    from genlab.data import SyntheticSource
+
+    in_process_source = SyntheticSource(lambda x: 2 * x ** 2 + 1)
+    store_t, joblib_t = [], []
+    for _ in range(3):  # interleaved rounds: this machine's speed drifts
+        t = time.perf_counter()
+        decompose(est, ARTICLE_SOURCE, n_datasets=2000, jobs=2)
+        store_t.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        decompose(est, in_process_source, n_datasets=2000, jobs=2)
+        joblib_t.append(time.perf_counter() - t)
+    s_med, j_med = float(np.median(store_t)), float(np.median(joblib_t))
+    print(f"general engine through executor + store: {s_med:.2f} s vs joblib in-process {j_med:.2f} s "
+          f"(median of 3) -> overhead {100 * (s_med / j_med - 1):+.1f}%")
+
 
 if __name__ == "__main__":
     main()
