@@ -1,6 +1,7 @@
 # Two commands for a fresh machine with Python 3.11 and make:
 #   make demo   installs into .venv and writes the article report to ./report
-#   make test   installs with test extras and runs the whole suite
+#   make test   installs with test extras and runs the whole suite; as root on Debian it
+#               first installs Chromium and a CJK font for the browser tests (scripts/install-chromium.sh)
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -12,7 +13,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test install install-test clean
+.PHONY: demo test install install-test browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +33,12 @@ demo: install
 	$(BIN)/genlab article --out report
 	@echo "Report written: $(CURDIR)/report/index.html"
 
-test: install-test
+# Debian's chromium (and fonts-noto-cjk) for tests/test_browser.py, installed only when missing
+browser:
+	sh scripts/install-chromium.sh
+
+test: install-test browser
 	$(BIN)/python -m pytest -n 2 -q
 
 clean:
-	rm -rf $(VENV) report genlab-out .pytest_cache
+	rm -rf $(VENV) report genlab-out .pytest_cache test-artifacts

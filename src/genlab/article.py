@@ -37,7 +37,7 @@ def build(*, seed: int | None = None, quick: bool = False, lang: str = "en", job
     from .experiments import biasvar, double_descent, overfitting
 
     plt.rcParams["figure.max_open_warning"] = 0  # figures stay open until the report is written
-    t = load_text(lang)["report"]
+    t = load_text(lang)["report"]  # an unknown language fails here, before any work
     kw = dict(quick=quick, lang=lang, jobs=jobs)
     makers = {
         "overfitting": lambda: overfitting.section(seed=seed, quick=quick, lang=lang),
@@ -52,7 +52,7 @@ def build(*, seed: int | None = None, quick: bool = False, lang: str = "en", job
             progress(1)
     return Report(t["title"], t["subtitle"], sections,
                   meta={"genlab": __version__, "quick": quick, "seed": "closest to the article" if seed is None else seed,
-                        "lang": lang})
+                        "lang": lang}, lang=lang)
 
 
 def write(out, *, seed: int | None = None, quick: bool = False, lang: str = "en", jobs: int = 1, only=None,

@@ -367,7 +367,7 @@ def article(
     out: Path = typer.Option(Path("report"), help="Folder for index.html, results.json, figures and data."),
     seed: Optional[int] = typer.Option(None, help="Dataset seed for §2 (default: the draw closest to the article)."),
     quick: bool = typer.Option(False, help="Smaller sweeps, for a fast look."),
-    lang: str = typer.Option("en", help="Language of the text: en."),
+    lang: str = typer.Option("en", help="Language of the report: en or ja (日本語)."),
     jobs: int = typer.Option(os.cpu_count() or 1, help="Worker processes (results do not depend on it)."),
     only: Optional[str] = typer.Option(None, help="Build only these sections, comma-separated: overfitting, "
                                        "biasvar, double_descent, regularization."),

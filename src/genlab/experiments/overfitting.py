@@ -12,6 +12,7 @@ from ..data import ARTICLE_N, ARTICLE_SOURCE, SyntheticSource
 from ..fitting import fit_polynomial, fixed_line
 from ..report.i18n import load_text
 from ..report.model import Figure, Number, Section
+from ..seeding import rng as make_rng
 
 #: The article's training RMSEs (§2.1-2.2).
 ARTICLE_RMSE = {"line": 0.188, "wrong_line": 1.49, "quadratic": 0.107, "degree30": 0.046}
@@ -88,23 +89,22 @@ def section(*, seed: int | None = None, quick: bool = False, lang: str = "en") -
                            repeats=repeats, seed=seed)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     curve.plot(ax)
+    plotly, hint = degree_slider(data, source, curve, seed=seed, lang=lang)
     figures.append(Figure("fig5", t["fig5_title"],
                           t["fig5_caption"].format(repeats=repeats, n=n, n_train=curve.n_train,
                                                    n_val=n - curve.n_train, best=curve.best_degree,
-                                                   threshold=curve.n_train - 1, basis="Legendre",
-                                                   solver="least squares with cut-off"),
-                          fig, curve.summary()))
+                                                   threshold=curve.n_train - 1, basis=t["basis_legendre"],
+                                                   solver=t["solver_lstsq"]),
+                          fig, curve.summary(), plotly=plotly, hint=hint))
 
     pct = fid.percentiles()
-    labels = {"line": "training RMSE, line (Fig. 1)", "wrong_line": "training RMSE, a = −2, b = 2 (Fig. 2)",
-              "quadratic": "training RMSE, quadratic (Fig. 3)", "degree30": "training RMSE, degree 30 (Fig. 4)"}
+    labels = t["numbers"]
     numbers = [Number(k, labels[k], fits[k].train_rmse, interval=(pct[k][0], pct[k][2]),
-                      interval_label=f"5–95% over {len(fid.seeds)} datasets", article=ARTICLE_RMSE[k])
+                      interval_label=labels["interval"].format(n_datasets=len(fid.seeds)), article=ARTICLE_RMSE[k])
                for k in ARTICLE_RMSE]
     s = curve.summary().set_index("degree")
-    numbers.append(Number("best_degree", "degree with the lowest median validation RMSE (Fig. 5)",
-                          curve.best_degree))
-    numbers.append(Number("val_rmse_best", "validation RMSE at that degree (mean ± s.e.)",
+    numbers.append(Number("best_degree", labels["best_degree"], curve.best_degree))
+    numbers.append(Number("val_rmse_best", labels["val_rmse_best"],
                           float(s.loc[curve.best_degree, "val_mean"]), se=float(s.loc[curve.best_degree, "val_se"])))
     intro = [p.format(seed=seed, n_datasets=len(fid.seeds), big_degree=BIG_DEGREE, big_params=BIG_DEGREE + 1, n=n)
              for p in t["intro"]]
@@ -113,3 +113,46 @@ def section(*, seed: int | None = None, quick: bool = False, lang: str = "en") -
                "fidelity": {"n_datasets": len(fid.seeds), "percentiles_5_50_95": pct, "article": ARTICLE_RMSE},
                "capacity": curve.to_dict()}
     return Section("overfitting", t["title"], intro, figures, numbers, results)
+
+
+def degree_slider(data, source: SyntheticSource, curve, *, seed: int, lang: str = "en", active: int = 2):
+    """Fig 5, interactive: a slider over the degree moves the fit (left) and its errors (right) together.
+
+    ``data`` is split as Fig 5's repeats are (``curve.n_train`` training points, the
+    rest for validation); each degree is fitted as there (Legendre, least squares).
+    Returns ``(plotly figure, hint)``.
+    """
+    from ..report.interactive import COLORS, Panel, Trace, marker, slider_figure
+    from ..stats import summarize
+
+    t, w = load_text(lang)["overfitting"], load_text(lang)["report"]["plot"]
+    train, val = data.split(curve.n_train, make_rng(seed, "report", "fig5-split"))
+    degrees = np.asarray(curve.degrees)
+    grid = np.linspace(*source.x_dist.support, 301) if source.x_dist.support else np.linspace(0, 1, 301)
+    fits = [fit_polynomial(train, int(d), basis="legendre", solver="lstsq", source=source, validation=val, quiet=True)
+            for d in degrees]
+    tr = np.array([f.train_rmse for f in fits])
+    va = np.array([f.val_rmse for f in fits])
+    st, sv = summarize(curve.train_rmse), summarize(curve.val_rmse)
+    k = len(curve.train_rmse)
+    left = Panel([
+        Trace(w["truth"], grid, source.mean(grid), color=COLORS["grey"], dash="dash", width=1),
+        Trace(w["train_points"], train.x, train.y, kind="points", color=COLORS["blue"], size=7),
+        Trace(w["val_points"], val.x, val.y, kind="points", color=COLORS["green"], size=8, symbol="x"),
+        Trace(w["fit"], grid, [f.predict(grid) for f in fits], moving=True, color=COLORS["red"], width=2.5),
+    ], xlabel=w["x"], ylabel=w["y"], yrange=(0.5, 3.5))
+    right = Panel([
+        Trace(t["fig5_band"].format(name=w["training"], k=k), degrees, (st["q25"], st["q75"]), kind="band",
+              color=COLORS["blue"], group="train", legend=False),
+        Trace(t["fig5_band"].format(name=w["validation"], k=k), degrees, (sv["q25"], sv["q75"]), kind="band",
+              color=COLORS["orange"], group="val", legend=False),
+        Trace(w["training"], degrees, tr, color=COLORS["blue"], group="train"),
+        Trace(w["validation"], degrees, va, color=COLORS["orange"], group="val"),
+        *marker(w["training"], degrees, tr, color=COLORS["blue"]),
+        *marker(w["validation"], degrees, va, color=COLORS["orange"]),
+    ], xlabel=w["degree"], ylabel=w["rmse"], logy=True, yrange=(1e-3, 1e4))
+    notes = [t["fig5_note"].format(degree=int(d), params=int(d) + 1, train=a, val=b) for d, a, b in zip(degrees, tr, va)]
+    active = int(np.searchsorted(degrees, active)) if active in degrees else 0
+    fig = slider_figure([left, right], steps=[str(int(d)) for d in degrees], prefix=w["degree"] + " = ",
+                        notes=notes, active=active)
+    return fig, t["fig5_hint"].format(n_train=train.n, n_val=val.n, k=k, threshold=train.n - 1)

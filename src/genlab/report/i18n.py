@@ -13,7 +13,7 @@ from importlib import resources
 
 from ..errors import GenlabError
 
-LANGUAGES = ("en",)
+LANGUAGES = ("en", "ja")
 
 
 @lru_cache(maxsize=None)

@@ -1,8 +1,9 @@
 """What the report says, independent of how it is drawn.
 
 Experiments return :class:`Section` objects: text, figures (matplotlib figures
-plus the data behind them) and measured numbers with their uncertainty. The
-HTML renderer (and later an interactive one) only reads these objects.
+plus the data behind them, and optionally an interactive plotly version) and
+measured numbers with their uncertainty. The HTML renderer only reads these
+objects.
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ class Number:
 
 @dataclass
 class Figure:
-    """One figure: a matplotlib figure (``fig``), its caption and the table behind it."""
+    """One figure: a matplotlib figure (``fig``), its caption and the table behind it.
+
+    ``plotly`` is the interactive version the page shows instead of the static
+    image: a plotly figure, or a ``{"data": [...], "layout": {...}}`` dict, usually
+    built with :mod:`genlab.report.interactive` (sliders via ``layout.sliders``).
+    The static PNG/SVG are still written and linked. ``hint`` tells the reader
+    what to move and what to watch.
+    """
 
     key: str
     title: str
@@ -38,6 +46,8 @@ class Figure:
     fig: Any = None                  # matplotlib.figure.Figure
     data: Any = None                 # pandas.DataFrame written as CSV
     files: dict[str, str] = field(default_factory=dict)  # format -> path relative to the report
+    plotly: Any = None               # plotly.graph_objects.Figure or its dict; None: static only
+    hint: str = ""                   # shown above the interactive figure
 
 
 @dataclass
@@ -56,6 +66,7 @@ class Report:
     subtitle: str = ""
     sections: list[Section] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    lang: str = "en"                 # language of the page's own words (see genlab.report.i18n)
 
     def to_dict(self) -> dict:
         return {
@@ -65,7 +76,8 @@ class Report:
                 s.key: {
                     "title": s.title,
                     "numbers": {n.key: n.to_dict() for n in s.numbers},
-                    "figures": {f.key: {"title": f.title, "caption": f.caption, "files": f.files}
+                    "figures": {f.key: {"title": f.title, "caption": f.caption, "files": f.files,
+                                        "interactive": f.plotly is not None}
                                 for f in s.figures},
                     "results": s.results,
                 }
