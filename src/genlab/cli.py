@@ -30,6 +30,8 @@ from .cli_dd import double_descent as _dd, regularize as _reg  # noqa: E402
 
 app.command("double-descent")(_dd)
 app.command("regularize")(_reg)
+from .cli_lottery import lottery as _lottery  # noqa: E402
+app.command("lottery")(_lottery)
 
 from .cli_scaling import scaling_app  # noqa: E402
 

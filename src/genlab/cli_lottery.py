@@ -1,0 +1,74 @@
+"""`genlab lottery`: the article's §5 — lottery tickets found by iterative magnitude pruning — as a command.
+
+The sweep runs through the results store (``OUT/runs.sqlite`` by default,
+``--store``): run the same command again to resume; ``--jobs``/``--dask``
+choose the executor. Every option is checked before anything runs or is
+written. Heavy modules are imported inside the command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .cli_runs import DaskOption, JobsOption, StoreOption, sweep_kwargs
+
+
+def lottery(
+    rounds: Optional[int] = typer.Option(None, help="Pruning rounds after the dense training (default 15; 5 with "
+                                         "--quick)."),
+    rate: Optional[float] = typer.Option(None, help="Share of the remaining weights pruned per round, in (0, 1); "
+                                         "the output layer at half of it (default 0.2; 0.5 with --quick)."),
+    rewind: int = typer.Option(0, help="Rewind the surviving weights to their values after this many optimizer "
+                               "steps of the dense training (0: to the initialization)."),
+    seeds: Optional[int] = typer.Option(None, help="Repeats (default 5; 3 with --quick)."),
+    width: int = typer.Option(100, help="Hidden units per layer."),
+    depth: int = typer.Option(2, help="Hidden layers."),
+    epochs: int = typer.Option(60, help="Epochs of every training (early stopping picks the lowest validation "
+                               "loss)."),
+    variants: str = typer.Option("ticket,reinit,random", help="Comma-separated: ticket (IMP), reinit (same mask, "
+                                 "fresh init), random (random mask, same init)."),
+    quick: bool = typer.Option(False, help="Smaller sweep (rounds, rate, seeds)."),
+    seed: int = typer.Option(0, help="Seed (same seed, same numbers, whatever the executor)."),
+    store: StoreOption = None,
+    jobs: JobsOption = None,
+    dask: DaskOption = None,
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results (JSON) on stdout."),
+    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures, results and the runs store."),
+):
+    """Lottery tickets: prune an MLP on digits iteratively by magnitude, rewind, retrain; compare with controls."""
+    import matplotlib.pyplot as plt
+
+    from .cli import _emit, _say
+    from .io import write_csv
+    from .lottery import DEFAULTS, lottery_settings, lottery_sweep
+
+    i = 1 if quick else 0
+    opts = dict(rounds=DEFAULTS["rounds"][i] if rounds is None else rounds,
+                rate=DEFAULTS["rate"][i] if rate is None else rate, rewind=rewind, width=width, depth=depth,
+                epochs=epochs, variants=variants)
+    lottery_settings(seed=seed, **opts)          # every mistake stops here, before a store or a file exists
+    kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
+    res = lottery_sweep(seeds=seeds, quick=quick, **opts, **kw)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12.4, 4.2))
+    res.plot(a1)
+    res.plot(a2, what="stop_step", title="Early-stop iteration")
+    record = {"command": "lottery", **res.to_dict()}
+    files = _emit(out, "lottery", fig, res.summary(), record, as_json)
+    files.append(write_csv(out / "lottery_sizes.csv", res.size_table()))
+    if not as_json:
+        typer.echo(_headline(res))
+    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
+def _headline(res) -> str:
+    """One line for a person: the dense accuracy, and down to what fraction each variant keeps up with it."""
+    d = res.to_dict()
+    parts = [f"dense {d['dense_test_acc_mean']:.3f} ± {d['dense_test_acc_se']:.3f} ({res.dense_count:,} weights)"]
+    for v, t in d["thresholds"].items():
+        fall = ("never below dense" if t["falls_below_at"] is None
+                else f"below dense from {100 * t['falls_below_at']:.3g}%")
+        parts.append(f"{v}: matches dense down to {100 * t['holds_down_to']:.3g}% of the weights, {fall}")
+    return "; ".join(parts)
