@@ -44,3 +44,12 @@ def test_section_4_numbers(report):
     assert reg["optimal_ridge_rise"]["value"] < 0.05
     # the sweeps went through the report's store: a rerun would resume from it
     assert (report / "runs.sqlite").exists()
+
+
+def test_section_5_lottery_numbers(report):
+    sec = json.loads((report / "results.json").read_text(encoding="utf-8"))["sections"]["lottery"]
+    nums = sec["numbers"]
+    assert 0.85 < nums["dense_acc"]["value"] <= 1.0 and nums["dense_acc"]["se"] > 0
+    # the ticket at the lowest sparsity stays closer to dense than its re-initialized control
+    assert nums["ticket_acc_at_last"]["value"] > nums["reinit_acc_at_last"]["value"]
+    assert {"lottery", "lottery_sizes"} <= set(sec["figures"])
