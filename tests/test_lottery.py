@@ -281,3 +281,19 @@ def test_section_has_figures_numbers_and_both_languages(quick_section):
     ja = section(quick=True, lang="ja", jobs=1, store=store)    # from the store: nothing recomputed
     assert any("\u3040" <= ch <= "\u30ff" for ch in ja.title + ja.figures[0].caption)
     assert ja.results == sec.results
+
+
+def test_the_report_figure_has_a_slider_over_the_rounds(quick_section):
+    from genlab.report.interactive import to_dict
+
+    sec, _ = quick_section
+    fig = to_dict(sec.figures[0].plotly)
+    steps = fig["layout"]["sliders"][0]["steps"]
+    rounds = len(sec.results["lottery"]["sizes"])
+    assert len(steps) == rounds and sec.figures[0].hint
+    assert fig["layout"]["xaxis"]["type"] == "log"
+    # each step moves the markers to that round's accuracies, and its title names them
+    ticket = [r for r in sec.results["lottery"]["by_round"] if r["variant"] == "ticket"]
+    last = steps[-1]["args"]
+    assert f"{ticket[-1]['test_acc_mean']:.3f}" in last[1]["title.text"]
+    assert steps[0]["args"][0]["y"] != last[0]["y"]

@@ -49,6 +49,42 @@ def _sizes_figure(res):
     return fig, frame
 
 
+def _rounds_slider(res, words):
+    """The accuracy curves of the three variants with a slider over the pruning rounds (log x, decreasing)."""
+    from ..report.interactive import COLORS, Panel, Trace, marker, slider_figure, vline
+    from ..stats import summarize
+
+    colors = {"ticket": COLORS["blue"], "reinit": COLORS["orange"], "random": COLORS["green"]}
+    x = 100 * np.asarray(res.fraction, dtype=float)
+    first = next(iter(res.test_acc.values()))
+    d = summarize(first[:, [0]])
+    m0, se0 = float(d["mean"][0]), float(np.nan_to_num(d["se"][0]))
+    traces = [Trace(words["dense"], [x[0], x[-1]], ([m0 - se0] * 2, [m0 + se0] * 2), kind="band",
+                    color=COLORS["grey"], legend=False),
+              Trace(words["dense"], [x[0], x[-1]], [m0, m0], color=COLORS["grey"], dash="dash", width=1)]
+    means, lows = {}, [m0 - se0]
+    for v, arr in res.test_acc.items():
+        s = summarize(arr)
+        se = np.nan_to_num(s["se"])
+        means[v] = s["mean"]
+        lows.append(float(np.min(s["mean"] - se)))
+        traces += [Trace(words[v], x, (s["mean"] - se, s["mean"] + se), kind="band", color=colors[v], legend=False,
+                         group=v),
+                   Trace(words[v], x, s["mean"], kind="line", color=colors[v], group=v),
+                   *marker(words[v], x, s["mean"], color=colors[v])]
+    y_lo = max(0.0, min(lows) - 0.02)
+    traces += vline("round", x, (y_lo, 1.0))
+    panel = Panel(traces, xlabel=words["remaining"], ylabel=words["accuracy"], logx=True,
+                  xrange=(115.0, x[-1] / 1.15), yrange=(y_lo, 1.0))
+    notes = [words["step"].format(r=r, pct=f"{x[r]:.3g}%", nonzero=int(res.nonzero[r]), weights=res.dense_count,
+                                  **{v: float(means[v][r]) if v in means else float("nan")
+                                     for v in ("ticket", "reinit", "random")})
+             for r in range(len(x))]
+    fig = slider_figure([panel], steps=[str(r) for r in range(len(x))], prefix=words["prefix"], notes=notes,
+                        active=len(x) - 1)
+    return fig, words["hint"]
+
+
 def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, store=None) -> Section:
     """Lottery tickets on digits: IMP with rewinding to the initialization, against its two controls.
 
@@ -80,7 +116,8 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
     fall = {f"{v}_fall": _fall(th[v]["falls_below_at"], t) for v in res.variants}
     at_last = {f"{v}_last": acc_last[v][0] for v in res.variants}
     caption = t["tickets_caption"].format(**common, **hold, **fall, **at_last)
-    figures.append(Figure("lottery", t["tickets_title"], caption, fig, res.summary()))
+    plotly, hint = _rounds_slider(res, t["plot"])
+    figures.append(Figure("lottery", t["tickets_title"], caption, fig, res.summary(), plotly=plotly, hint=hint))
 
     fig, frame = _sizes_figure(res)
     stop = {v: float(res.stop_step[v][:, last].mean()) for v in res.variants}
