@@ -323,7 +323,7 @@ BAD_INPUTS = {
     "unknown method": ["curve", "capacity", "--method", "loo"],
     "zero repeats": ["curve", "capacity", "--repeats", "0"],
     "unknown language": ["article", "--lang", "xx"],
-    "unknown section": ["article", "--only", "overfitting,lottery"],
+    "unknown section": ["article", "--only", "overfitting,appendix"],
     "negative seed": ["fit", "--seed", "-1"],
 }
 

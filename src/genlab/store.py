@@ -286,9 +286,13 @@ class Store:
 
     def _check_or_create(self):
         conn = self._conn
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        n_objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        conn.execute("BEGIN")  # one read snapshot: a driver may be creating the file right now
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            n_objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            conn.execute("COMMIT")
         if app_id == 0 and version == 0 and n_objects == 0:
             if self.readonly:
                 raise GenlabError(f"{self.path} is an empty database, not a genlab results store")
