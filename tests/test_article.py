@@ -53,3 +53,15 @@ def test_section_5_lottery_numbers(report):
     # the ticket at the lowest sparsity stays closer to dense than its re-initialized control
     assert nums["ticket_acc_at_last"]["value"] > nums["reinit_acc_at_last"]["value"]
     assert {"lottery", "lottery_sizes"} <= set(sec["figures"])
+
+
+def test_section_4_3_scaling_numbers(report):
+    sec = json.loads((report / "results.json").read_text(encoding="utf-8"))["sections"]["scaling"]
+    nums = sec["numbers"]
+    a = nums["alpha_N"]
+    assert a["value"] > 0 and a["interval"][0] <= a["value"] <= a["interval"][1]
+    assert a["article"] == 0.076
+    assert {"fig15", "measured", "curves", "isoflop", "frontier"} <= set(sec["figures"])
+    # the Markov corpus' entropy rate is exact, and its runs' loss cannot go below it by more than noise
+    H = nums["markov_entropy_rate"]["value"]
+    assert 2.0 < H < 3.5 and nums["markov_E_saturating"]["value"] > H - 0.05

@@ -254,3 +254,28 @@ def test_cli_bad_inputs_exit_2_one_line(tmp_path, capsys, argv, match):
     assert rc == 2
     assert err.count("\n") == 1 and match in err
     assert not (tmp_path / "scaling_plan.png").exists()
+
+
+def test_fit_runs_with_one_blas_thread_and_restores_the_caller_s_setting():
+    # L-BFGS-B on a few parameters with two spinning BLAS threads on a busy 2-core machine took 30-100 s
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from genlab import scaling
+
+    seen = []
+    original = scaling.get_form
+
+    def spy(name):
+        seen.append(max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"))
+        return original(name)
+
+    runs = scaling.synthetic_runs("chinchilla", NS, DS, seed=0)
+    with threadpool_limits(2, user_api="blas"):
+        before = max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+        scaling.get_form = spy
+        try:
+            scaling.fit(runs["N"], runs["D"], runs["loss"], "chinchilla", bootstrap=0, holdout=False, n_starts=2)
+        finally:
+            scaling.get_form = original
+        after = max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+    assert seen and set(seen) == {1} and before == after == 2

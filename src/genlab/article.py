@@ -11,7 +11,7 @@ from .report.model import Report
 from .report.write import write_report
 
 
-SECTIONS = ("overfitting", "biasvar", "double_descent", "regularization", "lottery")
+SECTIONS = ("overfitting", "biasvar", "double_descent", "regularization", "scaling", "lottery")
 
 
 def check_sections(only) -> tuple[str, ...]:
@@ -34,7 +34,7 @@ def build(*, seed: int | None = None, quick: bool = False, lang: str = "en", job
     """
     import matplotlib.pyplot as plt
 
-    from .experiments import biasvar, double_descent, lottery, overfitting
+    from .experiments import biasvar, double_descent, lottery, overfitting, scaling
 
     plt.rcParams["figure.max_open_warning"] = 0  # figures stay open until the report is written
     t = load_text(lang)["report"]  # an unknown language fails here, before any work
@@ -44,6 +44,7 @@ def build(*, seed: int | None = None, quick: bool = False, lang: str = "en", job
         "biasvar": lambda: biasvar.section(**kw),
         "double_descent": lambda: double_descent.double_descent_section(store=store, **kw),
         "regularization": lambda: double_descent.regularization_section(store=store, **kw),
+        "scaling": lambda: scaling.section(store=store, **kw),
         "lottery": lambda: lottery.section(store=store, **kw),
     }
     sections = []

@@ -372,7 +372,7 @@ def article(
     lang: str = typer.Option("en", help="Language of the report: en or ja (日本語)."),
     jobs: int = typer.Option(os.cpu_count() or 1, help="Worker processes (results do not depend on it)."),
     only: Optional[str] = typer.Option(None, help="Build only these sections, comma-separated: overfitting, "
-                                       "biasvar, double_descent, regularization, lottery."),
+                                       "biasvar, double_descent, regularization, scaling, lottery."),
 ):
     """Write the whole article as a report: every figure, with the numbers measured in this run."""
     from . import article as article_mod

@@ -1,4 +1,5 @@
-"""`genlab scaling fit|plan|predict`: fit a scaling law to runs, plan compute, predict loss.
+"""`genlab scaling fit|plan|predict|train`: fit a scaling law to runs, plan compute, predict loss,
+train small transformers to measure one.
 
 Registered by ``cli.py`` as ``app.add_typer(scaling_app, name="scaling")``. Heavy
 modules (scipy, matplotlib, pandas) are imported inside the commands.
@@ -11,6 +12,7 @@ from typing import Optional
 
 import typer
 
+from .cli_runs import DaskOption, JobsOption, StoreOption, sweep_kwargs
 from .errors import GenlabError
 
 scaling_app = typer.Typer(no_args_is_help=True,
@@ -139,3 +141,154 @@ def predict_cmd(
         typer.echo(f"{lw.name}: L({', '.join(f'{k}={v:.3g}' for k, v in where.items())}) = {loss:.4g}{iv}")
         for w in record["warnings"]:
             typer.echo(f"warning: {w}")
+
+
+@scaling_app.command("train")
+def train_cmd(
+    sizes: Optional[str] = typer.Option(None, help="Model sizes: target non-embedding parameters, e.g. "
+                                        "1e3,4e3,1.6e4,6.4e4,2.5e5,1e6 (the default; --quick: up to 2.5e5)."),
+    tokens: Optional[str] = typer.Option(None, help="Token budgets D of each size, e.g. 3e4,1e5,3e5,1e6 (the "
+                                         "default; --quick: 1e4,3e4,1e5,3e5)."),
+    corpus: str = typer.Option("python", help="python (Python's bundled docs), markov (a Markov chain whose "
+                               "entropy rate is known), or the path of a UTF-8 text file."),
+    quick: bool = typer.Option(False, help="The small sweep (about a minute on 2 cores)."),
+    batch_size: int = typer.Option(8, help="Sequences per step."),
+    block_size: int = typer.Option(64, help="Context length (tokens per sequence)."),
+    lr: Optional[float] = typer.Option(None, help="Peak learning rate (default: a function of N, see "
+                                       "genlab.lm.default_lr)."),
+    repeats: int = typer.Option(1, help="Seeds per (size, budget)."),
+    device: str = typer.Option("auto", help="auto (CUDA when available), cpu or cuda."),
+    bootstrap: int = typer.Option(200, help="Bootstrap replicates of the fits (0: none)."),
+    seed: int = typer.Option(0, help="Seed of the sweep and of the bootstrap."),
+    store: StoreOption = None,
+    jobs: JobsOption = None,
+    dask: DaskOption = None,
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results (JSON) on stdout."),
+    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures, runs.csv, the fit (JSON) and the "
+                             "runs store."),
+):
+    """Train small transformers (sizes x token budgets) and fit their scaling laws.
+
+    Writes OUT/runs.csv (one run per row: N, D, C, loss, ...; 'genlab scaling fit OUT/runs.csv' refits it),
+    OUT/scaling_train.json (fitted exponents with bootstrap intervals), and figures: Kaplan's L(N) (Fig. 15),
+    the measured L(N) with its fit, loss curves, iso-FLOP curves and the compute-optimal frontier. Every run
+    is a job of the results store (OUT/runs.sqlite or --store): the same command again resumes.
+    """
+    import sys
+
+    import matplotlib.pyplot as plt
+
+    from .cli import _say
+    from .io import save_figure, to_json, write_csv, write_json
+    from .lm import scaling_sweep
+
+    if bootstrap < 0:
+        raise GenlabError(f"--bootstrap must be an integer >= 0, got {bootstrap}")
+    kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
+    res = scaling_sweep(_floats(sizes, "--sizes") if sizes else None,
+                        _floats(tokens, "--tokens") if tokens else None, corpus=_corpus(corpus), quick=quick,
+                        batch_size=batch_size, block_size=block_size, lr=lr, repeats=repeats, device=device, **kw)
+    record = {"command": "scaling train", **train_record(res, bootstrap=bootstrap, seed=seed)}
+    frame = res.to_frame()
+    files = [write_csv(out / "runs.csv", frame)]
+    figs = {"scaling_kaplan_fig15": lambda ax: _fig15(ax, res), "scaling_curves": res.plot_curves,
+            "scaling_isoflop": res.plot_isoflop}
+    for stem, draw in figs.items():
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        draw(ax)
+        files += save_figure(fig, out, stem)
+        plt.close(fig)
+    fits = record.pop("_fits")
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    res.plot_size(ax, fits["power_N"])
+    files += save_figure(fig, out, "scaling_size")
+    plt.close(fig)
+    if fits.get("chinchilla") is not None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        res.plot_frontier(ax, fits["chinchilla"])
+        files += save_figure(fig, out, "scaling_frontier")
+        plt.close(fig)
+    files.append(write_json(out / "scaling_train.json", record))
+    if as_json:
+        sys.stdout.write(to_json(record))
+    else:
+        for line in summary_lines(record):
+            typer.echo(line)
+    _say(f"{len(frame)} runs ({res.n_ran} trained now, {res.n_cached} from the store) in {res.elapsed_s:.1f} s; "
+         f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
+def _corpus(text: str):
+    from .corpora import NAMES
+
+    if text in NAMES:
+        return text
+    p = Path(text)
+    if not p.exists():
+        raise GenlabError(f"unknown corpus {text!r}; choose python, markov, or the path of a UTF-8 text file")
+    return p
+
+
+def _fig15(ax, res):
+    from .lm import plot_kaplan
+
+    return plot_kaplan(ax, measured=res.size_curve())
+
+
+def train_record(res, *, bootstrap: int = 200, seed: int = 0) -> dict:
+    """The fits of a :class:`genlab.lm.ScalingSweep` as a JSON-able record: L(N) (power_N at the
+    largest budget), the Chinchilla fit of every run (α, β, E, a = β/(α+β)), and the corpus's
+    entropy rate when known. ``_fits`` holds the fit objects (popped before writing)."""
+    import warnings
+
+    fits, out = {}, {}
+    size = res.fit_size("power_N", bootstrap=bootstrap, seed=seed)
+    fits["power_N"] = size
+    out["L_of_N"] = _fit_record(size, ("alpha", "N_c"))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ch = res.fit("chinchilla", bootstrap=bootstrap, seed=seed)
+        fits["chinchilla"] = ch
+        out["chinchilla"] = _fit_record(ch, ("alpha", "beta", "E", "A", "B", "a", "b"))
+    except GenlabError as exc:   # fewer runs than the form has parameters
+        fits["chinchilla"] = None
+        out["chinchilla"] = {"error": str(exc)}
+    out["entropy_rate"] = res.entropy_rate
+    out["corpus"] = res.corpus
+    out["config"] = res.config
+    out["elapsed_s"] = res.elapsed_s
+    out["runs"] = res.to_frame().to_dict(orient="records")
+    out["_fits"] = fits
+    return out
+
+
+def _fit_record(fit, keys) -> dict:
+    values = {**fit.params, **fit.derived}
+    iv = fit.intervals
+    return {"form": fit.form.name, "formula": fit.form.formula,
+            "values": {k: values[k] for k in keys if k in values},
+            "intervals": {k: list(iv[k]) for k in keys if k in iv},
+            "holdout": fit.holdout, "warnings": list(fit.warnings), "fit": fit.to_dict()}
+
+
+def summary_lines(record: dict) -> list[str]:
+    lines = []
+    ln = record["L_of_N"]
+    iv = ln["intervals"].get("alpha")
+    lines.append(f"L(N) at the largest budget: alpha_N = {ln['values']['alpha']:.4g}"
+                 + (f" [{iv[0]:.4g}, {iv[1]:.4g}]" if iv else "") + " (Kaplan: 0.076)")
+    ch = record["chinchilla"]
+    if "values" in ch:
+        parts = []
+        for k in ("alpha", "beta", "E", "a"):
+            v = ch["values"][k]
+            i = ch["intervals"].get(k)
+            parts.append(f"{k} = {v:.4g}" + (f" [{i[0]:.4g}, {i[1]:.4g}]" if i else ""))
+        lines.append("Chinchilla fit L = E + A/N^alpha + B/D^beta: " + "; ".join(parts)
+                     + " (Hoffmann et al.: alpha 0.34, beta 0.28, E 1.69, a 0.46)")
+    else:
+        lines.append(f"Chinchilla fit skipped: {ch['error']}")
+    if record.get("entropy_rate") is not None:
+        lines.append(f"entropy rate of the corpus (the irreducible loss): {record['entropy_rate']:.4f} nats/token")
+    return lines

@@ -487,6 +487,24 @@ def _as_array(values, what: str):
     return a
 
 
+def _one_blas_thread(fn):
+    """Run ``fn`` with BLAS limited to one thread: L-BFGS-B calls BLAS on vectors of a few numbers, and
+    with two BLAS threads on a busy 2-core machine a 3-second fit was measured to take 30-100 s (the
+    threads spin waiting for each other)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        import scipy.optimize  # noqa: F401  (load scipy's BLAS before limiting it)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_one_blas_thread
 def fit(N=None, D=None, loss=None, form: str = "chinchilla", *, C=None, seeds=None, bootstrap: int = 200,
         seed: int = 0, budget=None, predict_at: dict | None = None, n_starts: int = 20,
         delta: float = HUBER_DELTA, holdout: bool = True) -> ScalingFit:
