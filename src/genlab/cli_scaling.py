@@ -169,10 +169,7 @@ def train_cmd(
 ):
     """Train small transformers (sizes x token budgets) and fit their scaling laws.
 
-    Writes OUT/runs.csv (one run per row: N, D, C, loss, ...; 'genlab scaling fit OUT/runs.csv' refits it),
-    OUT/scaling_train.json (fitted exponents with bootstrap intervals), and figures: Kaplan's L(N) (Fig. 15),
-    the measured L(N) with its fit, loss curves, iso-FLOP curves and the compute-optimal frontier. Every run
-    is a job of the results store (OUT/runs.sqlite or --store): the same command again resumes.
+    Writes OUT/runs.csv (one run per row: N, D, C, loss, ...; 'genlab scaling fit OUT/runs.csv' refits it), OUT/scaling_train.json (fitted exponents with bootstrap intervals), and figures: Kaplan's L(N) (Fig. 15), the measured L(N) with its fit, loss curves, iso-FLOP curves and the compute-optimal frontier. Every run is a job of the results store (OUT/runs.sqlite or --store): the same command again resumes.
     """
     import sys
 
