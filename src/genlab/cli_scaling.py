@@ -21,11 +21,11 @@ scaling_app = typer.Typer(no_args_is_help=True,
 FORMS = ("chinchilla", "kaplan", "power", "power_N", "power_D", "power_C", "saturating")
 
 
-def _floats(text: str, what: str) -> list[float]:
+def _floats(text: str, what: str, example: str = "1e19,1e21") -> list[float]:
     try:
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise GenlabError(f"{what} {text!r} must be numbers separated by commas, e.g. 1e19,1e21") from None
+        raise GenlabError(f"{what} {text!r} must be numbers separated by commas, e.g. {example}") from None
     if not values or any(not (v > 0 and v < float("inf")) for v in values):
         raise GenlabError(f"{what} {text!r} must be numbers > 0")
     return values
@@ -182,8 +182,8 @@ def train_cmd(
     if bootstrap < 0:
         raise GenlabError(f"--bootstrap must be an integer >= 0, got {bootstrap}")
     kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
-    res = scaling_sweep(_floats(sizes, "--sizes") if sizes else None,
-                        _floats(tokens, "--tokens") if tokens else None, corpus=_corpus(corpus), quick=quick,
+    res = scaling_sweep(_floats(sizes, "--sizes", "1e3,1e4,1e5") if sizes else None,
+                        _floats(tokens, "--tokens", "1e5,3e5,1e6") if tokens else None, corpus=_corpus(corpus), quick=quick,
                         batch_size=batch_size, block_size=block_size, lr=lr, repeats=repeats, device=device, **kw)
     record = {"command": "scaling train", **train_record(res, bootstrap=bootstrap, seed=seed)}
     frame = res.to_frame()
