@@ -35,20 +35,27 @@ def atomic_write_text(path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _plain(obj):
-    """Numbers and containers as JSON-ready Python values (NaN/inf become null)."""
+def plain(obj, digits: int | None = None):
+    """Numbers and containers as JSON-ready Python values (NaN/inf become null); floats rounded to
+    ``digits`` significant digits when given (integral results become ints)."""
     if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
+        return {str(k): plain(v, digits) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
+        return [plain(v, digits) for v in obj]
     if isinstance(obj, np.ndarray):
-        return _plain(obj.tolist())
+        return plain(obj.tolist(), digits)
     if isinstance(obj, (np.bool_, bool)):
         return bool(obj)
-    if isinstance(obj, (np.integer,)):
+    if isinstance(obj, (int, np.integer)):
         return int(obj)
     if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else None
+        v = float(obj)
+        if not math.isfinite(v):
+            return None
+        if digits is None or v == 0:
+            return v
+        r = float(f"{v:.{digits}g}")
+        return int(r) if r.is_integer() and abs(r) < 2**53 else r
     if isinstance(obj, Path):
         return str(obj)
     return obj
@@ -56,7 +63,7 @@ def _plain(obj):
 
 def to_json(obj) -> str:
     """Deterministic JSON: sorted keys, full float precision, no NaN."""
-    return json.dumps(_plain(obj), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(plain(obj), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def write_json(path, obj) -> Path:

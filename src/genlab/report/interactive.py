@@ -101,30 +101,12 @@ def vline(name: str, x, y_range: tuple[float, float], *, color: str = "#7f7f7f",
 
 # -- numbers for the page ---------------------------------------------------------------------------------
 
-def _round(v: float):
-    if not math.isfinite(v):
-        return None
-    if v == 0:
-        return 0.0
-    r = float(f"{v:.{DIGITS}g}")
-    return int(r) if r.is_integer() and abs(r) < 2**53 else r
-
-
 def plain(obj):
-    """``obj`` with numpy arrays and scalars as JSON-able lists and numbers (rounded; NaN, ±inf -> None)."""
-    if isinstance(obj, dict):
-        return {str(k): plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return plain(obj.tolist())
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return _round(float(obj))
-    return obj
+    """``obj`` with numpy arrays and scalars as JSON-able lists and numbers (rounded to :data:`DIGITS`
+    significant digits; NaN, ±inf -> None)."""
+    from ..io import plain as io_plain
+
+    return io_plain(obj, DIGITS)
 
 
 def _arrays(v) -> list:
