@@ -267,9 +267,25 @@ def test_section_quick_on_tiny_sweeps(monkeypatch, tmp_path):
     nums = {n.key: n for n in sec.numbers}
     assert nums["alpha_N"].article == 0.076 and nums["alpha_N"].interval is not None
     assert {"chinchilla_alpha", "chinchilla_beta", "chinchilla_E", "chinchilla_a", "markov_E",
-            "markov_E_saturating"} <= set(nums)
+            "markov_E_saturating", "markov_H_eval"} <= set(nums)
+    assert abs(nums["markov_H_eval"].value - nums["markov_entropy_rate"].value) < 4 * nums["markov_H_eval"].se
     assert nums["markov_entropy_rate"].value == pytest.approx(markov_corpus().entropy_rate)
     assert "{" not in " ".join(f.caption for f in sec.figures)         # every field filled in
     json.dumps(sec.results, default=float)
     ja = exp.section(quick=True, lang="ja", jobs=1, store=tmp_path / "runs.sqlite")   # from the store
     assert ja.results["python"]["n_ran"] == 0 and ja.title.startswith("§4.3")
+
+
+def test_eval_floor_is_the_true_chain_on_the_evaluation_windows(markov):
+    from genlab.lm import _windows, eval_floor
+
+    floor, se, n = eval_floor(markov, block_size=16, batch_size=4, n_batches=3)
+    assert n == 12 * 16  # every target of every window (order 1: each has its predecessor)
+    starts = _windows(markov.val.size, 16, 12)
+    by_hand = np.mean([-np.log(markov.chain.P[markov.val[s + t], markov.val[s + t + 1]])
+                       for s in starts for t in range(16)])
+    assert floor == pytest.approx(by_hand, rel=1e-12)
+    # an estimate of H from a few hundred tokens: within its standard error of the exact rate
+    assert abs(floor - markov.entropy_rate) < 4 * se and se > 0
+    with pytest.raises(GenlabError, match="Markov corpus only"):
+        eval_floor("python")

@@ -202,6 +202,26 @@ def evaluate(model, data, *, block_size: int, batch_size: int = BATCH_SIZE, n_ba
     return float(total) / n_batches
 
 
+def eval_floor(corpus, *, block_size: int = BLOCK_SIZE, batch_size: int = BATCH_SIZE,
+               n_batches: int = EVAL_BATCHES) -> tuple[float, float, int]:
+    """The true chain's loss on exactly the held-out tokens :func:`evaluate` scores (Markov corpora).
+
+    Every run is scored on the same few thousand tokens, so their sampling error is
+    common to all runs and invisible to a bootstrap over runs: the measured losses,
+    and an E fitted to them, should be compared with this number rather than with
+    the entropy rate H. Returns (mean nats/token, its standard error as an estimate of
+    H, number of tokens).
+    """
+    from .corpora import load_corpus
+
+    c = load_corpus(corpus)
+    if c.chain is None:
+        raise GenlabError(f"corpus {c.name!r} has no known chain; the floor is known for a Markov corpus only")
+    starts = _windows(int(c.val.size), block_size, n_batches * batch_size)
+    nll = np.concatenate([c.chain.nll(c.val[s:s + block_size + 1]) for s in starts])
+    return float(nll.mean()), float(nll.std(ddof=1) / math.sqrt(nll.size)), int(nll.size)
+
+
 def train(config, corpus, *, tokens: float, batch_size: int = BATCH_SIZE, lr: float | None = None,
           min_lr: float | None = None, warmup: int | None = None, weight_decay: float = 0.1,
           grad_clip: float = 1.0, eval_batches: int = EVAL_BATCHES, n_evals: int = N_EVALS, seed: int = 0,

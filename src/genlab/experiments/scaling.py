@@ -191,6 +191,12 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
     E_sat, sat_iv = sat.params["E"], _iv(sat, "E")
     saturating = t["markov_saturating"].format(E=E_sat, lo=sat_iv[0] if sat_iv else math.nan,
                                                hi=sat_iv[1] if sat_iv else math.nan, diff=E_sat - H)
+    from ..lm import eval_floor
+
+    cfg = mk.config
+    H_eval, H_eval_se, n_eval = eval_floor(cfg["corpus"], block_size=cfg["block_size"], batch_size=cfg["batch_size"])
+    saturating += " " + t["markov_eval_floor"].format(tokens=n_eval, H_eval=H_eval, se=H_eval_se,
+                                                      two_se=2 * H_eval_se, gap=best - H_eval)
     fig, ax = _fig()
     mch.plot(ax)
     from matplotlib.ticker import FuncFormatter
@@ -208,13 +214,16 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
         unigram=mk.corpus["unigram_entropy"], n_runs=len(mk.frame), verdict=verdict, saturating=saturating), fig,
         mk.to_frame()))
     numbers += [Number("markov_entropy_rate", t["n_markov_H"], H, note=t["n_markov_H_note"]),
+                Number("markov_H_eval", t["n_markov_H_eval"], H_eval, se=H_eval_se,
+                       note=t["n_markov_H_eval_note"].format(tokens=n_eval, gap=best - H_eval)),
                 Number("markov_E", t["n_markov_E"], float(E), se=mch.se.get("E"), interval=E_iv,
                        interval_label="95% bootstrap", note=t["n_markov_E_note"].format(diff=E - H, best=best)),
                 Number("markov_E_saturating", t["n_markov_E_sat"], float(E_sat), se=sat.se.get("E"), interval=sat_iv,
                        interval_label="95% bootstrap", note=t["n_markov_E_sat_note"].format(diff=E_sat - H))]
     results["markov"] = {**mk.to_dict(), "chinchilla": mch.to_dict(), "saturating": sat.to_dict(), "entropy_rate": H,
                          "E": E, "E_interval": E_iv, "E_found": bool(found), "tolerance": E_TOLERANCE,
-                         "E_saturating": E_sat, "E_saturating_interval": sat_iv, "best_loss": best}
+                         "E_saturating": E_sat, "E_saturating_interval": sat_iv, "best_loss": best,
+                         "eval_floor": H_eval, "eval_floor_se": H_eval_se, "eval_tokens": n_eval}
 
     results["summary"] = {"alpha_N": a, "alpha_N_interval": a_iv, "chinchilla": {**{k: p[k] for k in ("alpha", "beta", "E")},
                           "a": d["a"], "intervals": ivs, "E_at_bound": _at_bound(ch, "e")}, "markov_E": E,
