@@ -271,6 +271,12 @@ def test_section_quick_on_tiny_sweeps(monkeypatch, tmp_path):
     assert abs(nums["markov_H_eval"].value - nums["markov_entropy_rate"].value) < 4 * nums["markov_H_eval"].se
     assert nums["markov_entropy_rate"].value == pytest.approx(markov_corpus().entropy_rate)
     assert "{" not in " ".join(f.caption for f in sec.figures)         # every field filled in
+    from genlab.report.interactive import to_dict
+
+    measured = to_dict(next(f for f in sec.figures if f.key == "measured").plotly)
+    steps = measured["layout"]["sliders"][0]["steps"]
+    assert len(steps) == 3 and measured["layout"]["xaxis"]["type"] == "log"   # one step per token budget
+    assert steps[0]["args"][0]["y"] != steps[-1]["args"][0]["y"]              # the points move with D
     json.dumps(sec.results, default=float)
     ja = exp.section(quick=True, lang="ja", jobs=1, store=tmp_path / "runs.sqlite")   # from the store
     assert ja.results["python"]["n_ran"] == 0 and ja.title.startswith("§4.3")

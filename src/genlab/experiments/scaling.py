@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..report.i18n import load_text
 from ..report.model import Figure, Number, Section
 
@@ -84,6 +86,42 @@ def _kaplan_a(flops: float) -> float:
     return math.log(p.N[1] / p.N[0]) / math.log(100.0)
 
 
+def _budget_slider(runs, size_fit, words):
+    """Measured L(N) with a slider over the token budget D (log-log, hover): the fitted law at the largest
+    budget and its band stay; the points move to each budget's losses. Small budgets flatten the curve —
+    D, not N, limits the loss there."""
+    from ..report.interactive import COLORS, Panel, Trace, figure, slider_figure
+
+    fr = runs.to_frame()
+    budgets = sorted(set(fr["D"]))
+    xs, ys = [], []
+    for D in budgets:
+        N, L = runs.size_curve(D)
+        xs.append(N)
+        ys.append(L)
+    grid = np.geomspace(min(map(np.min, xs)) / 1.5, max(map(np.max, xs)) * 1.5, 80)
+    traces = []
+    if len(size_fit.boot_params):
+        lo, hi = size_fit.band(N=grid)
+        traces.append(Trace(words["band"], grid, (lo, hi), kind="band", color=COLORS["red"], legend=False))
+    traces.append(Trace(words["fit"].format(alpha=size_fit.params["alpha"], D=budgets[-1]), grid,
+                        size_fit.predict(N=grid), color=COLORS["red"]))
+    for D, N, L in zip(budgets[:-1], xs[:-1], ys[:-1]):   # every budget faint, for comparison
+        traces.append(Trace(words["budget"].format(D=D), N, L, color=COLORS["grey"], width=1, opacity=0.5,
+                            legend=False))
+    traces.append(Trace(words["runs"], xs, ys, kind="points", moving=True, color="#000000", size=9))
+    lows = min(float(np.min(y)) for y in ys)
+    highs = max(float(np.max(y)) for y in ys)
+    panel = Panel(traces, xlabel=words["N"], ylabel=words["loss"], logx=True, logy=True,
+                  yrange=(lows / 1.05, highs * 1.05))
+    if len(budgets) < 2:
+        return figure([panel]), words["hint"]
+    notes = [words["step"].format(D=D, best=float(np.min(L)), n=len(L)) for D, L in zip(budgets, ys)]
+    fig = slider_figure([panel], steps=[f"{D:.3g}" for D in budgets], prefix=words["prefix"], notes=notes,
+                        active=len(budgets) - 1)
+    return fig, words["hint"]
+
+
 def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, store=None) -> Section:
     """§4.3: Fig. 15, our measured L(N) and Chinchilla fit, iso-FLOPs, the frontier, and E on a Markov chain.
 
@@ -123,12 +161,13 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
     fig, ax = _fig()
     runs.plot_size(ax, size_fit)
     ho = size_fit.holdout
+    plotly, hint = _budget_slider(runs, size_fit, t["plot"])
     figures.append(Figure("measured", t["measured_title"], t["measured_caption"].format(
         n_sizes=len(N_top), n_min=N_top.min(), n_max=N_top.max(), D=d_top, vocab=runs.corpus["vocab_size"],
         n_train=runs.corpus["n_train"], alpha=a, lo=a_iv[0] if a_iv else math.nan, hi=a_iv[1] if a_iv else math.nan,
         N_c=size_fit.params["N_c"], kaplan=kap["alpha"], boot=boot,
         holdout=(t["holdout"].format(err=ho["mean_abs_rel_error"], n=ho["held_out"]) if ho else "")),
-        fig, fr[fr["D"] == d_top][["N", "N_total", "n_layer", "n_embd", "D", "loss"]]))
+        fig, fr[fr["D"] == d_top][["N", "N_total", "n_layer", "n_embd", "D", "loss"]], plotly=plotly, hint=hint))
     numbers.append(Number("alpha_N", t["n_alpha_N"], a, se=size_fit.se.get("alpha"), interval=a_iv,
                           interval_label="95% bootstrap", article=kap["alpha"],
                           note=t["n_alpha_N_note"].format(D=d_top, lo=N_top.min(), hi=N_top.max())))
