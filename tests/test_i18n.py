@@ -63,3 +63,21 @@ def test_japanese_is_japanese():
 def test_unknown_language():
     with pytest.raises(GenlabError, match="unknown language"):
         load_text("xx")
+
+
+def test_library_verdicts_are_written_in_the_report_language():
+    # the §4.1 captions compose their verdicts from numbers, not from the library's English sentences
+    from types import SimpleNamespace
+
+    from genlab.experiments.double_descent import _ablation_verdict, _poly_verdict
+
+    curve = SimpleNamespace(minimum={"ratio": 0.7, "after_peak": {"value": 0.41, "at": 56},
+                                     "classical": {"value": 0.58, "at": 1}})
+    d = {"near": 1.5, "baseline_near": 22.2, "ratio": 0.066, "n": 10.0, "at_n": 1.4}
+    for lang in LANGUAGES:
+        t = load_text(lang)["double_descent"]
+        poly, abl = _poly_verdict("legendre", curve, t), _ablation_verdict("no_small_singular_values", d, t)
+        assert "0.41" in poly and "56" in poly and "0.066" in abl and "22.2" in abl
+        japanese = any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in poly + abl)
+        assert japanese == (lang == "ja")
+        assert t["poly_below"] in poly

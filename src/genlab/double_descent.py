@@ -420,6 +420,7 @@ class CurveFamily:
     caption: str = ""
     title: str = ""
     config: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)  # the numbers behind each verdict (for other languages)
 
     def __getitem__(self, key) -> DoubleDescentCurve:
         try:
@@ -1334,12 +1335,15 @@ def schaeffer_ablations(data: str = "diabetes", *, ns=None, seeds: int = 50, n_t
     near = np.abs(b.values - d) <= max(1, 0.1 * d)  # the threshold's neighbourhood
     peak_b = float(b.median()[near].max())
     verdicts = {"baseline": f"peak {b.find_peak()['value']:.3g} at n = {b.peak:g} (threshold d = {d})"}
+    details = {"baseline": {"peak": float(b.find_peak()["value"]), "at": float(b.peak), "d": int(d)}}
     for v in ABLATIONS[1:]:
         c = curves[v]
         peak_v = float(c.median()[near].max())
+        details[v] = {"near": peak_v, "baseline_near": peak_b, "ratio": peak_v / peak_b, "n": float(b.values[ib]),
+                      "at_n": float(c.median()[ib])}
         verdicts[v] = (f"median test error near n = d: {peak_v:.3g} vs {peak_b:.3g} without the ablation "
                        f"({peak_v / peak_b:.2g}x); at n = {b.values[ib]:g}: {c.median()[ib]:.3g}")
-    return CurveFamily(curves, verdicts, title=f"Schaeffer et al.'s ablations on {data}",
+    return CurveFamily(curves, verdicts, details=details, title=f"Schaeffer et al.'s ablations on {data}",
                        caption=f"Sample-wise double descent of minimum-norm linear regression on {data} (d = {d}) "
                                "and the three ablations of Schaeffer et al. (2023): dropping small singular values, "
                                "projecting test inputs onto the leading training directions, or removing the "

@@ -512,6 +512,7 @@ class EpochWiseCurve:
     cause: str
     config: dict = field(default_factory=dict)
     elapsed_s: float = float("nan")
+    cause_values: dict = field(default_factory=dict)  # the numbers in ``cause`` (for other languages)
 
     def summary(self):
         """One row per step count: mean, s.e., median, quantiles of the test and training errors."""
@@ -636,12 +637,13 @@ def epoch_wise(*, n_train: int = 100, n_fast: int = 50, n_slow: int = 5, slow_va
     # time constants 1 / (lr * curvature): the fast block's curvatures spread over
     # (1 ± sqrt(n_fast / n_train))^2 (Marchenko-Pastur), the slow block's sit near slow_variance
     lam_fast_min = max((1 - math.sqrt(min(n_fast / n_train, 1.0))) ** 2, 1e-3)
-    cause = EPOCH_WISE_CAUSE.format(slow_variance=slow_variance, lr=lr, n_fast=n_fast, n_train=n_train,
-                                    t_fast=1 / lr, t_noise=1 / (lr * lam_fast_min), t_slow=1 / (lr * slow_variance))
+    values = dict(slow_variance=slow_variance, lr=lr, n_fast=n_fast, n_train=n_train, t_fast=1 / lr,
+                  t_noise=1 / (lr * lam_fast_min), t_slow=1 / (lr * slow_variance))
+    cause = EPOCH_WISE_CAUSE.format(**values)
     config = dict(base, seeds=seeds, seed=seed, max_steps=max_steps)
     del config["steps"]
     return EpochWiseCurve(np.array(steps), np.stack(res.series("test")), np.stack(res.series("train")),
-                          noise ** 2, cause, config, res.elapsed_s)
+                          noise ** 2, cause, config, res.elapsed_s, values)
 
 
 # --------------------------------------------------------------------------- regularizers

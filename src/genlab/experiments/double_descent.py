@@ -25,6 +25,25 @@ def _monotone_rise(values) -> float:
     return float(np.max((v - run) / run))
 
 
+def _poly_verdict(basis: str, curve, t) -> str:
+    """One basis's second descent against its classical minimum, in the report's language."""
+    mn = curve.minimum
+    if mn["ratio"] is None:
+        return t["poly_verdict_none"].format(basis=basis)
+    return t["poly_verdict"].format(
+        basis=basis, ratio=mn["ratio"], relation=t["poly_below" if mn["ratio"] < 1 else "poly_above"],
+        after=mn["after_peak"]["value"], after_at=mn["after_peak"]["at"], classical=mn["classical"]["value"],
+        classical_at=mn["classical"]["at"])
+
+
+def _ablation_verdict(key: str, d: dict, t) -> str:
+    """The baseline's peak, or one ablation's error near the threshold against it, in the report's language."""
+    name = t["ablation_names"].get(key, key)
+    if key == "baseline":
+        return t["ablation_baseline"].format(name=name, **d)
+    return t["ablation_verdict"].format(name=name, **d)
+
+
 def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, store=None) -> Section:
     from .. import double_descent as dd
     from .. import neural
@@ -66,7 +85,7 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
     poly = dd.polynomial_model_wise(n=15, seeds=8 if quick else 20, **kw)
     fig, ax = _fig()
     poly.plot(ax)
-    verdicts = " ".join(f"{b}: {v}." for b, v in poly.verdicts.items())
+    verdicts = " ".join(_poly_verdict(b, poly[b], t) for b in poly)
     figures.append(Figure("poly_bases", t["poly_title"], t["poly_caption"].format(n=15, verdicts=verdicts), fig,
                           poly.summary()))
     results["polynomial_bases"] = poly.to_dict()
@@ -99,7 +118,8 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
     ep.plot(ax)
     figures.append(Figure("epochs", t["epochs_title"], t["epochs_caption"].format(
         seeds=ep.test.shape[0], first=ph["first_min_test"], first_at=ph["first_min_step"], peak=ph["peak_test"],
-        peak_at=ph["peak_step"], second=ph["second_min_test"], second_at=ph["second_min_step"], cause=ep.cause),
+        peak_at=ph["peak_step"], second=ph["second_min_test"], second_at=ph["second_min_step"],
+        cause=t["epochs_cause"].format(**ep.cause_values)),
         fig, ep.summary()))
     results["epoch_wise"] = ep.to_dict()
 
@@ -125,7 +145,7 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
     abl.plot(a1)
     if svd is not None:
         svd.plot(a2)
-    verdicts = " ".join(f"{k}: {v}." for k, v in abl.verdicts.items())
+    verdicts = " ".join(_ablation_verdict(k, abl.details[k], t) for k in abl.verdicts)
     figures.append(Figure("why", t["why_title"], t["why_caption"].format(data="diabetes", verdicts=verdicts), fig,
                           abl.summary()))
     results["ablations"] = abl.to_dict()
