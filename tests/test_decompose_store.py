@@ -187,3 +187,14 @@ def test_cli_biasvar_estimator_writes_block_jobs_to_the_out_store(tmp_path, caps
     assert json.loads(capsys.readouterr().out)["models"] == first["models"]
     assert main(["biasvar", "--store", str(tmp_path / "x.sqlite"), "--out", str(tmp_path)]) == 2
     assert "--store and --dask are for --estimator" in capsys.readouterr().err
+
+
+def test_a_dask_local_cluster_gives_bitwise_the_local_blocks(tmp_path):
+    # the blocks' arrays travel back from Dask workers as bytes; the numbers must not change
+    ests = [DecisionTreeRegressor(max_depth=3)]
+    local = decompose(ests, SyntheticSource(), n_datasets=100, seed=5, jobs=1, store=tmp_path / "local.sqlite")
+    on_dask = decompose(ests, SyntheticSource(), n_datasets=100, seed=5, jobs=2, dask="local",
+                        store=tmp_path / "dask.sqlite")
+    same(local, on_dask)
+    with Store(tmp_path / "dask.sqlite", readonly=True) as st:
+        assert st.sessions()[-1]["executor"].startswith("dask")
