@@ -733,7 +733,7 @@ def _run_general(job, configs, why, *, store, dask, seed, jobs, progress, classi
     from .execute import sweep
 
     res = sweep(decompose_block_job, configs, store=store, seed=seed, jobs=jobs, dask=dask,
-                progress=progress if progress is not None else False)
+                progress=progress)
     blocks = []
     for rec in res.records:
         a, m = rec["arrays"], rec["metrics"]
@@ -1017,7 +1017,7 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
         from .execute import sweep
 
         res = sweep(decompose_round_job, configs, store=store, seed=seed, jobs=jobs, dask=dask,
-                    progress=progress if progress is not None else False)
+                    progress=progress)
         H = np.stack(res.arrays("predictions"))
     y_t = data.y[test].astype(float)
     R = k

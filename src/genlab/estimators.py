@@ -147,10 +147,9 @@ def to_spec(est) -> dict:
     """
     if not (hasattr(est, "get_params") and hasattr(est, "fit")):
         raise NotDescribable(f"{type(est).__name__} is not a scikit-learn estimator")
-    spec = {"estimator": _import_path(type(est)),
-            "params": {k: _value_spec(v) for k, v in sorted(est.get_params(deep=False).items())}}
+    spec = _spec(est)
     try:
-        again = to_spec_unchecked(from_spec(spec))
+        again = _spec(from_spec(spec))
     except Exception as exc:  # the class rejects its own parameters, or loses them
         raise NotDescribable(f"{type(est).__name__} cannot be rebuilt from its parameters ({exc})") from None
     if again != spec:
@@ -158,7 +157,7 @@ def to_spec(est) -> dict:
     return spec
 
 
-def to_spec_unchecked(est) -> dict:
+def _spec(est) -> dict:
     return {"estimator": _import_path(type(est)),
             "params": {k: _value_spec(v) for k, v in sorted(est.get_params(deep=False).items())}}
 
