@@ -7,12 +7,11 @@ the executor. Heavy modules are imported inside the commands.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import typer
 
-from .cli_runs import DaskOption, JobsOption, StoreOption, sweep_kwargs
+from .cli_runs import DEFAULT_OUT, DaskOption, JobsOption, JsonOption, StoreOption, SweepOutOption, sweep_kwargs
 from .errors import GenlabError
 
 KINDS = ("model", "samples", "epochs", "variance", "ablations", "singular")
@@ -64,8 +63,8 @@ def double_descent(
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results (JSON) on stdout."),
-    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures, results and the runs store."),
+    as_json: JsonOption = False,
+    out: SweepOutOption = DEFAULT_OUT,
 ):
     """Double descent, measured: test error against model size, samples or epochs, and why the peak happens."""
     import matplotlib.pyplot as plt
@@ -159,8 +158,8 @@ def regularize(
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results (JSON) on stdout."),
-    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures, results and the runs store."),
+    as_json: JsonOption = False,
+    out: SweepOutOption = DEFAULT_OUT,
 ):
     """Regularization, measured: ridge by cross-validation, optimal ridge, lasso/early stopping/dropout, implicit."""
     import matplotlib.pyplot as plt

@@ -8,12 +8,11 @@ written. Heavy modules are imported inside the command.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import typer
 
-from .cli_runs import DaskOption, JobsOption, StoreOption, sweep_kwargs
+from .cli_runs import DEFAULT_OUT, DaskOption, JobsOption, JsonOption, StoreOption, SweepOutOption, sweep_kwargs
 
 
 def lottery(
@@ -35,8 +34,8 @@ def lottery(
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results (JSON) on stdout."),
-    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures, results and the runs store."),
+    as_json: JsonOption = False,
+    out: SweepOutOption = DEFAULT_OUT,
 ):
     """Lottery tickets: prune an MLP on digits iteratively by magnitude, rewind, retrain; compare with controls."""
     import matplotlib.pyplot as plt

@@ -41,6 +41,8 @@ DaskOption = Annotated[Optional[str], typer.Option(
     "--dask", help="Run on Dask: a scheduler address (tcp://host:8786) or 'local' for a cluster on this machine.",
     show_default=False)]
 ReadStoreOption = Annotated[Path, typer.Option("--store", help="SQLite results store to read.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable results (JSON) on stdout.")]
+SweepOutOption = Annotated[Path, typer.Option("--out", help="Folder for figures, results and the runs store.")]
 FORMATS = ("csv", "parquet", "json")
 
 

@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from .cli_runs import DaskOption, JobsOption, StoreOption, sweep_kwargs
+from .cli_runs import DaskOption, JobsOption, JsonOption, StoreOption, sweep_kwargs
 from .errors import GenlabError
 
 scaling_app = typer.Typer(no_args_is_help=True,
@@ -43,7 +43,7 @@ def fit_cmd(
     budget: Optional[float] = typer.Option(None, help="FLOPs at which to report the compute optimum "
                                            "(default: the largest 6ND among the runs)."),
     seed: int = typer.Option(0, help="Seed of the bootstrap (same seed, same intervals)."),
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results (JSON) on stdout."),
+    as_json: JsonOption = False,
     out: Path = typer.Option(Path("genlab-out"), help="Folder for figures (PNG, SVG) and results (JSON, CSV)."),
 ):
     """Fit a scaling law (Huber on log-loss, L-BFGS-B from a grid) with bootstrap intervals."""
@@ -78,7 +78,7 @@ def fit_cmd(
 def plan_cmd(
     flops: str = typer.Option("1e21", help="Compute budget(s) in FLOPs (C ≈ 6ND), e.g. 1e21 or 1e19,1e21."),
     law: str = typer.Option("chinchilla", help="chinchilla, kaplan, or the JSON file written by 'scaling fit'."),
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results (JSON) on stdout."),
+    as_json: JsonOption = False,
     out: Path = typer.Option(Path("genlab-out"), help="Folder for figures (PNG, SVG) and results (JSON, CSV)."),
 ):
     """Compute-optimal model size N*, tokens D* and predicted loss for a budget."""
@@ -109,7 +109,7 @@ def predict_cmd(
     c: Optional[float] = typer.Option(None, "--c", help="Compute C (FLOPs; PF-days for kaplan_C)."),
     law: str = typer.Option("chinchilla", help="chinchilla, kaplan, kaplan_N, kaplan_D, kaplan_C, or the "
                             "JSON file written by 'scaling fit'."),
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results (JSON) on stdout."),
+    as_json: JsonOption = False,
 ):
     """The loss a law predicts at N (and D, or C = 6ND)."""
     import sys
@@ -163,7 +163,7 @@ def train_cmd(
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results (JSON) on stdout."),
+    as_json: JsonOption = False,
     out: Path = typer.Option(Path("genlab-out"), help="Folder for figures, runs.csv, the fit (JSON) and the "
                              "runs store."),
 ):
