@@ -245,9 +245,10 @@ def wait_for(proc, path, condition, timeout=60.0):
 
 
 def kill_group(proc, sig):
+    """Signal the driver's whole process group; its exit status and what it wrote to stderr."""
     os.killpg(proc.pid, sig)
-    proc.communicate(timeout=30)
-    return proc.returncode
+    _, err = proc.communicate(timeout=30)
+    return proc.returncode, err
 
 
 def test_kill_9_at_several_points_then_resume_gives_the_uninterrupted_results(tmp_path):
@@ -265,7 +266,7 @@ def test_kill_9_at_several_points_then_resume_gives_the_uninterrupted_results(tm
     for point in points:
         proc = start_driver(path, configs)
         wait_for(proc, path, point)
-        assert kill_group(proc, signal.SIGKILL) == -signal.SIGKILL
+        assert kill_group(proc, signal.SIGKILL)[0] == -signal.SIGKILL
         counts, done = store_state(path)  # opens cleanly: kill -9 never leaves a broken store
         assert sum(counts.values()) in (0, n)  # the jobs were added all at once, or not at all
         for job_id, finished_at in kept.items():
@@ -291,7 +292,9 @@ def test_ctrl_c_stops_cleanly_and_leaves_a_resumable_store(tmp_path):
     proc = start_driver(path, configs)
     wait_for(proc, path, lambda counts, done: len(done) >= 4)
     t0 = time.monotonic()
-    assert kill_group(proc, signal.SIGINT) == 130  # as a terminal's Ctrl-C: the whole process group
+    rc, err = kill_group(proc, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    assert rc == 130
+    assert "Traceback" not in err, err  # e.g. loky's manager thread dying on a future we cancelled
     assert time.monotonic() - t0 < 10
     with Store(path, readonly=True) as st:
         counts = st.counts()
@@ -301,6 +304,30 @@ def test_ctrl_c_stops_cleanly_and_leaves_a_resumable_store(tmp_path):
     assert resumed.ok and resumed.n_cached == counts["done"]
     reference = run_sweep(demo_job, configs, store=tmp_path / "ref.sqlite", seed=11, jobs=2, progress=False)
     assert results(resumed.records) == results(reference.records)
+
+
+def test_aborting_a_local_pool_stops_its_workers_without_an_error_in_its_threads(monkeypatch):
+    import threading
+
+    from genlab.execute import LocalExecutor
+
+    errors = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    executor = LocalExecutor(3)  # a worker count no other test keeps warm
+    jobs = [Job.make(demo_job, config, 1) for config in configs_for(12, sleep=0.2)]
+    futures = [executor.submit(demo_job, [job]) for job in jobs]  # more than the workers take at once
+    time.sleep(0.3)
+    pids = list(executor._ex._processes)
+    manager = executor._ex._executor_manager_thread
+    executor.abort(futures)  # what Ctrl-C does
+    manager.join(timeout=30)
+    assert not manager.is_alive() and errors == []
+    assert all(fut.done() for fut in futures)
+    for pid in pids:  # killed, not left to idle out while the driver's exit waits for them
+        with pytest.raises(ProcessLookupError):
+            for _ in range(100):
+                os.kill(pid, 0)
+                time.sleep(0.05)
 
 
 # -- Dask -----------------------------------------------------------------------------------------

@@ -372,11 +372,20 @@ class LocalExecutor:
         self._start()
 
     def abort(self, futures):
-        for fut in futures:
-            fut.cancel()
+        """Stop now: kill the workers and let loky find its pool broken, which it cleans up completely.
+
+        Not ``shutdown(kill_workers=True)`` on a pool with queued work: loky (joblib 1.6) then dies in its
+        manager thread (a KeyError on the queued ids, or an InvalidStateError on a future cancelled first),
+        and workers it did not kill keep the driver's exit waiting for their idle timeout.
+        """
+        from joblib.externals.loky.backend.utils import kill_process_tree
+
         if _POOLS.get(self.n_workers) is self._ex:
             del _POOLS[self.n_workers]
-        self._ex.shutdown(wait=False, kill_workers=True)
+        for process in list(self._ex._processes.values()):
+            with contextlib.suppress(ProcessLookupError):
+                kill_process_tree(process)
+        self._ex.shutdown(wait=False)
 
     def close(self):
         pass  # workers stay warm for the next sweep and leave after 60 s idle
