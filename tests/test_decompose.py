@@ -29,6 +29,44 @@ def test_fast_and_general_engines_agree_on_the_same_datasets():
     _agree(fast, general)
 
 
+@pytest.mark.parametrize("basis", ["legendre", "chebyshev"])
+def test_test_basis_recurrence_gives_the_design_coordinates(basis):
+    # on the support's window, as the engine uses it (there design @ T is accurate enough to compare with)
+    from genlab.fast import TestBasis
+
+    x_test = ARTICLE_SOURCE.x_dist.quantiles(200)
+    tb = TestBasis(x_test, 29, basis, (0.0, 1.0))
+    x = np.random.default_rng(0).uniform(0, 1, (7, 30))
+    direct = tb.design(x) @ tb.T
+    np.testing.assert_allclose(tb(x), direct, rtol=0, atol=1e-11 * np.abs(direct).max())
+    at_test = tb(x_test)
+    np.testing.assert_allclose(at_test.T @ at_test / 200, np.eye(30), atol=1e-11)
+
+
+@pytest.mark.parametrize("n", [30, 45])  # square (LAPACK works in place) and tall (dtrtri hands back a copy)
+def test_nested_lstsq_gives_every_degrees_least_squares_fit(n):
+    from genlab.fast import nested_lstsq
+
+    g = np.random.default_rng(1)
+    Phi, Y = g.standard_normal((4, n, 30)), g.standard_normal((4, n))
+    C, rdiag = nested_lstsq(Phi, Y)
+    for b in range(4):
+        for d in (0, 5, 29):
+            ref = np.linalg.lstsq(Phi[b, :, : d + 1], Y[b], rcond=None)[0]
+            np.testing.assert_allclose(C[b, : d + 1, d], ref, rtol=1e-8, atol=1e-10)
+            assert not C[b, d + 1:, d].any()
+        np.testing.assert_allclose(rdiag[b], np.abs(np.diagonal(np.linalg.qr(Phi[b], mode="r"))), rtol=1e-10)
+
+
+def test_exact_least_squares_does_not_depend_on_the_basis_asked_for():
+    # an unscaled monomial basis is far too ill-conditioned at degree 20 to carry the coordinates itself
+    kw = dict(n=30, n_datasets=200, seed=3)
+    mono = decompose_polynomial(ARTICLE_SOURCE, [2, 20], basis="monomial", **kw)
+    leg = decompose_polynomial(ARTICLE_SOURCE, [2, 20], basis="legendre", **kw)
+    np.testing.assert_allclose(mono.per_dataset_error, leg.per_dataset_error, rtol=1e-12)
+    assert mono.config["basis"] == "monomial"
+
+
 @pytest.mark.parametrize("kwargs, models", [
     ({"degrees": [3, 9], "solver": "minnorm", "basis": "chebyshev"},
      [PolynomialRegression(3, basis="chebyshev", solver="minnorm", domain=(0, 1)),

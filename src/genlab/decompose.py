@@ -361,7 +361,7 @@ class _PolyBlockJob:
         if self.mode == "nested":
             with np.errstate(all="ignore"):
                 C, _ = nested_lstsq(self.tb(x), y)
-            return C[:, :, self.degrees]
+            return C if np.array_equal(self.degrees, np.arange(P)) else C[:, :, self.degrees]
         V = self.tb.design(x)                                      # (b, n, P) in the solver's basis
         Rt = self.tb.R                                             # coefficients -> coordinates
         C = np.zeros((b, P, M))
@@ -392,11 +392,11 @@ class _PolyBlockJob:
         error = dist - 2 * cross + noise[:, None]
         mean = C.mean(axis=0)
         dev = C - mean
-        m2 = np.einsum("bjd,bjd->jd", dev, dev)
         cov = np.zeros((C.shape[2],) + C.shape[1:2] * 2)             # (M, P, P)
         for i, d in enumerate(self.degrees):                         # a degree-d fit spans d + 1 coordinates
             block = np.ascontiguousarray(dev[:, : d + 1, i])
             cov[i, : d + 1, : d + 1] = block.T @ block
+        m2 = np.diagonal(cov, axis1=1, axis2=2).T.copy()             # (P, M)
         return _Block(size, mean, m2, cov, dist, error, noise, C[:N_FIRST] if k == 0 else None)
 
 
@@ -475,7 +475,10 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
         raise GenlabError(f"the test grid needs at least {P} points for degree {P - 1}, got {x_test.size}")
     scaled = (basis != "monomial") if scale is None else bool(scale)
     domain = source.x_dist.support or (float(x_test.min()), float(x_test.max()))
-    tb = TestBasis(x_test, P - 1, basis, domain if scaled else None)
+    # exact least squares does not depend on the basis: its coordinates are built from Legendre on the
+    # window, well conditioned whatever basis was asked for (an unscaled monomial one is not)
+    tb = TestBasis(x_test, P - 1, "legendre", domain) if mode == "nested" else \
+        TestBasis(x_test, P - 1, basis, domain if scaled else None)
     sbar = source.mean(x_test)
     m = x_test.size
     g_full = tb.phi_test.T @ sbar / m

