@@ -362,6 +362,30 @@ def test_bad_input_is_one_error_line_and_writes_nothing(capfd, monkeypatch, tmp_
         assert MESSAGE_MUST_NAME[case] in err, err
 
 
+# -- an output folder that cannot be used ---------------------------------------------
+
+@pytest.mark.parametrize("command", [["fit", "--degree", "2"], ["biasvar", "--datasets", "40"],
+                                     ["double-descent", "--kind", "samples"], ["lottery"],
+                                     ["scaling", "plan", "--flops", "1e15"], ["article", "--quick"]])
+@pytest.mark.parametrize("where", ["a file", "under a file"])
+def test_an_out_that_is_not_a_folder_is_refused_before_any_work(capfd, monkeypatch, tmp_path, command, where):
+    monkeypatch.chdir(tmp_path)
+    Path("taken").write_text("mine")
+    out = "taken" if where == "a file" else "taken/sub"
+    before = tree(tmp_path)
+    rc, stdout, err = run(capfd, *command, "--out", out)
+    assert_one_error_line(rc, stdout, err)
+    assert "--out taken" in err and ("is a file" in err)
+    assert tree(tmp_path) == before and Path("taken").read_text() == "mine"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_path_the_system_refuses_is_one_error_line(capfd, tmp_path):
+    rc, out, err = run(capfd, "fit", "--degree", "2", "--out", "/proc/genlab-out")
+    assert_one_error_line(rc, out, err)
+    assert "/proc/genlab-out" in err
+
+
 # -- ill-conditioning warning -------------------------------------------------------
 
 def test_degree_30_warns_once_and_succeeds(capsys, monkeypatch, tmp_path):

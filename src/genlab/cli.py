@@ -22,7 +22,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 curve_app = typer.Typer(no_args_is_help=True, help="Training and validation error curves.")
 app.add_typer(curve_app, name="curve")
 
-from .cli_runs import DaskOption, StoreOption, runs_app, sweep_kwargs  # noqa: E402  (light: imports nothing heavy at start-up)
+from .cli_runs import DaskOption, StoreOption, check_out_folder, runs_app, sweep_kwargs  # noqa: E402  (light: imports nothing heavy at start-up)
 
 app.add_typer(runs_app, name="runs")
 
@@ -92,7 +92,7 @@ def fit(
     n_val: int = typer.Option(0, help="Also report validation RMSE on this many fresh points from the source."),
     val_fraction: float = typer.Option(0.0, help="Hold out this fraction of the data for validation RMSE."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-    out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP),
+    out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP, callback=check_out_folder),
 ):
     """Fit one polynomial on one dataset; print its training (and validation) RMSE; write the figure."""
     import pandas as pd
@@ -167,7 +167,7 @@ def curve_capacity(
     x_col: str = typer.Option("x", help="CSV input column."),
     y_col: str = typer.Option("y", help="CSV target column."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-    out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP),
+    out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP, callback=check_out_folder),
 ):
     """Training vs validation RMSE against degree, over repeated datasets, with bands."""
     import matplotlib.pyplot as plt
@@ -256,7 +256,7 @@ def biasvar(
     store: StoreOption = None,
     dask: DaskOption = None,
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-    out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP),
+    out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP, callback=check_out_folder),
 ):
     """Bias², variance, noise and the measured test error, each with its standard error.
 
@@ -364,7 +364,8 @@ def biasvar(
 
 @app.command()
 def article(
-    out: Path = typer.Option(Path("report"), help="Folder for index.html, results.json, figures and data."),
+    out: Path = typer.Option(Path("report"), help="Folder for index.html, results.json, figures and data.",
+                             callback=check_out_folder),
     seed: Optional[int] = typer.Option(None, help="Dataset seed for §2 (default: the draw closest to the article)."),
     quick: bool = typer.Option(False, help="Smaller sweeps, for a fast look."),
     lang: str = typer.Option("en", help="Language of the report: en or ja (日本語)."),
@@ -425,6 +426,11 @@ def main(argv: list[str] | None = None) -> int:
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         message = " ".join(exc.format_message().split())
         sys.stderr.write(f"genlab: error: {message}{hint}\n")
+        return 2
+    except OSError as exc:  # a path the checks up front could not foresee (e.g. --out under /proc)
+        if exc.filename is None:
+            raise
+        sys.stderr.write(f"genlab: error: {exc.strerror}: {exc.filename}; give another path\n")
         return 2
     except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("genlab: interrupted\n")

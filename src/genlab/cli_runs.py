@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,7 +43,25 @@ DaskOption = Annotated[Optional[str], typer.Option(
     show_default=False)]
 ReadStoreOption = Annotated[Path, typer.Option("--store", help="SQLite results store to read.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable results (JSON) on stdout.")]
-SweepOutOption = Annotated[Path, typer.Option("--out", help="Folder for figures, results and the runs store.")]
+
+
+def check_out_folder(value: Path) -> Path:
+    """``--out`` callback: a folder that exists or can be made, and written to — checked before any work."""
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise GenlabError(f"--out {value} is a file; give a folder (it is created when missing)")
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise GenlabError(f"--out {value} cannot be made: {existing} is a file; give another folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise GenlabError(f"--out {value} cannot be written ({existing} is read-only for you); give another folder")
+    return value
+
+
+SweepOutOption = Annotated[Path, typer.Option("--out", help="Folder for figures, results and the runs store.",
+                                              callback=check_out_folder)]
 FORMATS = ("csv", "parquet", "json")
 
 
@@ -246,7 +265,7 @@ def demo(
     sleep: float = typer.Option(0.2, help="Seconds each job takes."),
     fail: str = typer.Option("", help="Jobs (0-based, comma-separated) that fail, to see how failures look."),
     seed: int = typer.Option(0, help="Sweep seed."),
-    out: Path = typer.Option(DEFAULT_OUT, help="Output folder (the store goes there)."),
+    out: Path = typer.Option(DEFAULT_OUT, help="Output folder (the store goes there).", callback=check_out_folder),
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,

@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from .cli_runs import DaskOption, JobsOption, JsonOption, StoreOption, sweep_kwargs
+from .cli_runs import DaskOption, JobsOption, JsonOption, StoreOption, check_out_folder, sweep_kwargs
 from .errors import GenlabError
 
 scaling_app = typer.Typer(no_args_is_help=True,
@@ -44,7 +44,8 @@ def fit_cmd(
                                            "(default: the largest 6ND among the runs)."),
     seed: int = typer.Option(0, help="Seed of the bootstrap (same seed, same intervals)."),
     as_json: JsonOption = False,
-    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures (PNG, SVG) and results (JSON, CSV)."),
+    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures (PNG, SVG) and results (JSON, CSV).",
+                             callback=check_out_folder),
 ):
     """Fit a scaling law (Huber on log-loss, L-BFGS-B from a grid) with bootstrap intervals."""
     from .scaling import fit_csv, get_form
@@ -79,7 +80,8 @@ def plan_cmd(
     flops: str = typer.Option("1e21", help="Compute budget(s) in FLOPs (C ≈ 6ND), e.g. 1e21 or 1e19,1e21."),
     law: str = typer.Option("chinchilla", help="chinchilla, kaplan, or the JSON file written by 'scaling fit'."),
     as_json: JsonOption = False,
-    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures (PNG, SVG) and results (JSON, CSV)."),
+    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures (PNG, SVG) and results (JSON, CSV).",
+                             callback=check_out_folder),
 ):
     """Compute-optimal model size N*, tokens D* and predicted loss for a budget."""
     from .scaling import plan
@@ -165,7 +167,7 @@ def train_cmd(
     dask: DaskOption = None,
     as_json: JsonOption = False,
     out: Path = typer.Option(Path("genlab-out"), help="Folder for figures, runs.csv, the fit (JSON) and the "
-                             "runs store."),
+                             "runs store.", callback=check_out_folder),
 ):
     """Train small transformers (sizes x token budgets) and fit their scaling laws.
 
