@@ -299,6 +299,7 @@ CSV_FILES = {
     "nan.csv": "t,v\n0,1\n0.5,nan\n1,3\n",
     "text.csv": "t,v\n0,1\nabc,1.5\n1,3\n",
     "empty.csv": "t,v\n",
+    "inf.csv": "t,v\n0,1\n0.5,inf\n1,3\n",
 }
 
 BAD_INPUTS = {
@@ -325,6 +326,9 @@ BAD_INPUTS = {
     "unknown language": ["article", "--lang", "xx"],
     "unknown section": ["article", "--only", "overfitting,appendix"],
     "negative seed": ["fit", "--seed", "-1"],
+    "csv inf": ["fit", "--csv", "inf.csv", "--x-col", "t", "--y-col", "v"],
+    "negative alpha": ["biasvar", "--alpha", "-1"],
+    "alpha without a penalized solver": ["biasvar", "--alpha", "0.5"],
 }
 
 # what the one error line must mention
@@ -334,6 +338,8 @@ MESSAGE_MUST_NAME = {
     "csv text": "'t'",  # the text is in the x column
     "missing csv": "missing.csv",
     "unknown option": "--bogus-option",
+    "csv inf": "data row 2: inf is not a finite number",
+    "alpha without a penalized solver": "solver 'ridge'",
 }
 
 

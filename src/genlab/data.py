@@ -406,12 +406,13 @@ def csv_column(frame, col: str, path, *, positive: bool = False) -> np.ndarray:
     if bad.any():
         row = int(np.argmax(bad))
         raw = frame[col].iloc[row]
+        shown = repr(raw) if isinstance(raw, str) else str(raw)  # 'abc' quoted; inf, -1.0 as written
         if pd.isna(raw) or str(raw).strip().lower() in ("nan", ""):
             kind = "a missing value (NaN) is not a finite number"
         elif np.isfinite(values[row]):
-            kind = f"{raw!r} is not > 0"
+            kind = f"{shown} is not > 0"
         else:
-            kind = f"{raw!r} is not a finite number"
+            kind = f"{shown} is not a finite number"
         raise GenlabError(f"CSV file {str(path)!r}, column {col!r}, data row {row + 1}: {kind}; fix or remove the row")
     return values
 

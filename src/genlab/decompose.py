@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .checks import check_nonnegative
 from .data import ClassificationSource, SyntheticSource, check_n
 from .errors import GenlabError
 from .features import check_basis, check_degree
@@ -461,6 +462,9 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
         mode, solver = "ridge", "ridge"
     elif solver is None:
         mode = "nested"
+        if check_nonnegative(alpha, "alpha") != 0:
+            raise GenlabError(f"alpha = {alpha:g} is a penalty, and exact least squares (no solver) has none; "
+                              "choose solver 'ridge' or 'lasso', or leave alpha at 0")
         if max(degrees) > n - 1:
             raise GenlabError(f"degree {max(degrees)} has more parameters than n = {n} points: least squares is "
                               "not unique there; choose a solver (minnorm, or the article's lstsq cut-off)")
