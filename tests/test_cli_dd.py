@@ -60,6 +60,9 @@ def test_rerun_resumes_from_the_store(tmp_path, capsys, monkeypatch):
     (("double-descent", "--kind", "variance", "--model", "poly"), "random features"),
     (("double-descent", "--kind", "epochs", "--model", "mlp", "--seeds", 0), "seeds"),
     (("double-descent", "--jobs", 0), "jobs"),
+    (("double-descent", "--n", 0), "--n must be >= 1"),  # not quietly the default
+    (("double-descent", "--kind", "epochs", "--n", 50), "drop --n"),  # not quietly ignored
+    (("double-descent", "--kind", "samples", "--model", "linear", "--n", 30), "drop --n"),
     (("regularize", "--method", "magic"), "unknown method"),
     (("regularize", "--method", "ridge-cv", "--folds", 1), "folds"),
     (("regularize", "--method", "ridge-cv", "--degree", -3), "degree"),

@@ -50,7 +50,8 @@ def double_descent(
     data: str = typer.Option("digits", help="digits, diabetes, wine, breast_cancer; 'article' (2x² + 1) or "
                              "'hard' (2x + cos 25x) for poly; 'isotropic' (x ~ N(0, I)) for linear samples."),
     n: Optional[int] = typer.Option(None, help="Training points (default per experiment: 400 random features, "
-                                    "15 poly, 200 MLP)."),
+                                    "15 poly, 200 MLP, 100 variance); for isotropic samples, the dimension d "
+                                    "(default 100)."),
     noise: Optional[float] = typer.Option(None, help="Noise σ of a synthetic source (default: 0.1 poly, "
                                           "0.5 isotropic samples)."),
     label_noise: str = typer.Option("0", help="Fraction(s) of training labels flipped: 0.2, or 0,0.1,0.2 for "
@@ -75,6 +76,12 @@ def double_descent(
         raise GenlabError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
     if model not in MODELS:
         raise GenlabError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if n is not None:
+        if n < 1:
+            raise GenlabError(f"--n must be >= 1, got {n}")
+        if kind in ("epochs", "ablations", "singular") or (kind == "samples" and data != "isotropic"):
+            what = "sweeps the number of training points itself" if kind == "samples" else "has its own data sizes"
+            raise GenlabError(f"--kind {kind} {what}; drop --n")
     rates = _rates(label_noise)
     rdg = _ridge(ridge)
     kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
