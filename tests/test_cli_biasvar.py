@@ -82,6 +82,12 @@ def test_other_models_and_losses(tmp_path, capsys, monkeypatch, args):
     (("--alphas", "1,x", "--degrees", 3), "numbers separated by commas"),
     (("--jobs", 0), "--jobs"),
     (("--noise", -1), "noise must be"),
+    # options the chosen mode would silently ignore
+    (("--estimator", "sklearn.linear_model.Ridge()", "--alpha", 2, "--degrees", 3), "--degrees, --alpha would be"),
+    (("--method", "bootstrap"), "need --data or --csv"),
+    (("--probs", "0.3"), "need --loss zero_one"),
+    (("--data", "diabetes", "--estimator", "sklearn.linear_model.Ridge()", "--noise", 0.3), "--noise would be"),
+    (("--alpha", 0.5), "exact least squares"),
 ])
 def test_bad_input(tmp_path, capsys, monkeypatch, args, match):
     monkeypatch.chdir(tmp_path)

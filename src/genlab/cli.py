@@ -222,6 +222,13 @@ class _Progress:
             self._bar.__exit__(*exc)
 
 
+def _refuse_ignored(applies: bool, why: str, *options) -> None:
+    """Refuse options a command would silently ignore: ``options`` are ``(flag, value, default)``."""
+    given = [flag for flag, value, default in options if value != default]
+    if applies and given:
+        raise GenlabError(f"{', '.join(given)} would be ignored: {why}")
+
+
 @app.command()
 def biasvar(
     degrees: str = typer.Option("0-29", help="Polynomial degrees: a range 0-29, a list 1,2,30, or both."),
@@ -273,6 +280,17 @@ def biasvar(
                           "process)")
     if isinstance(datasets, int) and datasets < 2:
         raise GenlabError(f"--datasets must be at least 2, got {datasets}")
+    _refuse_ignored(estimator is not None, "with --estimator, put such settings in the estimator itself, e.g. "
+                    "'sklearn.linear_model.Ridge(alpha=2.0)'",
+                    ("--degrees", degrees, "0-29"), ("--basis", basis, "legendre"), ("--solver", solver, None),
+                    ("--alpha", alpha, 0.0), ("--alphas", alphas, None))
+    _refuse_ignored(data is None and csv is None, "real-data options need --data or --csv",
+                    ("--method", method, "disjoint"), ("--n-train", n_train, None), ("--rounds", rounds, 200))
+    _refuse_ignored(loss == "squared", "class-label options need --loss zero_one or cross_entropy",
+                    ("--probs", probs, "0.5 + 0.4*sin(2*pi*x)"), ("--label-noise", label_noise, 0.0))
+    _refuse_ignored(loss != "squared" or data is not None or csv is not None,
+                    "these shape the synthetic regression source (class labels come from --probs; real data "
+                    "brings its own)", ("--target", target, "2*x**2 + 1"), ("--noise", noise, 0.1))
     real = None
     if data is not None or csv is not None:
         from .data import load_csv, load_dataset
