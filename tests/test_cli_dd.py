@@ -63,9 +63,15 @@ def test_rerun_resumes_from_the_store(tmp_path, capsys, monkeypatch):
     (("double-descent", "--n", 0), "--n must be >= 1"),  # not quietly the default
     (("double-descent", "--kind", "epochs", "--n", 50), "drop --n"),  # not quietly ignored
     (("double-descent", "--kind", "samples", "--model", "linear", "--n", 30), "drop --n"),
+    (("double-descent", "--kind", "epochs", "--noise", 0.3), "--noise would be ignored"),
+    (("double-descent", "--model", "mlp", "--ridge", "1"), "--ridge would be ignored"),
+    (("double-descent", "--model", "poly", "--data", "article", "--label-noise", "0.2"), "--label-noise would be"),
+    (("double-descent", "--model", "mlp", "--label-noise", "0,0.2"), "one rate here"),
     (("regularize", "--method", "magic"), "unknown method"),
     (("regularize", "--method", "ridge-cv", "--folds", 1), "folds"),
     (("regularize", "--method", "ridge-cv", "--degree", -3), "degree"),
+    (("regularize", "--method", "implicit", "--folds", 3), "--folds would be ignored"),
+    (("regularize", "--method", "ridge-cv", "--seeds", 3), "--seeds would be ignored"),
 ])
 def test_bad_input(tmp_path, capsys, monkeypatch, args, match):
     monkeypatch.chdir(tmp_path)

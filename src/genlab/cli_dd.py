@@ -70,7 +70,7 @@ def double_descent(
     """Double descent, measured: test error against model size, samples or epochs, and why the peak happens."""
     import matplotlib.pyplot as plt
 
-    from .cli import _emit, _say
+    from .cli import _emit, _refuse_ignored, _say
 
     if kind not in KINDS:
         raise GenlabError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
@@ -82,7 +82,20 @@ def double_descent(
         if kind in ("epochs", "ablations", "singular") or (kind == "samples" and data != "isotropic"):
             what = "sweeps the number of training points itself" if kind == "samples" else "has its own data sizes"
             raise GenlabError(f"--kind {kind} {what}; drop --n")
+    isotropic = kind == "samples" and data == "isotropic"
+    rf = kind == "model" and model in ("relu", "fourier")
+    _refuse_ignored(not (isotropic or (kind == "model" and model == "poly")),
+                    "--noise is the σ of a synthetic source (--model poly, or --data isotropic samples)",
+                    ("--noise", noise, None))
+    _refuse_ignored(not (isotropic or rf), "--ridge applies to random features and isotropic samples",
+                    ("--ridge", ridge, None))
+    _refuse_ignored(not (rf or kind == "variance" or (kind == "model" and model == "mlp")),
+                    "labels are flipped only in the random-features, MLP and variance sweeps",
+                    ("--label-noise", label_noise, "0"))
+    _refuse_ignored(kind == "variance", "--kind variance runs its own repeats", ("--seeds", seeds, None))
     rates = _rates(label_noise)
+    if len(rates) > 1 and not rf:
+        raise GenlabError("one curve per label-noise rate is drawn for --model relu or fourier; give one rate here")
     rdg = _ridge(ridge)
     kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
     if kw["jobs"] is None:
@@ -171,10 +184,14 @@ def regularize(
     """Regularization, measured: ridge by cross-validation, optimal ridge, lasso/early stopping/dropout, implicit."""
     import matplotlib.pyplot as plt
 
-    from .cli import _emit, _say
+    from .cli import _emit, _refuse_ignored, _say
 
     if method not in METHODS:
         raise GenlabError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    _refuse_ignored(method != "ridge-cv", "they set up --method ridge-cv", ("--degree", degree, 30),
+                    ("--folds", folds, 5))
+    _refuse_ignored(method in ("ridge-cv", "implicit"), f"--method {method} is one deterministic fit, not repeats",
+                    ("--seeds", seeds, None))
     kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
     opt = {} if seeds is None else {"seeds": seeds}
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
