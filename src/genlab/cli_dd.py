@@ -11,7 +11,8 @@ from typing import Optional
 
 import typer
 
-from .cli_runs import DEFAULT_OUT, DaskOption, JobsOption, JsonOption, StoreOption, SweepOutOption, sweep_kwargs
+from .cli_runs import (DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption, SweepOutOption,
+                       sweep_kwargs)
 from .errors import GenlabError
 
 KINDS = ("model", "samples", "epochs", "variance", "ablations", "singular")
@@ -60,7 +61,7 @@ def double_descent(
                                         "validation split) or 'optimal' (isotropic samples: dσ²/‖β‖²)."),
     seeds: Optional[int] = typer.Option(None, help="Repeats (default per experiment)."),
     quick: bool = typer.Option(False, help="Smaller sweep."),
-    seed: int = typer.Option(0, help="Seed (same seed, same numbers, whatever the executor)."),
+    seed: SeedOption = 0,
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,
@@ -174,7 +175,7 @@ def regularize(
     folds: int = typer.Option(5, help="ridge-cv: folds."),
     quick: bool = typer.Option(False, help="Smaller sweeps."),
     seeds: Optional[int] = typer.Option(None, help="Repeats (default per method)."),
-    seed: int = typer.Option(0, help="Seed."),
+    seed: SeedOption = 0,
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,

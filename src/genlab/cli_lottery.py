@@ -12,7 +12,8 @@ from typing import Optional
 
 import typer
 
-from .cli_runs import DEFAULT_OUT, DaskOption, JobsOption, JsonOption, StoreOption, SweepOutOption, sweep_kwargs
+from .cli_runs import (DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption, SweepOutOption,
+                       sweep_kwargs)
 
 
 def lottery(
@@ -30,7 +31,7 @@ def lottery(
     variants: str = typer.Option("ticket,reinit,random", help="Comma-separated: ticket (IMP), reinit (same mask, "
                                  "fresh init), random (random mask, same init)."),
     quick: bool = typer.Option(False, help="Smaller sweep (rounds, rate, seeds)."),
-    seed: int = typer.Option(0, help="Seed (same seed, same numbers, whatever the executor)."),
+    seed: SeedOption = 0,
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,

@@ -43,6 +43,7 @@ DaskOption = Annotated[Optional[str], typer.Option(
     show_default=False)]
 ReadStoreOption = Annotated[Path, typer.Option("--store", help="SQLite results store to read.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable results (JSON) on stdout.")]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed (same seed, same numbers, whatever the executor).")]
 
 
 def check_out_folder(value: Path) -> Path:
@@ -264,7 +265,7 @@ def demo(
     n: int = typer.Option(24, help="Number of jobs."),
     sleep: float = typer.Option(0.2, help="Seconds each job takes."),
     fail: str = typer.Option("", help="Jobs (0-based, comma-separated) that fail, to see how failures look."),
-    seed: int = typer.Option(0, help="Sweep seed."),
+    seed: SeedOption = 0,
     out: Path = typer.Option(DEFAULT_OUT, help="Output folder (the store goes there).", callback=check_out_folder),
     store: StoreOption = None,
     jobs: JobsOption = None,

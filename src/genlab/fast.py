@@ -109,9 +109,7 @@ def nested_lstsq(Phi, Y) -> tuple[np.ndarray, np.ndarray]:
     dgeqrf, dtrtri = lapack.dgeqrf, lapack.dtrtri
     for b in range(B):
         a = buf[b].T                        # Fortran-contiguous: dgeqrf works in place
-        qr = dgeqrf(a, overwrite_a=1)[0]
-        if not np.may_share_memory(qr, a):
-            a[...] = qr
+        dgeqrf(a, overwrite_a=1)
         r = a[:P, :P]                       # in place too when n == P; a copy comes back otherwise
         inv = dtrtri(r, overwrite_c=1)[0]   # reads and writes the upper triangle only
         if not np.may_share_memory(inv, r):
