@@ -78,8 +78,10 @@ def test_new_store_is_wal_and_marked_as_genlab(tmp_path):
     path = tmp_path / "sub" / "runs.sqlite"
     with Store(path) as st:
         assert st.counts() == {"pending": 0, "running": 0, "done": 0, "failed": 0}
+        assert st._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # while a driver writes
+    assert sorted(p.name for p in path.parent.iterdir()) == ["runs.sqlite"]  # no -wal, -shm or .lock after
     con = sqlite3.connect(path)
-    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     assert con.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     con.close()
@@ -397,3 +399,187 @@ def test_runs_export_mistakes(filled, cli_main, capsys, tmp_path):
     assert rc == 2 and "unknown export format 'xlsx'" in err
     rc, _, err = run_cli(cli_main, capsys, "runs", "export", "--store", tmp_path / "none.sqlite")
     assert rc == 2 and "no results store" in err
+
+
+# -- nothing beside the store; the lock through symlinks; damaged cells -------------------------------
+
+def beside(path):
+    return sorted(p.name for p in path.parent.iterdir())
+
+
+def test_no_stray_files_after_a_run_a_refusal_or_a_reader(tmp_path, cli_main, capsys):
+    from genlab.execute import run_sweep
+    from genlab.jobs import demo_job
+
+    path = tmp_path / "runs.sqlite"
+    run_sweep(demo_job, [{"x": i} for i in range(3)], store=path, jobs=1, progress=False)
+    assert beside(path) == ["runs.sqlite"]
+    with Store(path) as st:
+        st.add_jobs(KIND, 1, [{"x": 9}])
+        assert beside(path) == ["runs.sqlite", "runs.sqlite-shm", "runs.sqlite-wal", "runs.sqlite.lock"]
+        with pytest.raises(GenlabError, match="being written by another"):
+            Store(path)
+        rc, out, err = run_cli(cli_main, capsys, "runs", "ls", "--store", path)  # a reader while it writes
+        assert rc == 0 and "4 jobs" in out
+    assert beside(path) == ["runs.sqlite"]
+    foreign = tmp_path / "other" / "foreign.db"
+    foreign.parent.mkdir()
+    con = sqlite3.connect(foreign)
+    con.execute("PRAGMA journal_mode = WAL")
+    con.execute("CREATE TABLE t (x)")
+    con.close()
+    with pytest.raises(GenlabError, match="not a genlab results store"):
+        Store(foreign)
+    assert beside(foreign) == ["foreign.db"]
+
+
+@pytest.mark.parametrize("mode", ["closed by genlab", "left in WAL mode"])
+def test_reading_a_store_creates_no_file(tmp_path, cli_main, capsys, mode):
+    path = tmp_path / "store" / "runs.sqlite"
+    with Store(path) as st:
+        st.add_jobs(KIND, 0, [{"x": 1}])
+    if mode == "left in WAL mode":  # as an older genlab closed it, or a copy of a store in use
+        con = sqlite3.connect(path)
+        assert con.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal"
+        con.close()
+        assert path.read_bytes()[18:20] == b"\x02\x02"
+    os.chmod(path, 0o444)
+    os.chmod(path.parent, 0o555)  # a read-only store (root may write anyway: the listing is what counts)
+    try:
+        for args in (["ls"], ["show", "1"], ["export", "--format", "json"]):
+            rc, out, err = run_cli(cli_main, capsys, "runs", *args, "--store", path)
+            assert rc == 0 and err == "", err
+            assert beside(path) == ["runs.sqlite"]
+    finally:
+        os.chmod(path.parent, 0o755)
+        os.chmod(path, 0o644)
+
+
+def test_the_writer_lock_holds_through_a_symlink(tmp_path):
+    real = tmp_path / "a" / "runs.sqlite"
+    link = tmp_path / "link.sqlite"
+    link.symlink_to(real)  # dangling until the store is made through it
+    with Store(link):
+        assert real.exists()
+        with pytest.raises(GenlabError, match="being written by another genlab process"):
+            Store(real)
+    with Store(real):
+        with pytest.raises(GenlabError, match="being written by another genlab process"):
+            Store(link)
+    assert beside(real) == ["runs.sqlite"] and beside(link) == ["a", "link.sqlite"]
+    driver = subprocess.Popen([sys.executable, "-c", DRIVER, str(link), "60"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)  # two drivers, one through the link
+    try:
+        deadline = time.monotonic() + 60
+        while not (real.parent / "runs.sqlite.lock").exists():
+            assert driver.poll() is None and time.monotonic() < deadline, driver.communicate()
+            time.sleep(0.01)
+        with pytest.raises(GenlabError, match=f"pid {driver.pid}"):
+            Store(real)
+    finally:
+        _, err = driver.communicate(timeout=120)
+    assert driver.returncode == 0, err
+    assert beside(real) == ["runs.sqlite"]
+
+
+def test_a_lock_file_removed_between_open_and_lock_is_not_trusted(tmp_path, monkeypatch):
+    path = tmp_path / "runs.sqlite"
+    Store(path).close()
+    lock = tmp_path / "runs.sqlite.lock"
+    lock.write_text("123")  # as a kill -9 leaves it: not locked
+    real_open, opened = os.open, []
+
+    def open_and_lose_the_race(p, flags, mode=0o777):
+        fd = real_open(p, flags, mode)
+        if not opened:  # its holder removes it right after we opened it
+            os.unlink(p)
+        opened.append(p)
+        return fd
+
+    monkeypatch.setattr("genlab.store.os.open", open_and_lose_the_race)
+    with Store(path) as st:
+        assert len(opened) == 2  # the removed file was let go, the one now at the path locked
+        assert os.path.samestat(os.fstat(st._lock_fd), os.stat(lock))
+        assert lock.read_text() == str(os.getpid())
+    assert beside(path) == ["runs.sqlite"]
+
+
+def test_damaged_cells_are_one_line_each_and_a_resume_runs_those_jobs_again(tmp_path, cli_main, capsys):
+    from genlab.execute import run_sweep
+    from genlab.jobs import demo_job
+
+    path = tmp_path / "runs.sqlite"
+    configs = [{"x": i / 4, "steps": 3} for i in range(5)]
+    first = run_sweep(demo_job, configs, store=path, jobs=1, progress=False)
+    con = sqlite3.connect(path)
+    con.execute("UPDATE jobs SET metrics = '{\"mean\": 0.1' WHERE id = 2")  # cut short
+    con.execute("UPDATE jobs SET series = '[1, 2]' WHERE id = 3")  # valid JSON, wrong shape
+    con.execute("UPDATE jobs SET config = 'x' WHERE id = 4")
+    con.commit()
+    con.close()
+    for args, bad in (["ls"], (2, 4)), (["ls", "--json"], (2, 4)), (["export"], (2, 4)), \
+            (["export", "--format", "json"], (2, 3, 4)), (["export", "--series"], (2, 3, 4)):
+        rc, out, err = run_cli(cli_main, capsys, "runs", *args, "--store", path)  # ls reads no series
+        assert rc == 0, err
+        lines = err.splitlines()
+        assert [ln.split(" is damaged: ")[0] for ln in lines] == [f"genlab: warning: job {i} in {path}" for i in bad]
+        assert "its metrics is not valid JSON" in lines[0] and "its config is not valid JSON" in lines[-1]
+        assert 3 not in bad or "its series is a JSON list, not an object" in lines[1]
+    assert json.loads(run_cli(cli_main, capsys, "runs", "ls", "--json", "--store", path)[1])[1]["metrics"] is None
+    rc, out, err = run_cli(cli_main, capsys, "runs", "export", "--store", path)
+    assert len(pd.read_csv(io.StringIO(out))) == 5  # every row, the damaged cells empty
+    rc, out, err = run_cli(cli_main, capsys, "runs", "show", "4", "--store", path)
+    assert rc == 0 and "job 4: done" in out and "config    (damaged)" in out and err.count("\n") == 1
+    with pytest.warns(UserWarning, match="job 2 in .* is damaged .*; running it again"):
+        again = run_sweep(demo_job, configs, store=path, jobs=1, progress=False)
+    assert again.ok and again.n_ran == 3 and again.n_cached == 2
+    assert [r["metrics"] for r in again.records] == [r["metrics"] for r in first.records]
+    assert [r["series"] for r in again.records] == [r["series"] for r in first.records]
+    with Store(path, readonly=True) as st:
+        assert st.damaged() == {} and st.job(4)["config"] == configs[3]
+
+
+def test_a_damaged_array_is_left_out_and_named(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    with Store(path) as st:
+        ids = st.add_jobs(KIND, 0, [{"x": 1}, {"x": 2}])
+        arr = ("m", "<f8", "[2, 2]", np.arange(4.0).tobytes())
+        st.record_outcomes([(i, dict(outcome(), arrays=[arr])) for i in ids])
+        st._conn.execute("UPDATE arrays SET shape = '[3, 2]' WHERE job = ?", (ids[1],))
+        assert st.damaged() == {ids[1]: "array 'm' is damaged (32 bytes for shape [3, 2] of float64)"}
+        first, second = st.arrays(ids)
+        assert first["m"].tolist() == [[0, 1], [2, 3]] and second == {}
+
+
+def _private_mounts() -> bool:
+    import shutil
+
+    if sys.platform != "linux" or shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=16k none /mnt"],
+                          capture_output=True, timeout=30).returncode == 0
+
+
+@pytest.mark.skipif(not _private_mounts(), reason="needs user and mount namespaces (unshare -rm)")
+def test_runs_ls_on_a_read_only_filesystem(tmp_path):
+    """A store on a tmpfs remounted read-only in a private mount namespace: readable, nothing created."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    script = '''mount -t tmpfs -o size=1m none "$1" || exit 99
+"$2" -c "
+import sqlite3, sys
+from genlab.store import Store
+for name in ('delete', 'wal'):
+    with Store(f'$1/{name}.sqlite') as st:
+        st.add_jobs('genlab.jobs:demo_job', 0, [{'x': 1}])
+    if name == 'wal':  # as an older genlab left it
+        sqlite3.connect(f'$1/{name}.sqlite').execute('PRAGMA journal_mode = WAL').fetchone()
+" || exit 98
+mount -o remount,ro "$1" || exit 97
+for name in delete wal; do "$2" -m genlab.cli runs ls --store "$1/$name.sqlite" || exit 96; done
+ls -A "$1"'''
+    proc = subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", str(mnt), sys.executable],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("1 jobs (1 pending)") == 2 and proc.stderr == ""
+    assert proc.stdout.splitlines()[-2:] == ["delete.sqlite", "wal.sqlite"]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
@@ -75,14 +74,19 @@ def store_path(store: Optional[Path], out: Path = DEFAULT_OUT) -> Path:
 
 def sweep_kwargs(*, out: Path, store: Optional[Path] = None, jobs: Optional[int] = None,
                  dask: Optional[str] = None) -> dict:
-    """Check ``--store/--jobs/--dask`` and give them as keyword arguments of :func:`~genlab.execute.run_sweep`."""
-    from .execute import check_dask, check_jobs
+    """Check ``--store/--jobs/--dask`` and give them as keyword arguments of :func:`~genlab.execute.run_sweep`.
+
+    A scheduler address must answer as a Dask scheduler within
+    :data:`~genlab.execute.DASK_CONNECT_TIMEOUT` seconds, checked here, before any store exists.
+    """
+    from .execute import check_dask, check_jobs, reach_dask
 
     dask = check_dask(dask)
     if jobs is not None:
         check_jobs(jobs)
         if dask not in (None, "local"):
             raise GenlabError("--jobs sets the number of local workers; with --dask ADDRESS the cluster decides")
+    reach_dask(dask)
     return {"store": store_path(store, out), "jobs": jobs, "dask": dask}
 
 
@@ -97,6 +101,13 @@ def _open(store: Path):
     from .store import Store
 
     return Store(store, readonly=True)
+
+
+def _warn_damaged(store: Path, damaged: dict) -> None:
+    """One line on stderr per job whose stored results cannot be read back (the rest are shown as usual)."""
+    for job_id, why in damaged.items():
+        typer.echo(f"genlab: warning: job {job_id} in {store} is damaged: {why}; its other fields are shown "
+                   "(the sweep's command runs it again)", err=True)
 
 
 def _short(text: str, width: int) -> str:
@@ -128,14 +139,15 @@ def ls(
     as_json: bool = typer.Option(False, "--json", help="Print the records as JSON (without series)."),
 ):
     """List the jobs of a store: id, status, config, metrics, time."""
-    from .io import to_json
+    from .io import to_json, write_stdout
 
     with _open(store) as st:
         counts = st.counts()
         records = st.jobs(status=status, kind=kind, series=False)
         sessions = st.sessions()
+    _warn_damaged(store, {r["id"]: r["damaged"] for r in records if r.get("damaged")})
     if as_json:
-        sys.stdout.write(to_json([{k: v for k, v in _plain_record(r).items() if k != "series"} for r in records]))
+        write_stdout(to_json([{k: v for k, v in _plain_record(r).items() if k != "series"} for r in records]))
         return
     from rich.console import Console
     from rich.table import Table
@@ -157,6 +169,8 @@ def ls(
         metrics = ", ".join(f"{k}={_fmt(v)}" for k, v in (r["metrics"] or {}).items())
         if r["status"] == "failed":
             metrics = _short(r["error"].strip().splitlines()[-1] if r["error"] else "failed", 60)
+        elif r.get("damaged"):
+            metrics = "(damaged)"
         table.add_row(str(r["id"]), f"[{styles[r['status']]}]{r['status']}[/]", r["kind"].rpartition(":")[2],
                       _short(config, 48), _short(metrics, 60),
                       "-" if r["duration_s"] is None else f"{r['duration_s']:.3g} s")
@@ -170,18 +184,20 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the full record as JSON (series included)."),
 ):
     """Show one job: config, seed, where and when it ran, metrics, series, and its traceback if it failed."""
-    from .io import to_json
+    from .io import to_json, write_stdout
 
     with _open(store) as st:
         rec = st.job(job_id)
         arrays = st.arrays([rec["id"]])[0]
+        damaged = st.damaged([rec["id"]])
+    _warn_damaged(store, damaged)
     if as_json:
-        sys.stdout.write(to_json(_plain_record(rec)))
+        write_stdout(to_json(_plain_record(rec)))
         return
     echo = typer.echo
     echo(f"job {rec['id']}: {rec['status']} (attempts {rec['attempts']})")
     echo(f"  function  {rec['kind']}")
-    echo(f"  config    {json.dumps(rec['config'], sort_keys=True)}")
+    echo(f"  config    {json.dumps(rec['config'], sort_keys=True) if rec['config'] is not None else '(damaged)'}")
     echo(f"  seed      {rec['seed']} (job stream: SeedSequence({rec['seed']}, spawn_key=(0x{rec['config_hash']},)))")
     if rec["finished_at"] is not None:
         took = "" if rec["duration_s"] is None else f", {rec['duration_s']:.4g} s"
@@ -214,7 +230,7 @@ def export(
     kind: Optional[str] = typer.Option(None, help="Only jobs of this function."),
 ):
     """Export a store's jobs: csv or parquet (one row per job: config.*, metrics.*), or json (full records)."""
-    from .io import atomic_write_bytes, atomic_write_text, to_json
+    from .io import atomic_write_bytes, atomic_write_text, to_json, write_stdout
 
     if fmt is None:
         suffix = out.suffix.lstrip(".").lower() if out is not None else ""
@@ -230,31 +246,31 @@ def export(
             raise GenlabError("parquet is a binary format; give --out FILE")
     if series and fmt == "json":
         raise GenlabError("--series is for csv and parquet; json records hold their series already")
-    with _open(store) as st:
-        if fmt == "json":
-            text = to_json([_plain_record(r) for r in st.jobs(status=status, kind=kind)])
-        else:
-            if series:
-                ids = [r["id"] for r in st.jobs(status=status, kind=kind, series=False)]
-                frame = st.series_frame(ids=ids)
-            else:
-                frame = st.to_frame(status=status, kind=kind)
-            for col in frame.columns:  # lists and dicts in configs: as JSON text in a cell
-                if frame[col].dtype == object:
-                    frame[col] = frame[col].map(lambda v: json.dumps(v, sort_keys=True)
-                                                if isinstance(v, (list, dict)) else v)
-            if fmt == "csv":
-                text = frame.to_csv(index=False, lineterminator="\n")  # full float precision
-            else:
-                import io
+    from .store import records_frame, series_frame
 
-                buf = io.BytesIO()
-                frame.to_parquet(buf, index=False)
-                atomic_write_bytes(out, buf.getvalue())
-                typer.echo(f"wrote {out}", err=True)
-                return
+    with _open(store) as st:
+        records = st.jobs(status=status, kind=kind, series=series or fmt == "json")
+    _warn_damaged(store, {r["id"]: r["damaged"] for r in records if r.get("damaged")})
+    if fmt == "json":
+        text = to_json([_plain_record(r) for r in records])
+    else:
+        frame = series_frame(records) if series else records_frame(records)
+        for col in frame.columns:  # lists and dicts in configs: as JSON text in a cell
+            if frame[col].dtype == object:
+                frame[col] = frame[col].map(lambda v: json.dumps(v, sort_keys=True)
+                                            if isinstance(v, (list, dict)) else v)
+        if fmt == "csv":
+            text = frame.to_csv(index=False, lineterminator="\n")  # full float precision
+        else:
+            import io
+
+            buf = io.BytesIO()
+            frame.to_parquet(buf, index=False)
+            atomic_write_bytes(out, buf.getvalue())
+            typer.echo(f"wrote {out}", err=True)
+            return
     if out is None:
-        sys.stdout.write(text)
+        write_stdout(text)
     else:
         atomic_write_text(out, text)
         typer.echo(f"wrote {out}", err=True)
@@ -274,20 +290,28 @@ def demo(
 ):
     """Run a small demo sweep (genlab.jobs:demo_job): stop it with Ctrl-C, run it again, it resumes."""
     from .execute import run_sweep
-    from .io import to_json
+    from .io import to_json, write_stdout
     from .jobs import demo_job
 
     if n < 1:
         raise GenlabError(f"--n must be >= 1, got {n}")
     if not 0 <= sleep <= 3600:
         raise GenlabError(f"--sleep must be between 0 and 3600 seconds, got {sleep}")
+    from .execute import check_jobs
+    from .limits import announce, check_cap
+    from .seeding import check_seed
+
+    check_cap(n, "demo_jobs")
+    check_seed(seed)
+    workers = check_jobs(jobs)  # the cores when None
     try:
         failing = {int(p) for p in fail.split(",") if p.strip()}
     except ValueError:
         raise GenlabError(f"--fail takes job numbers like 2,5; got {fail!r}") from None
+    announce(n * sleep / min(workers, n), f"{n:,} jobs of {sleep:g} s on {min(workers, n)} workers")
     configs = [{"x": i / n, "sleep": sleep, **({"fail": True} if i in failing else {})} for i in range(n)]
     result = run_sweep(demo_job, configs, seed=seed, progress=not as_json,
                        **sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask))
     if as_json:
-        sys.stdout.write(to_json([{k: r[k] for k in ("id", "status", "config", "metrics")} for r in result.records]))
+        write_stdout(to_json([{k: r[k] for k in ("id", "status", "config", "metrics")} for r in result.records]))
     finish_sweep(result, as_json=as_json)

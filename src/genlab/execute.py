@@ -36,6 +36,7 @@ import sys
 import time
 import traceback
 import uuid
+import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,8 +56,10 @@ IN_FLIGHT_PER_WORKER = 2
 #: per-task cost (a round trip, a store transaction) stays small beside the jobs' own time.
 BATCH_SECONDS = 0.1
 MAX_BATCH = 256
-#: How long to keep trying to reach a Dask scheduler before giving up.
-DASK_CONNECT_TIMEOUT = "10s"
+#: Seconds a Dask scheduler address has to answer (connect and handshake) before it is refused.
+DASK_CONNECT_TIMEOUT = 10.0
+#: Seconds between a local worker's checks that the driver is still alive (it leaves when not).
+PARENT_POLL_S = 0.5
 _MAX_SEED = 2**63 - 1
 
 
@@ -169,11 +172,43 @@ def _check_sweep_seed(seed) -> int:
 _worker_ready = False
 
 
-def _init_worker() -> None:
-    """Initializer of a local worker: one thread, and Ctrl-C is the driver's to handle."""
+def _init_worker(driver: int | None = None) -> None:
+    """Initializer of a local worker: one thread; Ctrl-C and SIGTERM are the driver's to handle (it
+    kills its workers); and the worker leaves by itself if the driver dies (``kill -9``).
+
+    Parameters
+    ----------
+    driver : int, optional
+        The driver's pid, the worker's parent.
+    """
     os.environ.update(THREAD_ENV)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if driver is not None:
+        _watch_parent(driver)
     _setup_worker()
+
+
+def _watch_parent(driver: int) -> None:
+    """Exit this process once its parent ``driver`` is gone.
+
+    Loky's workers would otherwise finish their job and then wait a minute
+    for more before leaving, and its resource tracker waits for them. A daemon
+    thread polls :func:`os.getppid` (the kernel reparents an orphan): portable
+    to every POSIX system, unlike ``PR_SET_PDEATHSIG``, which fires when the
+    *thread* that spawned the worker ends (loky spawns from whichever thread
+    submits, or from its manager thread), killing workers of a live pool.
+    """
+    import threading
+
+    def watch():
+        while os.getppid() == driver:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)  # nobody is left to read a result
+
+    if os.getppid() != driver:  # died before we got here
+        os._exit(1)
+    threading.Thread(target=watch, name="genlab-parent-watch", daemon=True).start()
 
 
 def _setup_worker() -> None:
@@ -290,18 +325,28 @@ class _WorkerCrash(Exception):
 
 
 def check_jobs(jobs) -> int:
-    """The number of local workers: ``jobs``, or the number of usable cores when None."""
+    """The number of local workers: ``jobs`` (at most :func:`genlab.limits.max_jobs`, 4 per core), or the
+    number of usable cores when None."""
     if jobs is None:
         from joblib import cpu_count
 
         return max(1, cpu_count())
     if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
         raise GenlabError(f"--jobs must be an integer >= 1, got {jobs!r}")
+    from .limits import LIMITS, max_jobs
+
+    if jobs > max_jobs():
+        raise GenlabError(f"--jobs {jobs} is above the limit of {max_jobs()} ({LIMITS['jobs'].cap:g} worker "
+                          f"processes per core of this machine: more only compete for the cores and memory); "
+                          f"give at most {max_jobs()}, or --dask ADDRESS for a cluster")
     return int(jobs)
 
 
 def check_dask(dask):
-    """``None``, ``"local"``, a scheduler address (``tcp://host:8786``) or a ``distributed.Client``."""
+    """``None``, ``"local"``, a scheduler address (``tcp://host:8786``) or a ``distributed.Client``.
+
+    Only the form of an address is checked here; :func:`reach_dask` asks it.
+    """
     if dask is None or not isinstance(dask, str):
         return dask
     text = dask.strip()
@@ -309,10 +354,127 @@ def check_dask(dask):
         return text
     if "://" not in text:
         if text.rpartition(":")[2].isdigit():  # host:port, as dask-scheduler prints it
-            return f"tcp://{text}"
-        raise GenlabError(f"--dask {dask!r} is not a scheduler address; write tcp://host:port, or local "
-                          "for a cluster on this machine")
+            text = f"tcp://{text}"
+        else:
+            raise GenlabError(f"--dask {dask!r} is not a scheduler address; write tcp://host:port, or local "
+                              "for a cluster on this machine")
+    _split_address(text)
     return text
+
+
+_DASK_SCHEMES = ("tcp", "tls", "ws", "wss")
+
+
+def _split_address(address: str) -> tuple[str, str, int]:
+    from urllib.parse import urlsplit
+
+    scheme = address.partition("://")[0].lower()
+    if scheme not in _DASK_SCHEMES:
+        raise GenlabError(f"--dask {address!r}: unknown protocol {scheme!r}; write tcp://host:port "
+                          f"(or {', '.join(s + '://' for s in _DASK_SCHEMES[1:])})")
+    try:
+        parts = urlsplit(address)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise GenlabError(f"--dask {address!r} is not a scheduler address ({exc}); write tcp://host:port") from None
+    if not host or port is None or parts.path not in ("", "/"):
+        raise GenlabError(f"--dask {address!r} is not a scheduler address; write tcp://host:port")
+    return scheme, host, port
+
+
+_REACHED: dict[str, float] = {}  # address -> when it last answered as a Dask scheduler (time.monotonic)
+
+
+def reach_dask(dask) -> None:
+    """Check, within :data:`DASK_CONNECT_TIMEOUT` seconds, that a scheduler address answers as Dask.
+
+    A ``tcp://`` address must send Dask's handshake (length-prefixed frames,
+    which a scheduler sends as soon as it accepts a connection); ``tls://``,
+    ``ws://`` and ``wss://`` addresses must accept a connection. An HTTP
+    server, another protocol, a closed port or an unroutable address is one
+    line, and nothing beyond a small handshake is read. ``None``, ``"local"``
+    and Client objects pass; an address that answered in the last minute is
+    not asked again.
+
+    Raises
+    ------
+    GenlabError
+        If the address does not answer as a Dask scheduler in time.
+    """
+    import threading
+
+    if not isinstance(dask, str) or dask == "local":
+        return
+    if time.monotonic() - _REACHED.get(dask, -math.inf) < 60:
+        return
+    timeout = float(str(DASK_CONNECT_TIMEOUT).rstrip("s"))
+    answer: list = []
+    probe = threading.Thread(target=lambda: answer.append(_probe_scheduler(dask, timeout)), daemon=True,
+                             name="genlab-dask-probe")
+    probe.start()
+    probe.join(timeout + 1.0)  # the socket has its own timeouts; this bounds a hung name lookup too
+    problem = answer[0] if answer else (f"cannot reach the Dask scheduler at {dask} (no answer within "
+                                        f"{timeout:g} s); check --dask and that the scheduler is running")
+    if problem is not None:
+        raise GenlabError(problem)
+    _REACHED[dask] = time.monotonic()
+
+
+_MAX_HANDSHAKE = 1 << 16  # a scheduler's handshake is about a hundred bytes
+
+
+def _probe_scheduler(address: str, timeout: float) -> str | None:
+    """None if ``address`` answers as a Dask scheduler within ``timeout`` seconds, else the message why not."""
+    import struct
+
+    deadline = time.monotonic() + timeout
+    unreachable = (f"cannot reach the Dask scheduler at {address} ({{}}); check --dask and that the scheduler "
+                   "is running")
+    try:
+        scheme, host, port = _split_address(address)
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except socket.timeout:
+        return unreachable.format(f"no connection within {timeout:g} s")
+    except OSError as exc:
+        return unreachable.format((exc.strerror or str(exc) or type(exc).__name__).lower())
+    except GenlabError as exc:
+        return str(exc)
+    head = b""
+
+    def read(n: int) -> bytes:
+        nonlocal head
+        end = len(head) + n
+        while len(head) < end:
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            chunk = sock.recv(end - len(head))
+            if not chunk:
+                raise ConnectionResetError
+            head += chunk
+        return head[end - n:]
+
+    with sock:
+        if scheme != "tcp":
+            return None  # TLS or websockets: the Client's own timeout covers their handshakes
+        try:
+            (size,) = struct.unpack("Q", read(8))
+            if 16 <= size <= _MAX_HANDSHAKE:
+                body = read(size)
+                (n_frames,) = struct.unpack_from("Q", body)
+                if 1 <= n_frames <= 16 and size >= 8 * (n_frames + 1):
+                    lengths = struct.unpack_from(f"{n_frames}Q", body, 8)
+                    if 8 * (n_frames + 1) + sum(lengths) == size:
+                        return None
+        except socket.timeout:
+            if not head:
+                return (f"{address} accepted a connection but sent no Dask handshake within {timeout:g} s: it is "
+                        "not a Dask scheduler (an HTTP server?); check --dask")
+        except OSError:
+            pass
+        with contextlib.suppress(OSError):  # a little more of what it says, for the message
+            sock.settimeout(0.2)
+            head += sock.recv(32)
+    seen = repr(head[:32]) + ("…" if len(head) > 32 else "") if head else "nothing"
+    return f"{address} is not a Dask scheduler: it answered {seen}; check --dask"
 
 
 _POOLS: dict = {}  # worker count -> loky executor, kept warm between the sweeps of a process
@@ -336,7 +498,8 @@ class LocalExecutor:
         from joblib.externals.loky import ProcessPoolExecutor
 
         self._ex = _POOLS[self.n_workers] = ProcessPoolExecutor(
-            max_workers=self.n_workers, timeout=60, initializer=_init_worker, env=THREAD_ENV)
+            max_workers=self.n_workers, timeout=60, initializer=_init_worker, initargs=(os.getpid(),),
+            env=THREAD_ENV)
 
     def capacity(self) -> int:
         return IN_FLIGHT_PER_WORKER * self.n_workers
@@ -568,11 +731,13 @@ def run_sweep(fn, configs, *, store, seed: int = 0, jobs: int | None = None, das
     """Run ``fn`` on every config, resumably, and return the records.
 
     Jobs already done in the store are not run again; missing ones, failed
-    ones (unless ``retry_failed=False``) and ones left running by a killed
-    driver are. A job that raises is recorded as failed with its traceback and
-    the sweep goes on. On Ctrl-C the workers are stopped, unfinished jobs are
-    put back to pending, and ``KeyboardInterrupt`` propagates: the same call
-    again resumes.
+    ones (unless ``retry_failed=False``), ones left running by a killed
+    driver and ones whose stored results are damaged (a warning names them,
+    see :meth:`Store.damaged <genlab.store.Store.damaged>`) are. A job that
+    raises is recorded as failed with its traceback and the sweep goes on. On
+    Ctrl-C (or SIGTERM in the ``genlab`` command) the workers are stopped,
+    unfinished jobs are put back to pending, and ``KeyboardInterrupt``
+    propagates: the same call again resumes.
 
     Parameters
     ----------
@@ -632,16 +797,21 @@ def run_sweep(fn, configs, *, store, seed: int = 0, jobs: int | None = None, das
     if dask is not None and not (isinstance(dask, str) and dask == "local") and jobs is not None:
         raise GenlabError("--jobs sets the number of local workers; with a Dask scheduler the cluster decides")
     n_workers = check_jobs(jobs)
+    reach_dask(dask)  # before the store exists
 
     own_store = not isinstance(store, Store)
     st = Store(store) if own_store else store
     try:
         ids = st.add_jobs(kind, seed, texts)
         before = st.jobs(ids=ids, series=False)
-        n_cached = sum(r["status"] == "done" for r in before)
+        damaged = st.damaged(ids)
+        for job_id, why in damaged.items():
+            warnings.warn(f"job {job_id} in {st.path} is damaged ({why}); running it again", stacklevel=2)
+        done = [r["status"] == "done" and r["id"] not in damaged for r in before]
+        n_cached = sum(done)
         todo = [Job(kind, json.loads(t), seed, t, config_hash(t), i)
-                for i, t, r in zip(ids, texts, before)
-                if r["status"] != "done" and (retry_failed or r["status"] != "failed")]
+                for i, t, r, ok in zip(ids, texts, before, done)
+                if not ok and (retry_failed or r["status"] != "failed")]
         executor_name = ""
         if todo:
             executor = DaskExecutor(dask, n_workers) if dask is not None else LocalExecutor(n_workers)

@@ -6,6 +6,11 @@ is written, thanks to SQLite's write-ahead log. Every change is one
 transaction, so a ``kill -9`` at any point leaves the file consistent: a job is
 either recorded with all of its results or not at all.
 
+Beside the file, only a running driver leaves anything: ``PATH.lock``,
+``PATH-wal`` and ``PATH-shm`` exist while it writes and are removed when it
+closes the store (the file goes back to SQLite's rollback journal, which
+readers can read without creating any file). A reader never creates a file.
+
 One row per job, keyed by ``(kind, config_hash, seed)``:
 
 ========================  =====================================================
@@ -56,6 +61,8 @@ STORE_NAME = "runs.sqlite"
 STATUSES = ("pending", "running", "done", "failed")
 HASH_CHARS = 16
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+#: How long a closing driver waits for readers to let go, to remove ``-wal`` and ``-shm``.
+CLOSE_WAIT_S = 2.0
 _MAX_SEED = 2**63 - 1  # SQLite integers are signed 64-bit
 
 _ARRAYS_SCHEMA = """
@@ -194,7 +201,7 @@ def _version() -> str:
 # --------------------------------------------------------------------------- the store
 
 class Store:
-    """A genlab results store (SQLite, WAL mode).
+    """A genlab results store (SQLite, WAL mode while a driver writes).
 
     Parameters
     ----------
@@ -207,10 +214,14 @@ class Store:
 
     Notes
     -----
-    A writable store holds an exclusive lock (``PATH.lock``) until
-    :meth:`close`: one driver writes a store at a time, and a second gets a
-    :class:`~genlab.GenlabError`. The lock goes with its process, even on
-    ``kill -9``.
+    A writable store holds an exclusive lock until :meth:`close`: one driver
+    writes a store at a time, and a second gets a :class:`~genlab.GenlabError`,
+    also when it names the store through a symbolic link (the lock is taken on
+    the real path). The lock is ``flock`` on ``REALPATH.lock``, a file that its
+    holder removes on close while still holding it; whoever then gets the lock
+    on the removed file sees that it is no longer at that path and tries again
+    (see :meth:`_lock`). The lock goes with its process, even on ``kill -9``
+    (which leaves the file, unlocked, for the next driver to take and remove).
 
     Raises
     ------
@@ -225,9 +236,13 @@ class Store:
         self.readonly = bool(readonly)
         self._conn: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
+        self._lock_path: Path | None = None
         self._has_arrays = False
+        self._wal_header = False
+        self._set_wal = False  # this writer put the file in WAL mode: it puts it back on close
         if self.path.is_dir():
             raise GenlabError(f"store {self.path} is a folder; give a file path, e.g. {self.path / STORE_NAME}")
+        self._real = Path(os.path.realpath(self.path))  # symlinks resolved: one lock, one -wal per file
         exists = self.path.exists() and self.path.stat().st_size > 0
         if readonly and not exists:
             raise GenlabError(f"no results store at {self.path}; run a sweep first or give --store PATH")
@@ -235,7 +250,7 @@ class Store:
             self._check_header()
         try:
             if not readonly:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._real.parent.mkdir(parents=True, exist_ok=True)
                 self._lock()
             with self._errors():
                 self._connect()
@@ -249,37 +264,64 @@ class Store:
     def _check_header(self):
         try:
             with open(self.path, "rb") as fh:
-                head = fh.read(len(_SQLITE_MAGIC))
+                head = fh.read(20)
         except OSError as exc:
             raise GenlabError(f"cannot read store {self.path}: {exc.strerror}") from None
-        if head != _SQLITE_MAGIC:
+        self._wal_header = head[18:20] == b"\x02\x02"  # file format versions: 2 is WAL
+        if head[:len(_SQLITE_MAGIC)] != _SQLITE_MAGIC:
             raise GenlabError(f"{self.path} is not a genlab results store (not an SQLite database); "
                               "give another --store path or remove the file")
 
     def _lock(self):
+        """Take the writer's lock: ``flock`` on ``REALPATH.lock``, which :meth:`_unlock` removes.
+
+        Removing a lock file is safe only for its holder, and only if a
+        process that opened the file before the removal and locks it after
+        notices: so after locking, the inode locked must still be the one at the
+        path, or the lock is dropped and taken again on the current file.
+        """
         try:
             import fcntl
         except ImportError:  # Windows: no advisory lock, one driver per store by convention
             return
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-            os.close(fd)
-            raise GenlabError(f"store {self.path} is being written by another genlab process (pid {holder}); "
-                              "wait for it to finish or give another --store") from None
+        lock_path = self._real.with_name(self._real.name + ".lock")
+        while True:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                os.close(fd)
+                raise GenlabError(f"store {self.path} is being written by another genlab process (pid {holder}); "
+                                  "wait for it to finish or give another --store") from None
+            try:
+                current = os.stat(lock_path)
+            except FileNotFoundError:
+                current = None
+            if current is not None and os.path.samestat(os.fstat(fd), current):
+                break
+            os.close(fd)  # its holder removed it after we opened it: lock the file there now
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
-        self._lock_fd = fd
+        self._lock_fd, self._lock_path = fd, lock_path
+
+    def _unlock(self):
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                self._lock_path.unlink()  # while holding the lock: see _lock
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
 
     def _connect(self):
         if self.readonly:
-            uri = self.path.resolve().as_uri() + "?mode=ro"
+            uri = self._real.as_uri() + "?mode=ro"
+            if self._wal_header and not all(Path(f"{self._real}{end}").exists() for end in ("-wal", "-shm")):
+                # a WAL-mode file that no driver has open (a copy, or one closed by an older genlab):
+                # read it as it is, or SQLite would create -wal and -shm beside it and leave them
+                uri += "&immutable=1"
             conn = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
         else:
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            conn = sqlite3.connect(self._real, timeout=30.0, isolation_level=None)
         conn.row_factory = sqlite3.Row
         self._conn = conn
         conn.execute("PRAGMA busy_timeout = 30000")
@@ -308,6 +350,7 @@ class Store:
             raise GenlabError(f"store {self.path} has no schema version; it is damaged, give another --store")
         self._has_arrays = version >= 2
         if not self.readonly:
+            self._set_wal = True
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             if version == 1:  # migrate: add the arrays table, in one transaction
@@ -316,6 +359,7 @@ class Store:
 
     def _create(self):
         conn = self._conn
+        self._set_wal = True
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         # One transaction: a kill -9 here leaves an empty database, created again next time.
@@ -333,6 +377,9 @@ class Store:
             if "not a database" in msg or "malformed" in msg or "corrupt" in msg:
                 raise GenlabError(f"store {self.path} is corrupted ({msg}); "
                                   "give another --store path or remove the file") from None
+            if "disk is full" in msg:
+                raise GenlabError(f"store {self.path}: {msg}; free some space or give another --store "
+                                  "(finished jobs are kept)") from None
             if "readonly" in msg or "read-only" in msg or "unable to open" in msg:
                 raise GenlabError(f"cannot use store {self.path} ({msg}); check the path and its permissions") from None
             raise GenlabError(f"store {self.path}: {msg}") from None
@@ -362,13 +409,28 @@ class Store:
             raise GenlabError(f"store {self.path} was opened read-only")
 
     def close(self) -> None:
-        """Close the connection and release the writer's lock."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # releases the flock
-            self._lock_fd = None
+        """Close the connection and release the writer's lock, leaving no file beside the store.
+
+        A writer first switches the file back to SQLite's rollback journal,
+        which checkpoints and removes ``-wal`` and ``-shm``; if a reader keeps
+        the file open for longer than a few seconds the switch is skipped, and
+        the next driver removes them.
+        """
+        conn, self._conn = self._conn, None
+        try:
+            if conn is not None and self._set_wal and not conn.in_transaction:
+                deadline = time.monotonic() + CLOSE_WAIT_S
+                while True:
+                    with contextlib.suppress(sqlite3.Error):  # "database is locked": a reader has it open
+                        if conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete":
+                            break
+                    if time.monotonic() > deadline:
+                        break  # leave it in WAL mode
+                    time.sleep(0.02)
+        finally:
+            if conn is not None:
+                conn.close()
+            self._unlock()
 
     def __enter__(self):
         return self
@@ -441,7 +503,10 @@ class Store:
                              "VALUES (?, ?, ?, ?, 'pending', ?)", (kind, h, int(seed), text, now))
                 row = conn.execute("SELECT id, config FROM jobs WHERE kind = ? AND config_hash = ? AND seed = ?",
                                    (kind, h, int(seed))).fetchone()
-                if row["config"] != text:  # 64-bit hash collision: astronomically unlikely, never silent
+                if row["config"] != text and _unreadable(row["config"], "config"):
+                    # a damaged cell: the job is this config (same hash), whose results cannot be trusted
+                    conn.execute("UPDATE jobs SET config = ?, status = 'pending' WHERE id = ?", (text, row["id"]))
+                elif row["config"] != text:  # 64-bit hash collision: astronomically unlikely, never silent
                     raise GenlabError(f"configs {row['config']} and {text} share the hash {h}; "
                                       "add a key to one of them")
                 ids.append(row["id"])
@@ -551,21 +616,49 @@ class Store:
             raise GenlabError(f"no job {missing[0]} in store {self.path}")
         return [by_id[int(i)] for i in ids]
 
-    def arrays(self, ids) -> list[dict]:
-        """The arrays of each job in ``ids``, in that order: ``{name: numpy array}`` (empty if none)."""
+    def _array_rows(self, ids, columns: str):
         ids = [int(i) for i in ids]
-        out: dict[int, dict] = {i: {} for i in ids}
         if not self._has_arrays or not ids:
-            return [out[i] for i in ids]
+            return
         conn = self._require()
         with self._errors():
             for lo in range(0, len(ids), 500):  # SQLite's limit on bound parameters
                 chunk = ids[lo:lo + 500]
-                sql = (f"SELECT job, name, dtype, shape, data FROM arrays WHERE job IN "
-                       f"({', '.join('?' * len(chunk))}) ORDER BY job, name")
-                for job, name, dtype, shape, data in conn.execute(sql, chunk):
-                    out[job][name] = np.frombuffer(data, dtype=np.dtype(dtype)).reshape(json.loads(shape)).copy()
+                yield from conn.execute(f"SELECT {columns} FROM arrays WHERE job IN "
+                                        f"({', '.join('?' * len(chunk))}) ORDER BY job, name", chunk)
+
+    def arrays(self, ids) -> list[dict]:
+        """The arrays of each job in ``ids``, in that order: ``{name: numpy array}`` (empty if none).
+
+        An array whose stored dtype, shape and bytes do not agree is left out
+        (:meth:`damaged` names it).
+        """
+        ids = [int(i) for i in ids]
+        out: dict[int, dict] = {i: {} for i in ids}
+        for job, name, dtype, shape, data in self._array_rows(ids, "job, name, dtype, shape, data"):
+            try:
+                dt, dims = _array_layout(dtype, shape, len(data))
+            except ValueError:
+                continue
+            out[job][name] = np.frombuffer(data, dtype=dt).reshape(dims).copy()
         return [out[i] for i in ids]
+
+    def damaged(self, ids=None) -> dict[int, str]:
+        """Jobs whose stored results cannot be read back: ``{id: what is wrong}``.
+
+        A cell of malformed JSON (config, metrics, series) or an array whose
+        dtype, shape and bytes disagree, as a broken disk or a hand edit may
+        leave. :func:`~genlab.execute.run_sweep` runs such jobs again.
+        """
+        records = self.jobs(ids=ids)
+        out = {r["id"]: r["damaged"] for r in records if r.get("damaged")}
+        for job, name, dtype, shape, nbytes in self._array_rows([r["id"] for r in records],
+                                                                 "job, name, dtype, shape, length(data)"):
+            try:
+                _array_layout(dtype, shape, nbytes)
+            except ValueError as exc:
+                out.setdefault(job, f"array {name!r} is damaged ({exc})")
+        return out
 
     def counts(self) -> dict[str, int]:
         """Number of jobs per status (every status present, zeros included)."""
@@ -596,30 +689,57 @@ class Store:
         pandas.DataFrame
             Columns ``id``, ``name``, ``step``, ``value``.
         """
-        import pandas as pd
-
-        parts = []
-        for rec in self.jobs(ids=ids, kind=kind):
-            for key, values in (rec["series"] or {}).items():
-                if name is None or key == name:
-                    parts.append(pd.DataFrame({"id": rec["id"], "name": key, "step": np.arange(len(values)),
-                                               "value": np.asarray(values, dtype=np.float64)}))
-        if not parts:
-            return pd.DataFrame({"id": pd.Series(dtype="int64"), "name": pd.Series(dtype="object"),
-                                 "step": pd.Series(dtype="int64"), "value": pd.Series(dtype="float64")})
-        return pd.concat(parts, ignore_index=True)
+        return series_frame(self.jobs(ids=ids, kind=kind), name)
 
 
-def _loads(text):
-    return None if text is None else json.loads(text)
+def _parse(text, column: str):
+    """A JSON cell of the jobs table: ``(value, None)``, or ``(None, why it cannot be read back)``."""
+    if text is None:
+        return None, (None if column != "config" else "empty")
+    try:
+        value = json.loads(text)
+    except (ValueError, TypeError, RecursionError) as exc:
+        return None, f"not valid JSON ({exc})"
+    if not isinstance(value, dict):
+        return None, f"a JSON {type(value).__name__}, not an object"
+    if column == "metrics" and not all(v is None or isinstance(v, (bool, int, float, str)) for v in value.values()):
+        return None, "holding a metric that is not a number or a string"
+    if column == "series" and not all(isinstance(v, list) for v in value.values()):
+        return None, "holding a series that is not a list"
+    return value, None
+
+
+def _unreadable(text, column: str) -> str | None:
+    return _parse(text, column)[1]
 
 
 def _record(row) -> dict:
+    """A job row as a dict, JSON cells parsed; a cell that cannot be read back is None, and the
+    record then has ``damaged`` saying which and why."""
     rec = dict(row)
-    rec["config"] = json.loads(rec["config"])
-    rec["metrics"] = _loads(rec["metrics"])
-    rec["series"] = _loads(rec["series"])
+    problems = []
+    for column in ("config", "metrics", "series"):
+        rec[column], problem = _parse(rec[column], column)
+        if problem is not None:
+            problems.append(f"its {column} is {problem}")
+    if problems:
+        rec["damaged"] = "; ".join(problems)
     return rec
+
+
+def _array_layout(dtype: str, shape: str, nbytes: int):
+    """The numpy dtype and shape of a stored array, checked against its size in bytes."""
+    try:
+        dt = np.dtype(dtype)
+        dims = json.loads(shape)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"dtype {dtype!r}, shape {shape!r}: {exc}") from None
+    if dt.kind not in "biuf" or not isinstance(dims, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
+        raise ValueError(f"dtype {dtype!r}, shape {shape!r}")
+    if math.prod(dims) * dt.itemsize != nbytes:
+        raise ValueError(f"{nbytes} bytes for shape {dims} of {dt}")
+    return dt, dims
 
 
 def _flatten(prefix: str, value, out: dict):
@@ -641,7 +761,7 @@ def records_frame(records):
         row = {k: rec[k] for k in head + tail}
         row["error"] = last_line(rec["error"])
         flat: dict = {}
-        _flatten("config", rec["config"], flat)
+        _flatten("config", rec["config"] or {}, flat)
         conf.update(flat)
         row.update(flat)
         flat = {}
@@ -653,6 +773,22 @@ def records_frame(records):
     for col in ("started_at", "finished_at"):
         frame[col] = pd.to_datetime(frame[col].astype("float64"), unit="s", utc=True)
     return frame
+
+
+def series_frame(records, name: str | None = None):
+    """The series of job records (as :meth:`Store.jobs` returns) in long form: id, name, step, value."""
+    import pandas as pd
+
+    parts = []
+    for rec in records:
+        for key, values in (rec["series"] or {}).items():
+            if name is None or key == name:
+                parts.append(pd.DataFrame({"id": rec["id"], "name": key, "step": np.arange(len(values)),
+                                           "value": np.asarray(values, dtype=np.float64)}))
+    if not parts:
+        return pd.DataFrame({"id": pd.Series(dtype="int64"), "name": pd.Series(dtype="object"),
+                             "step": pd.Series(dtype="int64"), "value": pd.Series(dtype="float64")})
+    return pd.concat(parts, ignore_index=True)
 
 
 def last_line(text: str | None) -> str | None:
