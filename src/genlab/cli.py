@@ -8,6 +8,7 @@ written before the inputs are checked, and every file is written atomically.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -39,6 +40,7 @@ app.add_typer(scaling_app, name="scaling")
 
 OUT_HELP = "Folder for figures (PNG, SVG) and results (JSON, CSV)."
 JSON_HELP = "Print machine-readable results (JSON) on stdout."
+from .limits import ALLOW_LARGE_HELP  # noqa: E402  (light: numpy and the standard library)
 
 
 def _say(msg: str, as_json: bool) -> None:
@@ -46,19 +48,26 @@ def _say(msg: str, as_json: bool) -> None:
     typer.echo(msg, err=as_json)
 
 
-def _emit(out: Path, stem: str, fig, frame, record: dict, as_json: bool) -> list:
-    """Write the figure (PNG, SVG), the table (CSV) and the record (JSON) under ``out``;
+def _emit(out: Path, stem: str, fig, frame, record: dict, as_json: bool, tables: dict | None = None) -> list:
+    """Write the figure (PNG, SVG), the table (CSV), any further ``tables`` (``{file name: DataFrame}``)
+    and the record (JSON, last) under ``out`` as one set, all or nothing (:class:`genlab.io.OutputSet`);
     print the record on stdout when ``--json``. Returns the written paths."""
     import matplotlib.pyplot as plt
 
-    from .io import save_figure, to_json, write_csv, write_json
+    from .io import OutputSet, to_json, write_stdout
 
-    files = save_figure(fig, out, stem)
-    plt.close(fig)
-    files += [write_csv(out / f"{stem}.csv", frame), write_json(out / f"{stem}.json", record)]
+    try:
+        with OutputSet(out) as files:
+            files.add_figure(fig, stem)
+            files.add_csv(f"{stem}.csv", frame)
+            for name, table in (tables or {}).items():
+                files.add_csv(name, table)
+            files.add_json(f"{stem}.json", record)
+    finally:
+        plt.close(fig)
     if as_json:
-        sys.stdout.write(to_json(record))
-    return files
+        write_stdout(to_json(record))
+    return files.paths
 
 
 def _source(target: str, noise: float, x_dist: str):
@@ -91,6 +100,7 @@ def fit(
     y_col: str = typer.Option("y", help="CSV target column."),
     n_val: int = typer.Option(0, help="Also report validation RMSE on this many fresh points from the source."),
     val_fraction: float = typer.Option(0.0, help="Hold out this fraction of the data for validation RMSE."),
+    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP, callback=check_out_folder),
 ):
@@ -99,9 +109,16 @@ def fit(
 
     from .data import check_n
     from .fitting import fit_polynomial
+    from .limits import check_cap, check_memory, fit_bytes
     from .seeding import check_seed, rng
 
     check_seed(seed)
+    check_cap(degree, "degree", allow_large=allow_large)
+    check_cap(n, "n", allow_large=allow_large)
+    check_cap(n_val, "n", allow_large=allow_large, option="--n-val")
+    if csv is None and isinstance(degree, int) and n >= 1 and n_val >= 0:
+        check_memory(fit_bytes(n=n + n_val, degree=max(degree, 0)),
+                     f"a degree-{degree} fit of {n + n_val:,} points", "give a lower --degree or a smaller --n")
     data = _user_data(csv, x_col, y_col)
     source = None
     if data is None:
@@ -166,15 +183,30 @@ def curve_capacity(
     csv: Optional[Path] = typer.Option(None, help="Use a CSV's columns instead of the synthetic source."),
     x_col: str = typer.Option("x", help="CSV input column."),
     y_col: str = typer.Option("y", help="CSV target column."),
+    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP, callback=check_out_folder),
 ):
     """Training vs validation RMSE against degree, over repeated datasets, with bands."""
     import matplotlib.pyplot as plt
 
-    from .curves import capacity_curve
+    from .curves import capacity_curve, parse_degrees
+    from .limits import capacity_bytes, capacity_seconds, check_cap, check_run
+    from .seeding import check_seed
 
+    check_seed(seed)
+    top = max(parse_degrees(degrees), default=0)
+    check_cap(top, "degree", allow_large=allow_large, option="--degrees")
+    check_cap(repeats, "repeats", allow_large=allow_large)
+    check_cap(n, "n", allow_large=allow_large)
     data = _user_data(csv, x_col, y_col) or _source(target, noise, x_dist)
+    size = n if csv is None else data.n
+    if repeats >= 1 and size >= 1:
+        n_deg, k = len(parse_degrees(degrees)), folds if method == "kfold" and 2 <= folds <= size else 1
+        check_run(capacity_bytes(n=size, degree=top, repeats=repeats, n_degrees=n_deg),
+                  capacity_seconds(n=size, degree=top, repeats=repeats, n_degrees=n_deg, folds=k),
+                  "this capacity curve", "give fewer --repeats, --n or degrees (--degrees)",
+                  f"{repeats:,} repeats x {n_deg:,} degrees" + (f" x {k} folds" if k > 1 else ""))
     curve = capacity_curve(data, degrees, n=n, method=method, val_fraction=val_fraction, folds=folds,
                            repeats=repeats, basis=basis, solver=solver, alpha=alpha, seed=seed)
     record = {"command": "curve capacity", **curve.to_dict()}
@@ -229,6 +261,27 @@ def _refuse_ignored(applies: bool, why: str, *options) -> None:
         raise GenlabError(f"{', '.join(given)} would be ignored: {why}")
 
 
+def _plan_biasvar(*, datasets: int, n: int, n_test: int, degrees: str, solver, alphas, estimator: bool,
+                  jobs, allow_large: bool) -> None:
+    """Refuse a decomposition past the limits or that cannot fit in memory; say how long a long one takes."""
+    from .curves import parse_degrees
+    from .limits import biasvar_bytes, biasvar_seconds, check_cap, check_run
+
+    if estimator:
+        engine, P, M, workers = "estimator", 1, 1, jobs or os.cpu_count() or 1
+    else:
+        degs = parse_degrees(degrees)
+        P = check_cap(max(degs, default=0), "degree", allow_large=allow_large, option="--degrees") + 1
+        M = len(degs) * (1 if alphas is None else max(1, sum(1 for a in alphas.split(",") if a.strip())))
+        engine, workers = ("nested" if solver is None and alphas is None else "solver"), jobs or 1
+    what = f"{datasets:,} datasets x {M:,} {'models' if alphas is None else 'alphas'}"
+    check_run(biasvar_bytes(n_datasets=datasets, n=n, n_test=n_test, n_params=P, n_models=M, jobs=workers,
+                            engine="estimator" if estimator else "polynomial"),
+              biasvar_seconds(n_datasets=datasets, n=n, n_params=P, n_models=M, engine=engine, jobs=workers),
+              "this decomposition", "give fewer --datasets, --n, --n-test or degrees (or run it in chunks with "
+              "different --seed values)", what)
+
+
 @app.command()
 def biasvar(
     degrees: str = typer.Option("0-29", help="Polynomial degrees: a range 0-29, a list 1,2,30, or both."),
@@ -243,7 +296,9 @@ def biasvar(
     alpha: float = typer.Option(0.0, help="Ridge or lasso strength."),
     alphas: Optional[str] = typer.Option(None, help="Ridge strengths for one degree, e.g. 1e-8,1e-6,1e-4,1e-2,1."),
     estimator: Optional[str] = typer.Option(None, help="Any scikit-learn regressor instead of polynomials, e.g. "
-                                            "'sklearn.tree.DecisionTreeRegressor(max_depth=3)'."),
+                                            "'sklearn.tree.DecisionTreeRegressor(max_depth=3)': a public "
+                                            "estimator class of scikit-learn or genlab with literal keyword "
+                                            "arguments or nested estimators (parsed, never evaluated)."),
     loss: str = typer.Option("squared", help="squared, or for class labels zero_one (Domingos) or cross_entropy."),
     probs: str = typer.Option("0.5 + 0.4*sin(2*pi*x)", help="Classification: P(y=1|x), or class weights "
                               "separated by ';' (e.g. '1; exp(3*x); 2*x')."),
@@ -262,6 +317,7 @@ def biasvar(
                                        "--estimator, the number of cores).", show_default=False),
     store: StoreOption = None,
     dask: DaskOption = None,
+    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP, callback=check_out_folder),
 ):
@@ -272,9 +328,15 @@ def biasvar(
     import matplotlib.pyplot as plt
 
     from .decompose import _blocks_of, decompose, decompose_polynomial
+    from .execute import check_jobs
+    from .limits import check_cap
+    from .seeding import check_seed
 
-    if jobs is not None and jobs < 1:
-        raise GenlabError(f"--jobs must be >= 1, got {jobs}")
+    if jobs is not None:
+        check_jobs(jobs)
+    check_seed(seed)
+    for value, name in ((datasets, "datasets"), (n, "n"), (n_test, "n_test"), (rounds, "rounds")):
+        check_cap(value, name, allow_large=allow_large)
     if (store is not None or dask is not None) and estimator is None:
         raise GenlabError("--store and --dask are for --estimator (polynomials run in one fast pass in this "
                           "process)")
@@ -310,23 +372,28 @@ def biasvar(
             raise GenlabError(f"{loss} loss needs a classifier: give --estimator, e.g. "
                               "'sklearn.tree.DecisionTreeClassifier(max_depth=3)'")
         parts = [p.strip() for p in probs.split(";")]
+        check_cap(len(parts), "classes", allow_large=allow_large)
         source = ClassificationSource(parts[0] if len(parts) == 1 else tuple(parts), x_dist, label_noise)
     else:
         source = _source(target, noise, x_dist)
+    est = None
+    if estimator is not None:
+        from .estimators import parse_estimator
+
+        est = parse_estimator(estimator)  # checked before any estimate, store or file
+    if real is None:
+        _plan_biasvar(datasets=datasets, n=n, n_test=n_test, degrees=degrees, solver=solver, alphas=alphas,
+                      estimator=est is not None, jobs=jobs, allow_large=allow_large)
     n_blocks = len(_blocks_of(datasets)[1])
     with _Progress(n_blocks, "datasets", not as_json) as bar:
         if real is not None:
             from .decompose import decompose_data
-            from .estimators import parse_estimator
 
-            result = decompose_data(parse_estimator(estimator), real, method=method, n_train=n_train,
+            result = decompose_data(est, real, method=method, n_train=n_train,
                                     rounds=rounds, loss=loss, seed=seed, labels=[estimator],
                                     **sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask))
             datasets, n = result.n_datasets, result.n
         elif estimator is not None:
-            from .estimators import parse_estimator
-
-            est = parse_estimator(estimator)
             kw = sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask)
             result = decompose(est, source, n=n, n_datasets=datasets, n_test=n_test, loss=loss, seed=seed,
                                labels=[estimator], progress=bar, **kw)
@@ -399,8 +466,9 @@ def article(
     if seed is not None:
         check_seed(seed)
     load_text(lang)
-    if jobs < 1:
-        raise GenlabError(f"--jobs must be >= 1, got {jobs}")
+    from .execute import check_jobs
+
+    check_jobs(jobs)
     names = article_mod.check_sections(only)
     with _Progress(len(names), "sections", True) as bar:
         index = article_mod.write(out, seed=seed, quick=quick, lang=lang, jobs=jobs, only=only, progress=bar)
@@ -425,16 +493,77 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     sys.stderr.write(f"genlab: warning: {message}\n")
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: workers stopped, jobs left resumable; exit status 143 (128 + 15)."""
+
+
+_terminated = False
+
+
+def _on_sigterm(signum, frame):
+    global _terminated
+    _terminated = True
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second one must not cut the clean-up short
+    raise _Terminated()
+
+
+def _stdout_errors(fn, *args, **kwargs):
+    """Call ``fn``; an OS error writing stdout (a full disk, ``> /dev/full``) becomes a one-line
+    :class:`~genlab.io.OutputError` naming it, other errors go on as they are."""
+    try:
+        return fn(*args, **kwargs)
+    except OSError as exc:
+        if exc.filename is None:
+            from .io import write_stdout
+
+            write_stdout("")  # raises OutputError if stdout is what cannot be written
+        raise
+
+
+def _sigterm_as_interrupt(fn, *args, **kwargs):
+    """Call ``fn`` with SIGTERM raising :class:`_Terminated`, then put the previous handler back.
+
+    Typer turns the interrupt into exit status 130; a SIGTERM gets its own line and 143.
+    """
+    global _terminated
+    _terminated = False
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        return _stdout_errors(fn, *args, **kwargs)
+    try:
+        rv = _stdout_errors(fn, *args, **kwargs)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if _terminated:
+        sys.stderr.write("genlab: terminated (SIGTERM)\n")
+        return 143
+    return rv
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the CLI, turning user mistakes into one line and exit status 2."""
+    """Entry point: run the CLI, turning user mistakes into one line and exit status 2
+    (Ctrl-C: 130; SIGTERM, handled the same way: 143)."""
     warnings.showwarning = _one_line_warning
     # loky says this when an idle pool retires its workers between sweeps: nothing is lost
     warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given to the executor")
     command = typer.main.get_command(app)
     try:
-        rv = command.main(args=argv, prog_name="genlab", standalone_mode=False)
+        rv = _sigterm_as_interrupt(command.main, args=argv, prog_name="genlab", standalone_mode=False)
     except GenlabError as exc:
         sys.stderr.write(f"genlab: error: {exc}\n")
+        return 2
+    except MemoryError as exc:  # past what the estimates up front foresaw (genlab.limits)
+        why = " ".join(str(exc).split())
+        sys.stderr.write(f"genlab: error: out of memory{f' ({why})' if why else ''}; give smaller sizes "
+                         "(see 'Limits' in the README)\n")
+        return 2
+    except RecursionError:
+        sys.stderr.write("genlab: error: an input is nested too deeply to process; simplify it\n")
+        return 2
+    except OverflowError as exc:  # e.g. an id beyond SQLite's 64-bit INTEGER
+        why = " ".join(str(exc).split())
+        sys.stderr.write(f"genlab: error: a number is too large{f' ({why})' if why else ''}; give a smaller one\n")
         return 2
     except typer.TyperException as exc:  # click's usage errors, vendored by typer
         if type(exc).__name__ == "NoArgsIsHelpError":
@@ -451,12 +580,23 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"genlab: error: {exc.strerror}: {exc.filename}; give another path\n")
         return 2
     except (KeyboardInterrupt, typer.Abort):
+        if _terminated:
+            sys.stderr.write("genlab: terminated (SIGTERM)\n")
+            return 143
         sys.stderr.write("genlab: interrupted\n")
         return 130
     return rv if isinstance(rv, int) else 0
 
 def run() -> None:  # console-script entry point
-    sys.exit(main())
+    status = main()
+    from .io import write_stdout
+
+    try:
+        write_stdout("")  # flush now: a full disk under stdout is one line, not Python's error at exit
+    except GenlabError as exc:
+        sys.stderr.write(f"genlab: error: {exc}\n")
+        status = status or 2
+    sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import typer
 from .cli_runs import (DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption, SweepOutOption,
                        sweep_kwargs)
 from .errors import GenlabError
+from .limits import ALLOW_LARGE_HELP, check_cap, check_run, isotropic_bytes, isotropic_seconds
+from .seeding import check_seed
 
 KINDS = ("model", "samples", "epochs", "variance", "ablations", "singular")
 MODELS = ("poly", "relu", "fourier", "mlp", "linear")
@@ -65,6 +67,7 @@ def double_descent(
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,
+    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
     as_json: JsonOption = False,
     out: SweepOutOption = DEFAULT_OUT,
 ):
@@ -83,6 +86,9 @@ def double_descent(
         if kind in ("epochs", "ablations", "singular") or (kind == "samples" and data != "isotropic"):
             what = "sweeps the number of training points itself" if kind == "samples" else "has its own data sizes"
             raise GenlabError(f"--kind {kind} {what}; drop --n")
+    check_seed(seed)
+    check_cap(n, "dd_n", allow_large=allow_large)
+    check_cap(seeds, "seeds", allow_large=allow_large)
     isotropic = kind == "samples" and data == "isotropic"
     rf = kind == "model" and model in ("relu", "fourier")
     _refuse_ignored(not (isotropic or (kind == "model" and model == "poly")),
@@ -102,6 +108,11 @@ def double_descent(
     if kw["jobs"] is None:
         kw["jobs"] = 1 if kind in ("samples", "ablations", "singular") else None
     opt = {} if seeds is None else {"seeds": seeds}
+    if isotropic and (n is None or n >= 1) and (seeds is None or seeds >= 1):
+        d, k, j = n or 100, seeds or 20, kw["jobs"] or 1
+        check_run(isotropic_bytes(d=d, jobs=j), isotropic_seconds(d=d, seeds=k, jobs=j),
+                  "this sweep of isotropic samples", "give a smaller --n (the dimension d)",
+                  f"{k:,} seeds x 60 least-squares fits of up to {3 * d:,} x {d:,}")
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     if kind == "model" and model == "poly":
         from .data import SyntheticSource
@@ -179,6 +190,7 @@ def regularize(
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,
+    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
     as_json: JsonOption = False,
     out: SweepOutOption = DEFAULT_OUT,
 ):
@@ -193,6 +205,9 @@ def regularize(
                     ("--folds", folds, 5))
     _refuse_ignored(method in ("ridge-cv", "implicit"), f"--method {method} is one deterministic fit, not repeats",
                     ("--seeds", seeds, None))
+    check_seed(seed)
+    check_cap(degree, "degree", allow_large=allow_large)
+    check_cap(seeds, "seeds", allow_large=allow_large)
     kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
     opt = {} if seeds is None else {"seeds": seeds}
     fig, ax = plt.subplots(figsize=(6.4, 4.2))

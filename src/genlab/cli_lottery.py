@@ -8,12 +8,14 @@ written. Heavy modules are imported inside the command.
 
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 import typer
 
 from .cli_runs import (DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption, SweepOutOption,
                        sweep_kwargs)
+from .limits import ALLOW_LARGE_HELP
 
 
 def lottery(
@@ -35,6 +37,7 @@ def lottery(
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,
+    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
     as_json: JsonOption = False,
     out: SweepOutOption = DEFAULT_OUT,
 ):
@@ -42,22 +45,30 @@ def lottery(
     import matplotlib.pyplot as plt
 
     from .cli import _emit, _say
-    from .io import write_csv
+    from .limits import announce, check_cap, mlp_seconds
     from .lottery import DEFAULTS, lottery_settings, lottery_sweep
 
+    for value, name in ((rounds, "rounds"), (seeds, "seeds"), (width, "width"), (depth, "depth"),
+                        (epochs, "epochs")):
+        check_cap(value, name, allow_large=allow_large)
     i = 1 if quick else 0
     opts = dict(rounds=DEFAULTS["rounds"][i] if rounds is None else rounds,
                 rate=DEFAULTS["rate"][i] if rate is None else rate, rewind=rewind, width=width, depth=depth,
                 epochs=epochs, variants=variants)
     lottery_settings(seed=seed, **opts)          # every mistake stops here, before a store or a file exists
     kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
+    k = DEFAULTS["seeds"][i] if seeds is None else seeds
+    trainings = 1 + opts["rounds"] * len([v for v in variants.split(",") if v.strip()])
+    weights = 64 * width + (depth - 1) * width ** 2 + 10 * width       # digits: 64 inputs, 10 classes
+    announce(mlp_seconds(seeds=k, trainings=trainings, epochs=epochs, steps_per_epoch=7, weights=weights,
+                         batch_size=128) / min(kw["jobs"] or os.cpu_count() or 1, max(k, 1)),
+             f"{k:,} seeds x {trainings:,} trainings x {epochs:,} epochs of a {depth} x {width:,} MLP")
     res = lottery_sweep(seeds=seeds, quick=quick, **opts, **kw)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12.4, 4.2))
     res.plot(a1)
     res.plot(a2, what="stop_step", title="Early-stop iteration")
     record = {"command": "lottery", **res.to_dict()}
-    files = _emit(out, "lottery", fig, res.summary(), record, as_json)
-    files.append(write_csv(out / "lottery_sizes.csv", res.size_table()))
+    files = _emit(out, "lottery", fig, res.summary(), record, as_json, tables={"lottery_sizes.csv": res.size_table()})
     if not as_json:
         typer.echo(_headline(res))
     _say(f"wrote {', '.join(str(p) for p in files)}", as_json)

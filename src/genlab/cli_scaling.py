@@ -14,6 +14,8 @@ import typer
 
 from .cli_runs import DaskOption, JobsOption, JsonOption, StoreOption, check_out_folder, sweep_kwargs
 from .errors import GenlabError
+from .limits import ALLOW_LARGE_HELP, check_cap
+from .seeding import check_seed
 
 scaling_app = typer.Typer(no_args_is_help=True,
                           help="Neural scaling laws: fit runs, plan compute-optimal N and D, predict loss.")
@@ -43,6 +45,7 @@ def fit_cmd(
     budget: Optional[float] = typer.Option(None, help="FLOPs at which to report the compute optimum "
                                            "(default: the largest 6ND among the runs)."),
     seed: int = typer.Option(0, help="Seed of the bootstrap (same seed, same intervals)."),
+    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
     as_json: JsonOption = False,
     out: Path = typer.Option(Path("genlab-out"), help="Folder for figures (PNG, SVG) and results (JSON, CSV).",
                              callback=check_out_folder),
@@ -53,6 +56,8 @@ def fit_cmd(
     get_form(form)
     if bootstrap < 0:
         raise GenlabError(f"--bootstrap must be an integer >= 0, got {bootstrap}")
+    check_cap(bootstrap, "bootstrap", allow_large=allow_large)
+    check_seed(seed)
     res = fit_csv(csv, form, n_col=n_col, d_col=d_col, c_col=c_col, loss_col=loss_col, bootstrap=bootstrap,
                   seed=seed, budget=budget)
     import matplotlib.pyplot as plt
@@ -114,11 +119,9 @@ def predict_cmd(
     as_json: JsonOption = False,
 ):
     """The loss a law predicts at N (and D, or C = 6ND)."""
-    import sys
-
     import numpy as np
 
-    from .io import to_json
+    from .io import to_json, write_stdout
     from .scaling import load_law
 
     for name, v in (("--n", n), ("--d", d), ("--c", c)):
@@ -137,7 +140,7 @@ def predict_cmd(
             if seen and v > max(seen):
                 record["warnings"].append(f"extrapolates {k} by {v / max(seen):.3g}x beyond the largest fitted")
     if as_json:
-        sys.stdout.write(to_json(record))
+        write_stdout(to_json(record))
     else:
         iv = f" [{record['interval'][0]:.4g}, {record['interval'][1]:.4g}]" if "interval" in record else ""
         typer.echo(f"{lw.name}: L({', '.join(f'{k}={v:.3g}' for k, v in where.items())}) = {loss:.4g}{iv}")
@@ -165,6 +168,7 @@ def train_cmd(
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,
+    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
     as_json: JsonOption = False,
     out: Path = typer.Option(Path("genlab-out"), help="Folder for figures, runs.csv, the fit (JSON) and the "
                              "runs store.", callback=check_out_folder),
@@ -173,48 +177,68 @@ def train_cmd(
 
     Writes OUT/runs.csv (one run per row: N, D, C, loss, ...; 'genlab scaling fit OUT/runs.csv' refits it), OUT/scaling_train.json (fitted exponents with bootstrap intervals), and figures: Kaplan's L(N) (Fig. 15), the measured L(N) with its fit, loss curves, iso-FLOP curves and the compute-optimal frontier. Every run is a job of the results store (OUT/runs.sqlite or --store): the same command again resumes.
     """
-    import sys
-
     import matplotlib.pyplot as plt
 
     from .cli import _say
-    from .io import save_figure, to_json, write_csv, write_json
-    from .lm import scaling_sweep
+    from .io import OutputSet, to_json, write_stdout
+    from .lm import plan_sweep, scaling_sweep
 
     if bootstrap < 0:
         raise GenlabError(f"--bootstrap must be an integer >= 0, got {bootstrap}")
+    check_cap(bootstrap, "bootstrap", allow_large=allow_large)
+    check_cap(repeats, "lm_repeats", allow_large=allow_large)
+    size_list = _floats(sizes, "--sizes", "1e3,1e4,1e5") if sizes else None
+    token_list = _floats(tokens, "--tokens", "1e5,3e5,1e6") if tokens else None
+    for t in token_list or ():
+        check_cap(t, "tokens", allow_large=allow_large)
+    if batch_size >= 1 and block_size >= 1:
+        check_cap(batch_size * block_size, "step_tokens", allow_large=allow_large)
     kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
-    res = scaling_sweep(_floats(sizes, "--sizes", "1e3,1e4,1e5") if sizes else None,
-                        _floats(tokens, "--tokens", "1e5,3e5,1e6") if tokens else None, corpus=_corpus(corpus), quick=quick,
+    corpus_ = _corpus(corpus)
+    _announce(plan_sweep(size_list, token_list, corpus=corpus_, quick=quick, batch_size=batch_size,
+                         block_size=block_size, lr=lr, repeats=repeats, device=device, seed=seed), kw["jobs"])
+    res = scaling_sweep(size_list, token_list, corpus=corpus_, quick=quick,
                         batch_size=batch_size, block_size=block_size, lr=lr, repeats=repeats, device=device, **kw)
     record = {"command": "scaling train", **train_record(res, bootstrap=bootstrap, seed=seed)}
     frame = res.to_frame()
-    files = [write_csv(out / "runs.csv", frame)]
-    figs = {"scaling_kaplan_fig15": lambda ax: _fig15(ax, res), "scaling_curves": res.plot_curves,
-            "scaling_isoflop": res.plot_isoflop}
-    for stem, draw in figs.items():
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
-        draw(ax)
-        files += save_figure(fig, out, stem)
-        plt.close(fig)
     fits = record.pop("_fits")
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    res.plot_size(ax, fits["power_N"])
-    files += save_figure(fig, out, "scaling_size")
-    plt.close(fig)
+    figs = {"scaling_kaplan_fig15": lambda ax: _fig15(ax, res), "scaling_curves": res.plot_curves,
+            "scaling_isoflop": res.plot_isoflop, "scaling_size": lambda ax: res.plot_size(ax, fits["power_N"])}
     if fits.get("chinchilla") is not None:
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
-        res.plot_frontier(ax, fits["chinchilla"])
-        files += save_figure(fig, out, "scaling_frontier")
-        plt.close(fig)
-    files.append(write_json(out / "scaling_train.json", record))
+        figs["scaling_frontier"] = lambda ax: res.plot_frontier(ax, fits["chinchilla"])
+    with OutputSet(out) as files:  # all or nothing, the JSON record last
+        files.add_csv("runs.csv", frame)
+        for stem, draw in figs.items():
+            fig, ax = plt.subplots(figsize=(6.4, 4.2))
+            try:
+                draw(ax)
+                files.add_figure(fig, stem)
+            finally:
+                plt.close(fig)
+        files.add_json("scaling_train.json", record)
+    files = files.paths
     if as_json:
-        sys.stdout.write(to_json(record))
+        write_stdout(to_json(record))
     else:
         for line in summary_lines(record):
             typer.echo(line)
     _say(f"{len(frame)} runs ({res.n_ran} trained now, {res.n_cached} from the store) in {res.elapsed_s:.1f} s; "
          f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
+def _announce(configs: list, jobs) -> None:
+    """Say how long the training runs take on CPU, when that is long."""
+    import os
+
+    from .limits import announce, lm_seconds
+    from .models.transformer import non_embedding_params
+
+    if not configs or configs[0]["device"] != "cpu":
+        return
+    runs = [(non_embedding_params(c["model"]["n_layer"], c["model"]["n_embd"]), c["tokens"]) for c in configs]
+    workers = min(jobs or os.cpu_count() or 1, len(runs))
+    announce(lm_seconds(runs) / workers, f"{len(runs):,} training run{'s' * (len(runs) != 1)} of up to "
+                                            f"{max(d for _, d in runs):.3g} tokens")
 
 
 def _corpus(text: str):

@@ -186,7 +186,11 @@ def read_text_file(path) -> str:
         raise GenlabError(f"corpus file {str(path)!r} does not exist; give a UTF-8 text file, or python or markov")
     if not path.is_file():
         raise GenlabError(f"corpus {str(path)!r} is not a file; give a UTF-8 text file")
-    data = path.read_bytes()
+    from .data import open_regular_file
+    from .limits import LIMITS
+
+    with open_regular_file(path, "corpus file", int(LIMITS["corpus_bytes"].cap)) as fh:
+        data = fh.read()
     if not data.strip():
         raise GenlabError(f"corpus file {str(path)!r} is empty; give a text file of at least {MIN_TOKENS} "
                           "characters")

@@ -11,6 +11,7 @@ import numpy as np
 from .data import Dataset, SyntheticSource, check_n
 from .errors import GenlabError
 from .features import check_basis, check_degree, vander
+from .limits import LIMITS, capacity_bytes, check_cap, check_memory
 from .linear import check_solver, solve
 from .seeding import check_seed, rng as make_rng
 from .stats import summarize
@@ -26,6 +27,11 @@ def parse_degrees(text: str) -> list[int]:
         if not m:
             raise GenlabError(f"degrees {text!r} are malformed; write a range like 0-30, a list like 1,2,5 "
                               "or both (degrees are integers >= 0)")
+        for digits in filter(None, m.groups()):  # before int() (4300 digits at most) and before expanding
+            if len(digits) > 18:
+                raise GenlabError(f"--degrees {digits[:6]}... ({len(digits):,} digits) is above the limit of "
+                                  f"{int(LIMITS['degrees'].cap):,}; lower it")
+            check_cap(int(digits), "degrees")
         lo, hi, step = int(m[1]), int(m[2]) if m[2] else int(m[1]), int(m[3]) if m[3] else 1
         if hi < lo or step < 1:
             raise GenlabError(f"degree range {part.strip()!r} is empty; write low-high with low <= high")
@@ -170,6 +176,8 @@ def capacity_curve(data: SyntheticSource | Dataset, degrees, *, n: int = 30, met
             raise GenlabError(f"folds must be an integer between 2 and n = {n}, got {folds!r}")
         n_train = n - int(np.ceil(n / folds))
 
+    check_memory(capacity_bytes(n=n, degree=max(degrees), repeats=repeats, n_degrees=len(degrees)),
+                 "this capacity curve", "give fewer --repeats, --n or degrees (--degrees)")
     train = np.empty((repeats, len(degrees)))
     val = np.empty_like(train)
     with warnings.catch_warnings(), np.errstate(all="ignore"):

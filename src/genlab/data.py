@@ -10,7 +10,9 @@ against the truth: ``source.mean(x)`` is ȳ(x) = E[y | x] and
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -19,7 +21,8 @@ import numpy as np
 
 from .checks import check_fraction, check_int as check_n, check_nonnegative
 from .errors import GenlabError
-from .expr import parse_expression
+from .expr import _snippet, parse_expression
+from .limits import LIMITS
 from .seeding import check_seed, rng as make_rng
 
 ARTICLE_TARGET = "2*x**2 + 1"
@@ -111,6 +114,10 @@ class XDistribution:
             raise GenlabError(f"unknown x distribution {self.kind!r}; use uniform(a, b), normal(mean, std) or grid(a, b)")
         if not (math.isfinite(self.a) and math.isfinite(self.b)):
             raise GenlabError(f"x distribution {self} needs finite parameters")
+        reach = (self.b - self.a) if self.kind != "normal" else (abs(self.a) + 6 * self.b)
+        if not math.isfinite(reach) or max(abs(self.a), abs(self.b)) > MAX_VALUE:
+            raise GenlabError(f"x distribution {self} spans beyond ±1e100, where squared errors overflow; "
+                              "rescale x")
         if self.kind == "normal" and self.b <= 0:
             raise GenlabError(f"normal(mean, std) needs std > 0, got {self.b}")
         if self.kind != "normal" and self.b <= self.a:
@@ -126,9 +133,10 @@ class XDistribution:
         if a is None:
             return cls(kind, *((0.0, 1.0) if kind != "normal" else (0.5, 0.25)))
         try:
-            return cls(kind, float(a), float(b))
+            a, b = float(a), float(b)
         except ValueError:
             raise GenlabError(f"x distribution {text!r} needs two numbers") from None
+        return cls(kind, a, b)
 
     def sample(self, n, rng: np.random.Generator) -> np.ndarray:
         """``n`` inputs; ``n`` may be a shape ``(n_datasets, n)`` (a grid repeats per row)."""
@@ -157,8 +165,16 @@ class XDistribution:
         return f"{self.kind}({self.a:g}, {self.b:g})"
 
 
+#: The largest |value| of data, a target or a noise level: squared errors overflow float64 near 1e154.
+MAX_VALUE = LIMITS["csv_value"].cap
+
+
 def check_noise(noise) -> float:
-    return check_nonnegative(noise, "noise")
+    """A noise standard deviation: a finite number in [0, :data:`MAX_VALUE`]."""
+    noise = check_nonnegative(noise, "noise")
+    if noise > MAX_VALUE:
+        raise GenlabError(f"noise {noise:g} is beyond {MAX_VALUE:g}, where squared errors overflow; rescale y")
+    return noise
 
 
 @dataclass(frozen=True)
@@ -193,7 +209,10 @@ class SyntheticSource:
         object.__setattr__(self, "_f", f)
         probe = np.linspace(*(self.x_dist.support or (self.x_dist.a - 3 * self.x_dist.b,
                                                        self.x_dist.a + 3 * self.x_dist.b)), 101)
-        self.mean(probe)  # fail now, not in a worker, if the target is unusable
+        top = np.max(np.abs(self.mean(probe)))  # fail now, not in a worker, if the target is unusable
+        if top > MAX_VALUE:
+            raise GenlabError(f"target {_snippet(self.target_text)} reaches {top:g} over the inputs, beyond "
+                              f"±{MAX_VALUE:g}, where squared errors overflow; rescale it")
 
     @property
     def target_text(self) -> str:
@@ -211,7 +230,7 @@ class SyntheticSource:
             out = np.broadcast_to(np.asarray(self._f(x), dtype=np.float64), x.shape)
         if not np.all(np.isfinite(out)):
             bad = x[~np.isfinite(out)][0]
-            raise GenlabError(f"target {self.target_text!r} is not finite at x = {bad:g}; "
+            raise GenlabError(f"target {_snippet(self.target_text)} is not finite at x = {bad:g}; "
                               "change the target or the x distribution")
         return np.array(out)
 
@@ -380,18 +399,66 @@ def load_dataset(name: str) -> Dataset:
                    "target", task, name, {"dataset": name})
 
 
+def _not_regular(mode: int) -> str:
+    """What a file that is not a regular file is, for a message."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+
+
+def open_regular_file(path, what: str, max_bytes: int):
+    """Open ``path`` for reading in binary, or a one-line :class:`GenlabError` when it is missing,
+    unreadable, not a regular file (a folder, a FIFO, ``/dev/zero``) or larger than ``max_bytes``.
+
+    The file is opened without blocking (a FIFO would wait for a writer) and checked on the open
+    descriptor, so what is read is what was checked.
+
+    Returns
+    -------
+    file object (binary), to be closed by the caller.
+    """
+    shown = repr(str(path))
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise GenlabError(f"{what} {shown} does not exist") from None
+    except OSError as exc:
+        raise GenlabError(f"{what} {shown} cannot be read: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise GenlabError(f"{what} {shown} is {_not_regular(info.st_mode)}, not a regular file; give a file")
+        if info.st_size > max_bytes:
+            raise GenlabError(f"{what} {shown} is {info.st_size:,} bytes, above the limit of {max_bytes:,}; "
+                              "give a sample of it")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_csv(path):
     """A CSV with a header row as a pandas DataFrame (column names stripped), or a one-line
-    :class:`GenlabError` when the file is missing or unreadable."""
+    :class:`GenlabError` when the file is missing, unreadable, not a regular file, or past the
+    limits on bytes and rows (:data:`genlab.limits.LIMITS`)."""
     import pandas as pd
 
-    try:
-        frame = pd.read_csv(path, skipinitialspace=True)
-    except FileNotFoundError:
-        raise GenlabError(f"CSV file {str(path)!r} does not exist") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GenlabError(f"CSV file {str(path)!r} cannot be read: {reason}") from None
+    max_rows = int(LIMITS["csv_rows"].cap)
+    with open_regular_file(path, "CSV file", int(LIMITS["csv_bytes"].cap)) as fh:
+        try:
+            frame = pd.read_csv(fh, skipinitialspace=True, nrows=max_rows + 1)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise GenlabError(f"CSV file {str(path)!r} cannot be read: {reason}") from None
+    if len(frame) > max_rows:
+        raise GenlabError(f"CSV file {str(path)!r} has more than {max_rows:,} data rows, the limit; "
+                          "give a sample of the rows")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -402,13 +469,18 @@ def csv_column(frame, col: str, path, *, positive: bool = False) -> np.ndarray:
     import pandas as pd
 
     values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(values) | ((values <= 0) if positive else False)
+    big = MAX_VALUE
+    with np.errstate(invalid="ignore"):
+        huge = np.isfinite(values) & (np.abs(values) > big)
+    bad = ~np.isfinite(values) | huge | ((values <= 0) if positive else False)
     if bad.any():
         row = int(np.argmax(bad))
         raw = frame[col].iloc[row]
         shown = repr(raw) if isinstance(raw, str) else str(raw)  # 'abc' quoted; inf, -1.0 as written
         if pd.isna(raw) or str(raw).strip().lower() in ("nan", ""):
             kind = "a missing value (NaN) is not a finite number"
+        elif huge[row]:
+            kind = f"{shown} is beyond ±{big:g}, where squared errors and plots overflow (rescale the column)"
         elif np.isfinite(values[row]):
             kind = f"{shown} is not > 0"
         else:

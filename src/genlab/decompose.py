@@ -34,10 +34,12 @@ from .checks import check_nonnegative
 from .data import ClassificationSource, SyntheticSource, check_n
 from .errors import GenlabError
 from .features import check_basis, check_degree
+from .limits import biasvar_bytes, check_memory
 from .seeding import check_seed, rng as make_rng
 from .stats import summarize
 
 N_FIRST = 100  # fits kept for the "first 100 datasets" figures
+_SHRINK = "give fewer datasets, training points, test points or degrees (--datasets, --n, --n-test, --degrees)"
 LOSSES = ("squared", "zero_one", "cross_entropy")
 
 
@@ -471,6 +473,10 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
     else:
         mode = "solver"
         check_solver(solver, alpha)
+    n_models = len(degrees) * (1 if alphas is None else alphas.size)
+    check_memory(biasvar_bytes(n_datasets=n_datasets, n=n, n_test=n_test if x_test is None else np.size(x_test),
+                               n_params=max(degrees) + 1, n_models=n_models, jobs=jobs or 1),
+                 "this decomposition", _SHRINK)
     x_test = source.x_dist.quantiles(n_test) if x_test is None else np.asarray(x_test, dtype=np.float64).ravel()
     if x_test.size == 0:
         raise GenlabError("the test grid is empty; give at least one test point")
@@ -825,6 +831,8 @@ def decompose(estimators, source: SyntheticSource | ClassificationSource | None 
             raise GenlabError(f"{type(est).__name__} is not a classifier; {loss} loss needs class predictions")
         if not classify and not is_regressor(est):
             raise GenlabError(f"{type(est).__name__} is not a regressor; squared loss needs numeric predictions")
+    check_memory(biasvar_bytes(n_datasets=n_datasets, n=n, n_test=n_test, n_params=1, n_models=len(ests),
+                               jobs=jobs or 1, engine="estimator"), "this decomposition", _SHRINK)
     x_test = source.x_dist.quantiles(n_test)
     labels = list(labels) if labels is not None else [_label(e) for e in ests]
     values = np.asarray(values) if values is not None else np.arange(len(ests))

@@ -16,6 +16,7 @@ import keyword
 import numpy as np
 
 from genlab.errors import GenlabError
+from genlab.limits import LIMITS
 
 __all__ = ["CONSTANTS", "FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "Expression", "parse_expression"]
 
@@ -29,10 +30,10 @@ FUNCTIONS = {
 }
 #: Named constants a target may use.
 CONSTANTS = {"pi": np.float64(np.pi), "e": np.float64(np.e)}
-#: Longest accepted text, in characters.
-MAX_LENGTH = 1000
-#: Deepest accepted nesting of the syntax tree.
-MAX_DEPTH = 100
+#: Longest accepted text, in characters (checked before parsing, so the parser's recursion stays bounded).
+MAX_LENGTH = int(LIMITS["expression"].cap)
+#: Deepest accepted nesting of the syntax tree (checked before evaluation recurses).
+MAX_DEPTH = int(LIMITS["expression_depth"].cap)
 
 _BINARY = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply,
            ast.Div: np.divide, ast.Pow: np.power}

@@ -10,9 +10,11 @@ import numpy as np
 
 from .data import Dataset, SyntheticSource
 from .errors import GenlabError, IllConditionedWarning
+from .features import check_degree
+from .limits import check_memory, fit_bytes
 from .models import PolynomialRegression
 from .models.polynomial import ILL_CONDITIONED
-from .plots import axes, finish_xy
+from .plots import axes, finish_xy, scatter
 
 
 def rmse(y_true, y_pred) -> float:
@@ -70,9 +72,9 @@ class FitResult:
         grid, pred = self.curve(1000, support or (x.min(), x.max()))
         if show_truth and self.source is not None:
             ax.plot(grid, self.source.mean(grid), color="0.6", lw=1, ls="--", label="ȳ(x) = E[y|x]")
-        ax.scatter(x, self.train.y, s=18, color="tab:blue", zorder=3, label=f"training data (n = {self.train.n})")
+        scatter(ax, x, self.train.y, s=18, color="tab:blue", zorder=3, label=f"training data (n = {self.train.n})")
         if self.validation is not None:
-            ax.scatter(self.validation.x, self.validation.y, s=14, marker="x", color="tab:green",
+            scatter(ax, self.validation.x, self.validation.y, s=14, marker="x", color="tab:green",
                        zorder=3, label=f"validation (n = {self.validation.n})")
         ax.plot(grid, pred, color="tab:red", lw=1.8, label=self.name)
         text = f"training RMSE = {self.train_rmse:.3f}"
@@ -95,6 +97,8 @@ def fit_polynomial(data: Dataset, degree: int = 2, *, basis: str = "legendre", s
     """
     if data.X.shape[1] != 1:
         raise GenlabError(f"a polynomial fit needs one input feature, the data has {data.X.shape[1]}")
+    check_memory(fit_bytes(n=data.n, degree=check_degree(degree), n_features=data.X.shape[1]),
+                 f"a degree-{degree} fit of {data.n:,} points", "give a lower --degree or fewer points")
     if domain is None and source is not None:
         domain = source.x_dist.support
     model = PolynomialRegression(degree, basis=basis, solver=solver, alpha=alpha, scale=scale,

@@ -437,7 +437,7 @@ class ScalingFit:
 
     def plot(self, ax=None, *, max_curves: int = 6):
         """Measured runs and the fitted law with its bootstrap band, on log axes."""
-        from .plots import axes
+        from .plots import axes, scatter
 
         ax = axes(ax, (6.4, 4.2))
         x_name = self.form.variables[0]
@@ -453,13 +453,13 @@ class ScalingFit:
             for i, d in enumerate(ds):
                 color = cmap(i / max(1, len(ds) - 1))
                 sel = np.isclose(self.D, d)
-                ax.scatter(self.N[sel], self.loss[sel], color=color, s=14, zorder=3)
+                scatter(ax, self.N[sel], self.loss[sel], color=color, s=14, zorder=3)
                 ax.plot(grid, self.law.predict(N=grid, D=d), color=color, lw=1.4, label=f"D = {d:.3g}")
                 if len(self.boot_params):
                     lo, hi = self.band(N=grid, D=np.full_like(grid, d))
                     ax.fill_between(grid, lo, hi, color=color, alpha=0.2, lw=0)
         else:
-            ax.scatter(x, self.loss, color="k", s=14, zorder=3, label="runs")
+            scatter(ax, x, self.loss, color="k", s=14, zorder=3, label="runs")
             ax.plot(grid, self.law.predict(**{x_name: grid}), color="tab:red", lw=1.6, label=f"{self.form.name} fit")
             if len(self.boot_params):
                 lo, hi = self.band(**{x_name: grid})
@@ -818,12 +818,16 @@ def load_law(source):
         path = Path(source)
         if not path.suffix == ".json" and not path.exists():
             preset(str(source))  # raises the unknown-law error
-        try:
-            source = json.loads(path.read_text())
-        except FileNotFoundError:
+        from .data import open_regular_file
+        from .limits import LIMITS
+
+        if not path.exists():
             raise GenlabError(f"law file {str(path)!r} does not exist; give a preset "
-                              f"({', '.join(PRESETS)}) or the JSON of a fit") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                              f"({', '.join(PRESETS)}) or the JSON of a fit")
+        try:
+            with open_regular_file(path, "law file", int(LIMITS["law_bytes"].cap)) as fh:
+                source = json.loads(fh.read())
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise GenlabError(f"law file {str(path)!r} is not JSON: {str(exc).splitlines()[0]}") from None
     if not isinstance(source, dict) or "form" not in source or "params" not in source:
         raise GenlabError("a law file must be the JSON of a fit (with 'form' and 'params')")

@@ -14,9 +14,14 @@ import numpy as np
 from .errors import GenlabError
 
 
+#: The largest seed: the results store keeps seeds as SQLite INTEGER (64-bit signed).
+MAX_SEED = 2**63 - 1
+
+
 def check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise GenlabError(f"seed must be an integer >= 0, got {seed!r}")
+    """``seed`` as an int, or a one-line :class:`GenlabError` unless it is an integer in [0, 2**63 - 1]."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise GenlabError(f"seed must be an integer between 0 and 2**63 - 1, got {seed!r}")
     return int(seed)
 
 
