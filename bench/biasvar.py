@@ -23,8 +23,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from genlab import PolynomialRegression  # noqa: E402
-from genlab.data import ARTICLE_SOURCE  # noqa: E402
-from genlab.decompose import decompose, decompose_polynomial  # noqa: E402
+from genlab.data.sources import ARTICLE_SOURCE  # noqa: E402
+from genlab.analysis.biasvar.engines import decompose, decompose_polynomial  # noqa: E402
 
 DEGREES = range(30)
 N, M = 30, 200
@@ -106,7 +106,7 @@ def main():
 
     # the same blocks through the sweep executor + store (the default) vs in this process's joblib
     # (forced by a callable target, which JSON cannot carry): the price of resumability
-    from genlab.data import SyntheticSource
+    from genlab.data.sources import SyntheticSource
 
     in_process_source = SyntheticSource(lambda x: 2 * x ** 2 + 1)
     store_t, joblib_t = [], []

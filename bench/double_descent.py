@@ -5,7 +5,7 @@ Prints the wall time of the default digits sweep — n = 400 training points,
 minimum-norm least squares on one-hot targets — run through the executor
 on ``--jobs`` workers, and the figures it measures (peak, minima). Then, in
 this process on one thread, the same work for one seed done by the shared
-nested factorization (:func:`genlab.double_descent.nested_least_squares`) and
+nested factorization (:func:`genlab.analysis.double_descent.core.nested_least_squares`) and
 by one ``np.linalg.pinv`` per p, and their ratio.
 
     .venv/bin/python bench/double_descent.py [--jobs 2] [--seeds 5] [--baseline-seeds 1] [--more]
@@ -24,12 +24,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from genlab.double_descent import (  # noqa: E402
-    _children, _dataset, _rf_split, _standardizer, _targets, default_ps, random_features_sweep, rf_job)
-from genlab.seeding import seed_sequence  # noqa: E402
-from genlab.execute import job_seed  # noqa: E402
+from genlab.analysis.double_descent.core import _children, _dataset, _rf_split, _standardizer, _targets, default_ps, random_features_sweep, rf_job
+from genlab.core.seeding import seed_sequence  # noqa: E402
+from genlab.runs.execute import job_seed  # noqa: E402
 from genlab.models.random_features import draw_weights, features_from_weights  # noqa: E402
-from genlab.store import canonical_json, config_hash  # noqa: E402
+from genlab.runs.store import canonical_json, config_hash  # noqa: E402
 
 N_TRAIN, N_TEST = 400, 1000
 

@@ -1,6 +1,6 @@
 """Cost of running a sweep through the executor and the store.
 
-Runs the same CPU-bound 10 ms jobs (genlab.jobs:demo_job) three ways, in this
+Runs the same CPU-bound 10 ms jobs (genlab.runs.jobs:demo_job) three ways, in this
 process, and prints the ratios:
 
 * a bare loop calling the job function (the baseline), run in the very process
@@ -37,9 +37,9 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from genlab.execute import LocalExecutor, job_seed, run_sweep  # noqa: E402
-from genlab.jobs import demo_job  # noqa: E402
-from genlab.store import canonical_json, config_hash  # noqa: E402
+from genlab.runs.execute import LocalExecutor, job_seed, run_sweep  # noqa: E402
+from genlab.runs.jobs import demo_job  # noqa: E402
+from genlab.runs.store import canonical_json, config_hash  # noqa: E402
 
 
 def calibrate(ms: float) -> int:

@@ -3,7 +3,7 @@
 Both train the same transformer (same config, same initial weights) on the
 python corpus with the same batch shape, one thread, in this process,
 alternating round by round so that drift in the machine's load hits all:
-``genlab.lm.train`` (warmup + cosine schedule, gradient clipping, loss
+``genlab.analysis.scaling.lm.train`` (warmup + cosine schedule, gradient clipping, loss
 recorded per step, no evaluation until the end) against the same algorithm
 written plainly as nanoGPT's train.py does (schedule, clipping, AdamW: the
 ratio that measures genlab's own overhead), and against the shortest loop
@@ -27,8 +27,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import torch  # noqa: E402
 
-from genlab.corpora import load_corpus  # noqa: E402
-from genlab.lm import BATCH_SIZE, BLOCK_SIZE, default_lr, lr_at, scaling_sweep, train  # noqa: E402
+from genlab.data.corpora import load_corpus  # noqa: E402
+from genlab.analysis.scaling.lm import BATCH_SIZE, BLOCK_SIZE, default_lr, lr_at, scaling_sweep, train  # noqa: E402
 from genlab.models.transformer import GPT, config_for_size  # noqa: E402
 
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from genlab.article import SECTIONS
-from genlab.cli import main
+from genlab.article.build import SECTIONS
+from genlab.cli.app import main
 
 
 @pytest.fixture(scope="module")

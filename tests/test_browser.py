@@ -1,7 +1,7 @@
 """The report in a real browser: Playwright driving the system's Chromium, headless and offline.
 
 Two pages are built once per module: the real §2 section, quick, in English and
-in Japanese (``genlab.article.write``), and a page with the interactive figures
+in Japanese (``genlab.article.build.write``), and a page with the interactive figures
 of §3, §4.1 and §4.2 made by their real builders on small inputs. Screenshots of
 every section land in ``test-artifacts/browser/``.
 
@@ -100,7 +100,7 @@ def _changed(before: dict, after: dict) -> list[str]:
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):
     """§2, quick, as `genlab article --only overfitting --quick` writes it, in both languages."""
-    from genlab.article import write
+    from genlab.article.build import write
 
     root = tmp_path_factory.mktemp("browser-real")
     return {lang: write(root / lang, quick=True, only="overfitting", lang=lang) for lang in ("en", "ja")}
@@ -111,13 +111,13 @@ def interactive_page(tmp_path_factory):
     """The interactive figures of §3, §4.1 and §4.2 from their real builders, on small inputs."""
     import matplotlib.pyplot as plt
 
-    from genlab import double_descent as dd
-    from genlab.data import ARTICLE_SOURCE
-    from genlab.decompose import decompose_polynomial
-    from genlab.experiments import biasvar, double_descent
-    from genlab.regularize import ridge_cv
-    from genlab.report import Figure, Report, Section
-    from genlab.report.write import write_report
+    from genlab.analysis.double_descent import core as dd
+    from genlab.data.sources import ARTICLE_SOURCE
+    from genlab.analysis.biasvar.engines import decompose_polynomial
+    from genlab.article.sections import biasvar; from genlab.article.sections import double_descent
+    from genlab.analysis.regularize import ridge_cv
+    from genlab.article.report import Figure, Report, Section
+    from genlab.article.report.write import write_report
 
     main = decompose_polynomial(ARTICLE_SOURCE, range(0, 3), n_datasets=300)
     deg30 = decompose_polynomial(ARTICLE_SOURCE, [30], n_datasets=300, basis="monomial", solver="lstsq")
@@ -162,7 +162,7 @@ def test_page_loads_offline_without_errors(pages, name):
 
 
 def test_plotly_js_is_embedded_once(real):
-    from genlab.report.interactive import plotly_js
+    from genlab.article.report.interactive import plotly_js
 
     html = real["en"].read_text(encoding="utf-8")
     head = plotly_js()[:500]

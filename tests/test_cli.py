@@ -1,6 +1,6 @@
-"""Tests for the `genlab` command line (genlab.cli).
+"""Tests for the `genlab` command line (genlab.cli.app).
 
-Most tests call ``genlab.cli.main(argv)`` in-process (it returns the exit
+Most tests call ``genlab.cli.app.main(argv)`` in-process (it returns the exit
 status and never raises for user mistakes); a few run a real subprocess to
 check the exit status and the absence of a traceback end to end.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import genlab
-from genlab.cli import main
+from genlab.cli.app import main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FIT_FILES = ("png", "svg", "csv", "json")
@@ -37,7 +37,7 @@ def run(capsys, *args):
 
 def run_subprocess(cwd, *args, timeout=120):
     env = dict(os.environ, MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, "-m", "genlab.cli", *map(str, args)], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "genlab.cli.app", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from genlab.cli import main
+from genlab.cli.app import main
 
 
 def run(capsys, *args):

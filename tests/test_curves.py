@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from genlab import GenlabError
-from genlab.curves import capacity_curve, parse_degrees
-from genlab.data import ARTICLE_SOURCE, load_csv
-from genlab.stats import summarize
+from genlab.analysis.curves import capacity_curve, parse_degrees
+from genlab.data.sources import ARTICLE_SOURCE, load_csv
+from genlab.core.stats import summarize
 
 
 def test_parse_degrees():

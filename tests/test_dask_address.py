@@ -12,10 +12,10 @@ import time
 
 import pytest
 
-import genlab.execute as ex
+import genlab.runs.execute as ex
 from genlab import GenlabError
-from genlab.cli import main
-from genlab.execute import check_dask, reach_dask
+from genlab.cli.app import main
+from genlab.runs.execute import check_dask, reach_dask
 
 
 @pytest.fixture(autouse=True)

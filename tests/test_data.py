@@ -2,9 +2,8 @@ import numpy as np
 import pytest
 
 from genlab import GenlabError
-from genlab.data import (ARTICLE_SOURCE, SyntheticSource, XDistribution, flip_labels, load_csv,
-                         load_dataset)
-from genlab.seeding import rng
+from genlab.data.sources import ARTICLE_SOURCE, SyntheticSource, XDistribution, flip_labels, load_csv, load_dataset
+from genlab.core.seeding import rng
 
 
 def test_article_source_defaults():

@@ -6,8 +6,8 @@ from hypothesis import given, settings, strategies as st
 from sklearn.neighbors import KNeighborsRegressor
 
 from genlab import GenlabError, PolynomialRegression
-from genlab.data import ARTICLE_SOURCE, SyntheticSource
-from genlab.decompose import decompose, decompose_polynomial
+from genlab.data.sources import ARTICLE_SOURCE, SyntheticSource
+from genlab.analysis.biasvar.engines import decompose, decompose_polynomial
 
 TERMS = ("bias2", "variance", "noise", "error", "error_median", "bias2_se", "variance_se", "error_se")
 
@@ -32,7 +32,7 @@ def test_fast_and_general_engines_agree_on_the_same_datasets():
 @pytest.mark.parametrize("basis", ["legendre", "chebyshev"])
 def test_test_basis_recurrence_gives_the_design_coordinates(basis):
     # on the support's window, as the engine uses it (there design @ T is accurate enough to compare with)
-    from genlab.fast import TestBasis
+    from genlab.linalg.nested import TestBasis
 
     x_test = ARTICLE_SOURCE.x_dist.quantiles(200)
     tb = TestBasis(x_test, 29, basis, (0.0, 1.0))
@@ -45,7 +45,7 @@ def test_test_basis_recurrence_gives_the_design_coordinates(basis):
 
 @pytest.mark.parametrize("n", [30, 45])  # square (LAPACK works in place) and tall (dtrtri hands back a copy)
 def test_nested_lstsq_gives_every_degrees_least_squares_fit(n):
-    from genlab.fast import nested_lstsq
+    from genlab.linalg.nested import nested_lstsq
 
     g = np.random.default_rng(1)
     Phi, Y = g.standard_normal((4, n, 30)), g.standard_normal((4, n))
@@ -188,7 +188,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression  # noqa: E
 from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
 from sklearn.tree import DecisionTreeClassifier  # noqa: E402
 
-from genlab.data import ClassificationSource  # noqa: E402
+from genlab.data.sources import ClassificationSource  # noqa: E402
 
 
 @pytest.mark.parametrize("source", [ClassificationSource(),
@@ -244,8 +244,8 @@ def test_classification_bad_input(call, match):
 
 from sklearn.linear_model import Ridge  # noqa: E402
 
-from genlab.data import load_dataset  # noqa: E402
-from genlab.decompose import decompose_data  # noqa: E402
+from genlab.data.sources import load_dataset  # noqa: E402
+from genlab.analysis.biasvar.engines import decompose_data  # noqa: E402
 
 
 def test_real_data_identity_and_honest_labels():

@@ -17,11 +17,11 @@ from sklearn.linear_model import Ridge
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from genlab import GenlabError
-from genlab.data import ClassificationSource, Dataset, SyntheticSource, load_csv, load_dataset
-from genlab.decompose import decompose, decompose_data, decompose_round_job
-from genlab.estimators import NotDescribable, from_spec, to_spec
-from genlab.execute import run_sweep
-from genlab.store import SCHEMA_VERSION, Store
+from genlab.data.sources import ClassificationSource, Dataset, SyntheticSource, load_csv, load_dataset
+from genlab.analysis.biasvar.engines import decompose, decompose_data, decompose_round_job
+from genlab.core.estimators import NotDescribable, from_spec, to_spec
+from genlab.runs.execute import run_sweep
+from genlab.runs.store import SCHEMA_VERSION, Store
 
 FIELDS = ("bias2", "bias2_se", "variance", "variance_se", "noise", "error", "error_se", "error_median", "hbar")
 
@@ -62,7 +62,7 @@ def test_arrays_round_trip_exactly_and_bad_dtypes_fail_the_job(tmp_path):
 
 def test_a_first_schema_store_is_migrated_and_still_readable(tmp_path):
     path = tmp_path / "old.sqlite"
-    run_sweep("genlab.jobs:demo_job", [{"x": 0.5}], store=path, jobs=1, progress=False)
+    run_sweep("genlab.runs.jobs:demo_job", [{"x": 0.5}], store=path, jobs=1, progress=False)
     con = sqlite3.connect(path)
     con.executescript("DROP TABLE arrays; PRAGMA user_version = 1;")
     con.close()
@@ -174,7 +174,7 @@ def test_a_round_job_refuses_data_that_changed(tmp_path):
 
 
 def test_cli_biasvar_estimator_writes_block_jobs_to_the_out_store(tmp_path, capsys):
-    from genlab.cli import main
+    from genlab.cli.app import main
 
     args = ["biasvar", "--estimator", "sklearn.tree.DecisionTreeRegressor(max_depth=3)", "--datasets", "100",
             "--jobs", "1", "--json", "--out", str(tmp_path)]
@@ -182,7 +182,7 @@ def test_cli_biasvar_estimator_writes_block_jobs_to_the_out_store(tmp_path, caps
     first = json.loads(capsys.readouterr().out)
     with Store(tmp_path / "runs.sqlite", readonly=True) as st:
         jobs = st.jobs()
-    assert len(jobs) == 20 and {j["kind"] for j in jobs} == {"genlab.decompose:decompose_block_job"}
+    assert len(jobs) == 20 and {j["kind"] for j in jobs} == {"genlab.analysis.biasvar.engines:decompose_block_job"}
     assert main(args) == 0  # read back from the store: the same numbers
     assert json.loads(capsys.readouterr().out)["models"] == first["models"]
     assert main(["biasvar", "--store", str(tmp_path / "x.sqlite"), "--out", str(tmp_path)]) == 2

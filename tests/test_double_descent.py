@@ -11,12 +11,9 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from genlab import GenlabError
-from genlab.data import ARTICLE_SOURCE
-from genlab.double_descent import (
-    CurveFamily, DoubleDescentCurve, VarianceSplit, default_ps, label_noise_sweep, linear_sample_wise,
-    nested_least_squares, polynomial_model_wise, random_features_sweep, random_features_variance_split,
-    schaeffer_ablations, singular_value_analysis)
-from genlab.io import to_json
+from genlab.data.sources import ARTICLE_SOURCE
+from genlab.analysis.double_descent.core import CurveFamily, DoubleDescentCurve, VarianceSplit, default_ps, label_noise_sweep, linear_sample_wise, nested_least_squares, polynomial_model_wise, random_features_sweep, random_features_variance_split, schaeffer_ablations, singular_value_analysis
+from genlab.core.io import to_json
 from genlab.models.random_features import RandomFeaturesRegressor, draw_weights, random_features
 
 N = 100  # training points of the digits sweeps

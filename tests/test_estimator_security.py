@@ -13,8 +13,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeRegressor
 
 from genlab import GenlabError
-from genlab.cli import main
-from genlab.estimators import from_spec, parse_estimator, to_spec
+from genlab.cli.app import main
+from genlab.core.estimators import from_spec, parse_estimator, to_spec
 
 
 def hostile(tmp):
@@ -25,16 +25,16 @@ def hostile(tmp):
         (f"sklearn.utils._testing.check_output(args=['touch', '{canary}'])", "private part"),
         (f"sklearn.datasets._species_distributions.remove(path='{victim}')", "private part"),
         (f"sklearn.datasets._rcv1.makedirs(name='{canary}')", "private part"),
-        (f"genlab.io.atomic_write_text(path='{canary}', text='x')", "not a class"),
+        (f"genlab.core.io.atomic_write_text(path='{canary}', text='x')", "not a class"),
         # public paths to functions and to classes of other packages
         (f"sklearn.calibration.signature(obj='{canary}')", "not a class"),
         ("sklearn.base.defaultdict()", "re-exported from outside"),
         ("sklearn.conftest.SkipTest()", "private part"),
         # a class of genlab's whose constructor creates a file, but is no estimator
-        (f"genlab.store.Store(path='{canary}')", "no fit/predict"),
+        (f"genlab.runs.store.Store(path='{canary}')", "no fit/predict"),
         # the same, nested inside a meta-estimator's arguments
-        (f"sklearn.pipeline.Pipeline(steps=[('s', genlab.store.Store(path='{canary}'))])", "no fit"),
-        (f"sklearn.ensemble.BaggingRegressor(estimator=genlab.io.atomic_write_text(path='{canary}', text='x'))",
+        (f"sklearn.pipeline.Pipeline(steps=[('s', genlab.runs.store.Store(path='{canary}'))])", "no fit"),
+        (f"sklearn.ensemble.BaggingRegressor(estimator=genlab.core.io.atomic_write_text(path='{canary}', text='x'))",
          "not a class"),
         # methods, dunders, positional calls, computed arguments
         ("sklearn.linear_model.Ridge.fit", "does not exist"),
@@ -91,7 +91,7 @@ def test_nested_estimators_are_built_after_the_same_checks():
     ({"estimator": "subprocess:Popen", "params": {"args": "id"}}, "not an estimator class"),
     ({"estimator": "sklearn.utils._testing:check_output", "params": {}}, "re-exported"),
     ({"estimator": "sklearn.base:defaultdict", "params": {}}, "re-exported"),
-    ({"estimator": "genlab.store:Store", "params": {"path": "/nonexistent/x"}}, "not an estimator class"),
+    ({"estimator": "genlab.runs.store:Store", "params": {"path": "/nonexistent/x"}}, "not an estimator class"),
     ({"estimator": "posixpath:join", "params": {}}, "not an estimator class"),
     ({"estimator": "sklearn.linear_model:Ridge()", "params": {}}, "expected 'module:Class'"),
     ({"estimator": "sklearn.preprocessing._function_transformer:FunctionTransformer", "params": {"func": {"callable": "posix:system"}}},
@@ -99,7 +99,7 @@ def test_nested_estimators_are_built_after_the_same_checks():
     ({"estimator": "sklearn.preprocessing._function_transformer:FunctionTransformer", "params": {"func": {"callable": "builtins:eval"}}},
      "must come from"),
     ({"estimator": "sklearn.pipeline:Pipeline", "params": {"steps": [{"tuple": ["a", {
-        "estimator": "genlab.store:Store", "params": {}}]}]}}, "not an estimator class"),
+        "estimator": "genlab.runs.store:Store", "params": {}}]}]}}, "not an estimator class"),
 ])
 def test_job_configs_name_estimator_classes_only(spec, match):
     with pytest.raises(GenlabError, match=match):

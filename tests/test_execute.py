@@ -1,4 +1,4 @@
-"""Tests for sweeps (genlab.execute): resume, failures, kill -9, Ctrl-C, Dask.
+"""Tests for sweeps (genlab.runs.execute): resume, failures, kill -9, Ctrl-C, Dask.
 
 Everything is real: loky worker processes, SQLite files, a driver in a
 subprocess killed with SIGKILL, and a Dask LocalCluster with worker processes.
@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 from genlab import GenlabError
-from genlab.execute import Job, SweepResult, function_path, job_seed, run_sweep
-from genlab.jobs import demo_job
-from genlab.store import Store, canonical_json, config_hash
+from genlab.runs.execute import Job, SweepResult, function_path, job_seed, run_sweep
+from genlab.runs.jobs import demo_job
+from genlab.runs.store import Store, canonical_json, config_hash
 
 # Fields that a job's result is made of; the rest (times, host, pid, attempts) say how it ran.
 RESULT_FIELDS = ("id", "kind", "config", "config_hash", "seed", "status", "metrics", "series")
@@ -27,9 +27,9 @@ RESULT_FIELDS = ("id", "kind", "config", "config_hash", "seed", "status", "metri
 
 @pytest.fixture
 def cli_main():
-    """genlab.cli.main with `runs` registered (a no-op once cli.py registers it itself)."""
-    import genlab.cli as cli
-    from genlab.cli_runs import runs_app
+    """genlab.cli.app.main with `runs` registered (a no-op once cli.py registers it itself)."""
+    import genlab.cli.app as cli
+    from genlab.cli.runs import runs_app
 
     if not any(getattr(g, "typer_instance", None) is runs_app for g in cli.app.registered_groups):
         cli.app.add_typer(runs_app, name="runs")
@@ -67,15 +67,15 @@ def returns_bad_metric(config, seed):
 
 def test_job_seed_depends_on_sweep_seed_and_config_only():
     job = Job.make(demo_job, {"x": 0.5, "n": 10}, 3)
-    assert job.kind == "genlab.jobs:demo_job"
+    assert job.kind == "genlab.runs.jobs:demo_job"
     assert job.config_hash == config_hash('{"n":10,"x":0.5}')
-    assert job.key == ("genlab.jobs:demo_job", job.config_hash, 3)
+    assert job.key == ("genlab.runs.jobs:demo_job", job.config_hash, 3)
     ss = job.seed_sequence()
     assert ss.entropy == 3 and ss.spawn_key == (int(job.config_hash, 16),)
     assert Job.make(demo_job, {"n": 10, "x": 0.5}, 3).seed_sequence().generate_state(4).tolist() \
         == ss.generate_state(4).tolist()
     assert job_seed(4, job.config_hash).generate_state(1) != ss.generate_state(1)
-    assert Job.make("genlab.jobs.demo_job", {"x": 0.5, "n": 10}, 3) == job
+    assert Job.make("genlab.runs.jobs.demo_job", {"x": 0.5, "n": 10}, 3) == job
 
 
 def test_results_do_not_depend_on_order_or_worker_count(tmp_path):
@@ -158,7 +158,7 @@ def test_user_mistakes_are_genlab_errors_before_anything_is_written(tmp_path):
         (dict(fn=lambda c, s: {}, configs=[{}]), "top level of a module"),
         (dict(fn=nested, configs=[{}]), "top level of a module"),
         (dict(fn=functools.partial(demo_job), configs=[{}]), "top level of a module"),
-        (dict(fn="genlab.jobs:no_such_job", configs=[{}]), "cannot import job function"),
+        (dict(fn="genlab.runs.jobs:no_such_job", configs=[{}]), "cannot import job function"),
         (dict(fn=demo_job, configs=[]), "no configs"),
         (dict(fn=demo_job, configs=[{"x": 1}, {"x": 2}, {"x": 1}]), "config 2 repeats config 0"),
         (dict(fn=demo_job, configs=[{"x": float("nan")}]), "finite numbers"),
@@ -174,11 +174,11 @@ def test_user_mistakes_are_genlab_errors_before_anything_is_written(tmp_path):
         with pytest.raises(GenlabError, match=expected):
             run_sweep(kwargs.pop("fn"), kwargs.pop("configs"), store=path, **kwargs)
     assert not path.exists()
-    assert function_path(demo_job) == "genlab.jobs:demo_job"
+    assert function_path(demo_job) == "genlab.runs.jobs:demo_job"
 
 
 def test_unreachable_dask_scheduler_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr("genlab.execute.DASK_CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("genlab.runs.execute.DASK_CONNECT_TIMEOUT", "1s")
     with pytest.raises(GenlabError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         run_sweep(demo_job, [{}], store=tmp_path / "runs.sqlite", dask="127.0.0.1:9", progress=False)
 
@@ -207,8 +207,8 @@ def test_runs_demo_command_exits_1_on_failures(tmp_path, cli_main, capsys):
 
 DRIVER = """
 import json, sys
-from genlab.execute import run_sweep
-from genlab.jobs import demo_job
+from genlab.runs.execute import run_sweep
+from genlab.runs.jobs import demo_job
 try:
     result = run_sweep(demo_job, json.loads(sys.argv[2]), store=sys.argv[1], seed=11, jobs=2, progress=False)
 except KeyboardInterrupt:
@@ -309,7 +309,7 @@ def test_ctrl_c_stops_cleanly_and_leaves_a_resumable_store(tmp_path):
 def test_aborting_a_local_pool_stops_its_workers_without_an_error_in_its_threads(monkeypatch):
     import threading
 
-    from genlab.execute import LocalExecutor
+    from genlab.runs.execute import LocalExecutor
 
     errors = []
     monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
@@ -356,10 +356,10 @@ def test_dask_local_cluster_gives_bitwise_the_local_results(tmp_path):
 
 
 def test_sweep_uses_a_temporary_store_and_raises_on_failure():
-    from genlab.errors import GenlabError
-    from genlab.execute import sweep
+    from genlab.core.errors import GenlabError
+    from genlab.runs.execute import sweep
 
-    result = sweep("genlab.jobs:demo_job", [{"x": i / 4} for i in range(4)], seed=2, jobs=1)
+    result = sweep("genlab.runs.jobs:demo_job", [{"x": i / 4} for i in range(4)], seed=2, jobs=1)
     assert result.ok and len(result.records) == 4 and not result.store.exists()
     with pytest.raises(GenlabError, match="1 of 2 jobs failed"):
-        sweep("genlab.jobs:demo_job", [{"x": 0.1}, {"x": 0.2, "fail": True}], jobs=1)
+        sweep("genlab.runs.jobs:demo_job", [{"x": 0.1}, {"x": 0.2, "fail": True}], jobs=1)

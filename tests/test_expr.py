@@ -1,12 +1,12 @@
-"""Tests for genlab.expr: safe parsing and numpy evaluation of target text."""
+"""Tests for genlab.core.expr: safe parsing and numpy evaluation of target text."""
 
 import pickle
 
 import numpy as np
 import pytest
 
-from genlab.errors import GenlabError
-from genlab.expr import Expression, parse_expression
+from genlab.core.errors import GenlabError
+from genlab.core.expr import Expression, parse_expression
 
 X = np.linspace(-1.0, 1.0, 11)
 

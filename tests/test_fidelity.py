@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from genlab.experiments.overfitting import ARTICLE_RMSE, article_fits, fidelity
-from genlab.data import ARTICLE_SOURCE
+from genlab.article.sections.overfitting import ARTICLE_RMSE, article_fits, fidelity
+from genlab.data.sources import ARTICLE_SOURCE
 
 
 @pytest.fixture(scope="module")

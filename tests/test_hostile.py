@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from genlab.cli import main
-from genlab.errors import GenlabError
+from genlab.cli.app import main
+from genlab.core.errors import GenlabError
 
 BIG = str(10**10)
 HUGE = "99999999999999999999"          # 10^20: past any C integer
@@ -150,7 +150,7 @@ def hostile_dir(tmp_path, monkeypatch):
     (tmp_path / "adir").mkdir()
     (tmp_path / "adir.json").mkdir()
     os.mkfifo(tmp_path / "fifo")
-    from genlab.store import Store
+    from genlab.runs.store import Store
 
     with Store(tmp_path / "store" / "runs.sqlite"):
         pass
@@ -192,7 +192,7 @@ def _limit():
 def test_hostile_input_is_refused_within_bounded_memory_and_time(hostile_dir, args, must):
     before = tree(hostile_dir)
     env = dict(os.environ, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    code = "import sys; from genlab.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from genlab.cli.app import main; sys.exit(main(sys.argv[1:]))"
     proc = subprocess.run([sys.executable, "-c", code, *args, "--out", "out"], cwd=hostile_dir, env=env,
                           capture_output=True, text=True, timeout=TIMEOUT_S, preexec_fn=_limit)
     assert_refused(proc.returncode, proc.stdout, proc.stderr, must)
@@ -202,11 +202,11 @@ def test_hostile_input_is_refused_within_bounded_memory_and_time(hostile_dir, ar
 # -- the library refuses too ------------------------------------------------------------------
 
 def test_library_refuses_absurd_sizes_before_allocating():
-    from genlab.curves import capacity_curve, parse_degrees
-    from genlab.data import ARTICLE_SOURCE
-    from genlab.decompose import decompose_polynomial
-    from genlab.execute import check_jobs
-    from genlab.seeding import check_seed
+    from genlab.analysis.curves import capacity_curve, parse_degrees
+    from genlab.data.sources import ARTICLE_SOURCE
+    from genlab.analysis.biasvar.engines import decompose_polynomial
+    from genlab.runs.execute import check_jobs
+    from genlab.core.seeding import check_seed
 
     with pytest.raises(GenlabError, match="memory"):
         decompose_polynomial(ARTICLE_SOURCE, range(3), n_datasets=10**12)
@@ -224,7 +224,7 @@ def test_library_refuses_absurd_sizes_before_allocating():
 
 
 def test_allow_large_lifts_only_the_caps_that_bound_time():
-    from genlab.limits import LIMITS, check_cap
+    from genlab.core.limits import LIMITS, check_cap
 
     assert check_cap(20_000, "degree", allow_large=True) == 20_000
     with pytest.raises(GenlabError, match="--degree 20,000 is above the limit of 10,000 .*--allow-large"):
@@ -236,7 +236,7 @@ def test_allow_large_lifts_only_the_caps_that_bound_time():
 
 
 def test_read_csv_refuses_what_is_not_a_regular_file(tmp_path):
-    from genlab.data import read_csv
+    from genlab.data.sources import read_csv
 
     os.mkfifo(tmp_path / "fifo")
     for path, what in ((tmp_path / "fifo", "FIFO"), (tmp_path, "folder"), ("/dev/zero", "device"),
@@ -246,7 +246,7 @@ def test_read_csv_refuses_what_is_not_a_regular_file(tmp_path):
 
 
 def test_csv_values_beyond_the_limit_name_column_and_row(tmp_path):
-    from genlab.data import load_csv
+    from genlab.data.sources import load_csv
 
     (tmp_path / "a.csv").write_text("x,y\n1,2\n2,-1e101\n")
     with pytest.raises(GenlabError, match="column 'y', data row 2: -1e\\+?101 is beyond"):
@@ -261,7 +261,7 @@ def test_dense_scatter_layers_are_rasterized_in_svg(tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from genlab.plots import RASTERIZE_ABOVE, scatter
+    from genlab.plots.helpers import RASTERIZE_ABOVE, scatter
 
     x = np.random.default_rng(0).random(20 * RASTERIZE_ABOVE)
     fig, ax = plt.subplots()
@@ -274,7 +274,7 @@ def test_dense_scatter_layers_are_rasterized_in_svg(tmp_path):
 
 
 def test_long_runs_say_so_and_default_runs_stay_silent():
-    from genlab.limits import LONG_RUN_S, announce, biasvar_seconds, capacity_seconds
+    from genlab.core.limits import LONG_RUN_S, announce, biasvar_seconds, capacity_seconds
 
     assert biasvar_seconds(n_datasets=10_000, n=30, n_params=30, n_models=30) < LONG_RUN_S
     assert capacity_seconds(n=30, degree=30, repeats=100, n_degrees=31) < LONG_RUN_S
@@ -287,7 +287,7 @@ def test_long_runs_say_so_and_default_runs_stay_silent():
 
 
 def test_limits_table_is_documented_in_the_readme():
-    from genlab.limits import LIMITS
+    from genlab.core.limits import LIMITS
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Limits", 1)[1].split("\n## ", 1)[0]

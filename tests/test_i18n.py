@@ -6,8 +6,8 @@ from importlib import resources
 
 import pytest
 
-from genlab.errors import GenlabError
-from genlab.report.i18n import LANGUAGES, load_text
+from genlab.core.errors import GenlabError
+from genlab.article.report.i18n import LANGUAGES, load_text
 
 
 def _flatten(table, prefix=""):
@@ -46,7 +46,7 @@ def test_same_keys_and_placeholders_as_english(lang):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_language_has_the_same_files(lang):
-    folder = resources.files("genlab.report").joinpath("text")
+    folder = resources.files("genlab.article.report").joinpath("text")
     names = lambda la: sorted(f.name for f in folder.joinpath(la).iterdir() if f.name.endswith(".toml"))
     assert names(lang) == names("en")
     for f in folder.joinpath(lang).iterdir():
@@ -69,7 +69,7 @@ def test_library_verdicts_are_written_in_the_report_language():
     # the §4.1 captions compose their verdicts from numbers, not from the library's English sentences
     from types import SimpleNamespace
 
-    from genlab.experiments.double_descent import _ablation_verdict, _poly_verdict
+    from genlab.article.sections.double_descent import _ablation_verdict, _poly_verdict
 
     curve = SimpleNamespace(minimum={"ratio": 0.7, "after_peak": {"value": 0.41, "at": 56},
                                      "classical": {"value": 0.58, "at": 1}})

@@ -8,9 +8,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from genlab.report import Figure, Number, Report, Section
-from genlab.report.interactive import Panel, Trace, figure, marker, plotly_js, slider_figure, to_dict, to_json
-from genlab.report.write import write_report
+from genlab.article.report import Figure, Number, Report, Section
+from genlab.article.report.interactive import Panel, Trace, figure, marker, plotly_js, slider_figure, to_dict, to_json
+from genlab.article.report.write import write_report
 
 
 def _slider(active=1):
@@ -105,10 +105,10 @@ def test_page_words_follow_the_language(tmp_path):
 
 
 def test_degree_slider_fits_each_degree():
-    from genlab.curves import capacity_curve
-    from genlab.data import ARTICLE_SOURCE
-    from genlab.experiments.overfitting import degree_slider
-    from genlab.fitting import fit_polynomial
+    from genlab.analysis.curves import capacity_curve
+    from genlab.data.sources import ARTICLE_SOURCE
+    from genlab.article.sections.overfitting import degree_slider
+    from genlab.analysis.fitting import fit_polynomial
 
     data = ARTICLE_SOURCE.draw(30, 3, "data")
     curve = capacity_curve(ARTICLE_SOURCE, range(0, 31), n=30, repeats=5, seed=3)
@@ -121,7 +121,7 @@ def test_degree_slider_fits_each_degree():
     steps = d["layout"]["sliders"][0]["steps"]
     assert len(steps) == 31 and d["layout"]["sliders"][0]["active"] == 2
     data_k, _, idx = steps[5]["args"]
-    from genlab.data import Dataset
+    from genlab.data.sources import Dataset
 
     train = Dataset(np.array(train_pts["x"])[:, None], np.array(train_pts["y"]))
     f = fit_polynomial(train, 5, basis="legendre", source=ARTICLE_SOURCE, quiet=True)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from genlab.cli import main
-from genlab.corpora import MarkovChain, load_corpus, markov_corpus, text_corpus
-from genlab.errors import GenlabError
-from genlab.lm import lr_at, scaling_sweep, train
+from genlab.cli.app import main
+from genlab.data.corpora import MarkovChain, load_corpus, markov_corpus, text_corpus
+from genlab.core.errors import GenlabError
+from genlab.analysis.scaling.lm import lr_at, scaling_sweep, train
 from genlab.models.transformer import GPT, GPTConfig, config_for_size, non_embedding_params, size_ladder
 
 TINY = GPTConfig(vocab_size=10, block_size=8, n_layer=2, n_head=2, n_embd=8)
@@ -176,7 +176,7 @@ BUDGETS = (5e3, 1.2e4)
 
 
 def test_sweep_resumes_from_the_store_and_feeds_the_fits(tmp_path):
-    from genlab.scaling import fit
+    from genlab.analysis.scaling.laws import fit
 
     kw = dict(corpus="markov", batch_size=8, block_size=32, eval_batches=2, n_evals=2, device="cpu",
               store=tmp_path / "runs.sqlite", jobs=1)
@@ -241,7 +241,7 @@ def test_section_text_has_the_same_keys_and_fields_in_both_languages():
     import tomllib
     from importlib import resources
 
-    tables = {lang: tomllib.loads(resources.files("genlab.report").joinpath("text", lang, "scaling.toml")
+    tables = {lang: tomllib.loads(resources.files("genlab.article.report").joinpath("text", lang, "scaling.toml")
                                   .read_text("utf-8"))["scaling"] for lang in ("en", "ja")}
     assert set(tables["en"]) == set(tables["ja"])
     for key, en in tables["en"].items():
@@ -253,8 +253,8 @@ def test_section_text_has_the_same_keys_and_fields_in_both_languages():
 
 
 def test_section_quick_on_tiny_sweeps(monkeypatch, tmp_path):
-    import genlab.experiments.scaling as exp
-    import genlab.lm as lm
+    import genlab.article.sections.scaling as exp
+    import genlab.analysis.scaling.lm as lm
 
     monkeypatch.setattr(lm, "QUICK_SIZES", SIZES)
     monkeypatch.setattr(lm, "QUICK_TOKENS", (5e3, 1.2e4, 2.5e4))
@@ -271,7 +271,7 @@ def test_section_quick_on_tiny_sweeps(monkeypatch, tmp_path):
     assert abs(nums["markov_H_eval"].value - nums["markov_entropy_rate"].value) < 4 * nums["markov_H_eval"].se
     assert nums["markov_entropy_rate"].value == pytest.approx(markov_corpus().entropy_rate)
     assert "{" not in " ".join(f.caption for f in sec.figures)         # every field filled in
-    from genlab.report.interactive import to_dict
+    from genlab.article.report.interactive import to_dict
 
     measured = to_dict(next(f for f in sec.figures if f.key == "measured").plotly)
     steps = measured["layout"]["sliders"][0]["steps"]
@@ -283,7 +283,7 @@ def test_section_quick_on_tiny_sweeps(monkeypatch, tmp_path):
 
 
 def test_eval_floor_is_the_true_chain_on_the_evaluation_windows(markov):
-    from genlab.lm import _windows, eval_floor
+    from genlab.analysis.scaling.lm import _windows, eval_floor
 
     floor, se, n = eval_floor(markov, block_size=16, batch_size=4, n_batches=3)
     assert n == 12 * 16  # every target of every window (order 1: each has its predecessor)

@@ -8,12 +8,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from genlab import lottery as L  # noqa: E402
-from genlab.cli import main  # noqa: E402
-from genlab.errors import GenlabError  # noqa: E402
+from genlab.analysis import lottery as L  # noqa: E402
+from genlab.cli.app import main  # noqa: E402
+from genlab.core.errors import GenlabError  # noqa: E402
 from genlab.models.mlp import MLP, MLPConfig, as_tensors, evaluate  # noqa: E402
-from genlab.neural import noisy_splits  # noqa: E402
-from genlab.seeding import seed_sequence  # noqa: E402
+from genlab.analysis.neural import noisy_splits  # noqa: E402
+from genlab.core.seeding import seed_sequence  # noqa: E402
 
 torch.set_num_threads(1)   # as in the sweep's workers: threads oversubscribed on 2 cores are 30-100x slower
 
@@ -242,7 +242,7 @@ def test_thresholds_on_known_numbers():
 
 @pytest.fixture(scope="module")
 def quick_section(tmp_path_factory):
-    from genlab.experiments.lottery import section
+    from genlab.article.sections.lottery import section
 
     store = tmp_path_factory.mktemp("lottery") / "runs.sqlite"
     return section(quick=True, jobs=2, store=store), store
@@ -268,7 +268,7 @@ def test_ticket_matches_dense_and_controls_fall_below(quick_section):
 
 
 def test_section_has_figures_numbers_and_both_languages(quick_section):
-    from genlab.experiments.lottery import section
+    from genlab.article.sections.lottery import section
 
     sec, store = quick_section
     assert sec.key == "lottery" and len(sec.paragraphs) == 2
@@ -284,7 +284,7 @@ def test_section_has_figures_numbers_and_both_languages(quick_section):
 
 
 def test_the_report_figure_has_a_slider_over_the_rounds(quick_section):
-    from genlab.report.interactive import to_dict
+    from genlab.article.report.interactive import to_dict
 
     sec, _ = quick_section
     fig = to_dict(sec.figures[0].plotly)

@@ -6,8 +6,8 @@ from sklearn.linear_model import Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from genlab import GenlabError, IllConditionedWarning, PolynomialRegression
-from genlab.data import ARTICLE_SOURCE
-from genlab.features import design, vander
+from genlab.data.sources import ARTICLE_SOURCE
+from genlab.linalg.bases import design, vander
 
 
 @parametrize_with_checks([PolynomialRegression(), PolynomialRegression(3, basis="chebyshev", solver="ridge", alpha=0.1),

@@ -1,4 +1,4 @@
-"""The MLP, its training loop and the double-descent experiments of genlab.neural (tiny sizes)."""
+"""The MLP, its training loop and the double-descent experiments of genlab.analysis.neural (tiny sizes)."""
 
 import json
 import subprocess
@@ -12,8 +12,7 @@ torch.set_num_threads(1)  # as genlab's workers: tiny networks on many threads a
 
 from genlab import GenlabError  # noqa: E402
 from genlab.models.mlp import MLP, MLPConfig, TorchMLPClassifier, as_tensors, evaluate, train  # noqa: E402
-from genlab.neural import (double_descent_points, epoch_wise, gd_iterates, mlp_width_sweep,  # noqa: E402
-                           noisy_splits, regularizers_side_by_side)
+from genlab.analysis.neural import double_descent_points, epoch_wise, gd_iterates, mlp_width_sweep, noisy_splits, regularizers_side_by_side
 
 
 @pytest.fixture(scope="module")

@@ -19,10 +19,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-import genlab.io as gio
+import genlab.core.io as gio
 from genlab import GenlabError
-from genlab.cli import main
-from genlab.io import OutputError, OutputSet, atomic_write_bytes
+from genlab.cli.app import main
+from genlab.core.io import OutputError, OutputSet, atomic_write_bytes
 
 FIT = ["fit_degree2.csv", "fit_degree2.json", "fit_degree2.png", "fit_degree2.svg"]
 
@@ -45,7 +45,7 @@ def small_figure():
 
 
 def full_disk_on(monkeypatch, suffix):
-    """Make genlab.io's writes of files ending in ``suffix`` fail as on a full disk (ENOSPC)."""
+    """Make genlab.core.io's writes of files ending in ``suffix`` fail as on a full disk (ENOSPC)."""
 
     class Full:
         def __init__(self, fh):
@@ -182,7 +182,7 @@ def test_a_read_only_output_folder_is_one_line(tmp_path, capsys, monkeypatch):
 
 def test_lottery_writes_its_extra_table_in_the_same_set(tmp_path, monkeypatch):
     """`lottery` writes lottery_sizes.csv with its figure: a failure there leaves no part of the set."""
-    import genlab.cli as cli
+    import genlab.cli.app as cli
 
     full_disk_on(monkeypatch, "_sizes.csv")
     fig = small_figure()
@@ -193,8 +193,8 @@ def test_lottery_writes_its_extra_table_in_the_same_set(tmp_path, monkeypatch):
 
 
 def test_report_is_written_as_a_set_with_index_last(tmp_path, monkeypatch):
-    from genlab.report import Figure, Report, Section
-    from genlab.report.write import write_report
+    from genlab.article.report import Figure, Report, Section
+    from genlab.article.report.write import write_report
 
     def report():
         return Report("T", "", [Section("s", "S", [], [Figure("f1", "F", "c", small_figure(),
@@ -217,12 +217,12 @@ def test_report_is_written_as_a_set_with_index_last(tmp_path, monkeypatch):
 def test_stdout_on_dev_full_is_one_line(tmp_path, args):
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full")
-    from genlab.store import Store
+    from genlab.runs.store import Store
 
     with Store(tmp_path / "runs.sqlite") as st:
-        st.add_jobs("genlab.jobs:demo_job", 0, [{"x": i} for i in range(3)])
+        st.add_jobs("genlab.runs.jobs:demo_job", 0, [{"x": i} for i in range(3)])
     with open("/dev/full", "w") as full:
-        proc = subprocess.run([sys.executable, "-m", "genlab.cli", *args, "--store", tmp_path / "runs.sqlite"],
+        proc = subprocess.run([sys.executable, "-m", "genlab.cli.app", *args, "--store", tmp_path / "runs.sqlite"],
                               stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr == "genlab: error: no space left on device writing standard output; free some space or " \
@@ -244,7 +244,7 @@ def test_fit_on_a_really_full_filesystem(tmp_path):
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     script = ('mount -t tmpfs -o size=64k none "$1" || exit 99; '
-              '"$2" -m genlab.cli fit --degree 9 --n 300 --out "$1/out"; rc=$?; '
+              '"$2" -m genlab.cli.app fit --degree 9 --n 300 --out "$1/out"; rc=$?; '
               'echo "rc=$rc"; find "$1" -mindepth 1 | sort')
     env = dict(os.environ, MPLBACKEND="Agg")
     proc = subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", str(mnt), sys.executable],

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from genlab import GenlabError
-from genlab.data import ARTICLE_SOURCE
-from genlab.regularize import implicit_regularization, ridge_cv, sample_wise_linear
+from genlab.data.sources import ARTICLE_SOURCE
+from genlab.analysis.regularize import implicit_regularization, ridge_cv, sample_wise_linear
 
 
 def test_fig14_ridge_cv_removes_the_overfitting():

@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genlab.io import atomic_write_bytes, to_json
-from genlab.report import Figure, Number, Report, Section
-from genlab.report.write import write_report
+from genlab.core.io import atomic_write_bytes, to_json
+from genlab.article.report import Figure, Number, Report, Section
+from genlab.article.report.write import write_report
 
 
 def _report():
@@ -46,7 +46,7 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr("genlab.io.os.replace", boom)
+    monkeypatch.setattr("genlab.core.io.os.replace", boom)
     with pytest.raises(OSError):
         atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"old"

@@ -1,4 +1,4 @@
-"""genlab.scaling: forms, presets, fits with bootstrap intervals, compute-optimal plans, the CLI."""
+"""genlab.analysis.scaling.laws: forms, presets, fits with bootstrap intervals, compute-optimal plans, the CLI."""
 
 import json
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import typer
 
-from genlab.errors import GenlabError
-from genlab import scaling as sc
-from genlab.cli_scaling import scaling_app
+from genlab.core.errors import GenlabError
+from genlab.analysis.scaling import laws as sc
+from genlab.cli.scaling import scaling_app
 
 CHIN = sc.preset("chinchilla")
 NS = np.geomspace(1e7, 2e9, 8)
@@ -203,7 +203,7 @@ def test_bad_values():
 # -- CLI -------------------------------------------------------------------------------------------------
 
 def _cli(argv, capsys):
-    """What ``genlab scaling ...`` does once registered: ``genlab.cli.main``'s error handling."""
+    """What ``genlab scaling ...`` does once registered: ``genlab.cli.app.main``'s error handling."""
     command = typer.main.get_command(scaling_app)
     try:
         command.main(args=argv, prog_name="genlab scaling", standalone_mode=False)
@@ -260,7 +260,7 @@ def test_fit_runs_with_one_blas_thread_and_restores_the_caller_s_setting():
     # L-BFGS-B on a few parameters with two spinning BLAS threads on a busy 2-core machine took 30-100 s
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from genlab import scaling
+    from genlab.analysis.scaling import laws as scaling
 
     seen = []
     original = scaling.get_form

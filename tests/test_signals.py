@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from genlab.store import Store
+from genlab.runs.store import Store
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 
@@ -60,7 +60,7 @@ def alive(procs):
 
 
 def start_demo(out, n=40, sleep=0.2):
-    args = [sys.executable, "-m", "genlab.cli", "runs", "demo", "--n", str(n), "--sleep", str(sleep), "-j", "2",
+    args = [sys.executable, "-m", "genlab.cli.app", "runs", "demo", "--n", str(n), "--sleep", str(sleep), "-j", "2",
             "--seed", "5", "--out", str(out)]
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, MPLBACKEND="Agg"))

@@ -1,4 +1,4 @@
-"""Tests for the results store (genlab.store) and the `genlab runs` commands.
+"""Tests for the results store (genlab.runs.store) and the `genlab runs` commands.
 
 Real SQLite files throughout; the concurrent-readers test runs a real sweep in
 a subprocess (the driver writes) while this process reads.
@@ -18,17 +18,16 @@ import pandas as pd
 import pytest
 
 from genlab import GenlabError
-from genlab.store import (APPLICATION_ID, SCHEMA_VERSION, Store, canonical_json, config_hash,
-                          default_store_path)
+from genlab.runs.store import APPLICATION_ID, SCHEMA_VERSION, Store, canonical_json, config_hash, default_store_path
 
-KIND = "genlab.jobs:demo_job"
+KIND = "genlab.runs.jobs:demo_job"
 
 
 @pytest.fixture
 def cli_main():
-    """genlab.cli.main with `runs` registered (a no-op once cli.py registers it itself)."""
-    import genlab.cli as cli
-    from genlab.cli_runs import runs_app
+    """genlab.cli.app.main with `runs` registered (a no-op once cli.py registers it itself)."""
+    import genlab.cli.app as cli
+    from genlab.cli.runs import runs_app
 
     if not any(getattr(g, "typer_instance", None) is runs_app for g in cli.app.registered_groups):
         cli.app.add_typer(runs_app, name="runs")
@@ -262,8 +261,8 @@ def test_folder_as_store_is_refused(tmp_path):
 
 DRIVER = """
 import json, sys
-from genlab.execute import run_sweep
-from genlab.jobs import demo_job
+from genlab.runs.execute import run_sweep
+from genlab.runs.jobs import demo_job
 configs = [{"x": i / 7, "sleep": 0.03} for i in range(int(sys.argv[2]))]
 result = run_sweep(demo_job, configs, store=sys.argv[1], seed=3, jobs=2, progress=False)
 sys.exit(0 if result.ok else 1)
@@ -408,8 +407,8 @@ def beside(path):
 
 
 def test_no_stray_files_after_a_run_a_refusal_or_a_reader(tmp_path, cli_main, capsys):
-    from genlab.execute import run_sweep
-    from genlab.jobs import demo_job
+    from genlab.runs.execute import run_sweep
+    from genlab.runs.jobs import demo_job
 
     path = tmp_path / "runs.sqlite"
     run_sweep(demo_job, [{"x": i} for i in range(3)], store=path, jobs=1, progress=False)
@@ -496,7 +495,7 @@ def test_a_lock_file_removed_between_open_and_lock_is_not_trusted(tmp_path, monk
         opened.append(p)
         return fd
 
-    monkeypatch.setattr("genlab.store.os.open", open_and_lose_the_race)
+    monkeypatch.setattr("genlab.runs.store.os.open", open_and_lose_the_race)
     with Store(path) as st:
         assert len(opened) == 2  # the removed file was let go, the one now at the path locked
         assert os.path.samestat(os.fstat(st._lock_fd), os.stat(lock))
@@ -505,8 +504,8 @@ def test_a_lock_file_removed_between_open_and_lock_is_not_trusted(tmp_path, monk
 
 
 def test_damaged_cells_are_one_line_each_and_a_resume_runs_those_jobs_again(tmp_path, cli_main, capsys):
-    from genlab.execute import run_sweep
-    from genlab.jobs import demo_job
+    from genlab.runs.execute import run_sweep
+    from genlab.runs.jobs import demo_job
 
     path = tmp_path / "runs.sqlite"
     configs = [{"x": i / 4, "steps": 3} for i in range(5)]
@@ -568,15 +567,15 @@ def test_runs_ls_on_a_read_only_filesystem(tmp_path):
     script = '''mount -t tmpfs -o size=1m none "$1" || exit 99
 "$2" -c "
 import sqlite3, sys
-from genlab.store import Store
+from genlab.runs.store import Store
 for name in ('delete', 'wal'):
     with Store(f'$1/{name}.sqlite') as st:
-        st.add_jobs('genlab.jobs:demo_job', 0, [{'x': 1}])
+        st.add_jobs('genlab.runs.jobs:demo_job', 0, [{'x': 1}])
     if name == 'wal':  # as an older genlab left it
         sqlite3.connect(f'$1/{name}.sqlite').execute('PRAGMA journal_mode = WAL').fetchone()
 " || exit 98
 mount -o remount,ro "$1" || exit 97
-for name in delete wal; do "$2" -m genlab.cli runs ls --store "$1/$name.sqlite" || exit 96; done
+for name in delete wal; do "$2" -m genlab.cli.app runs ls --store "$1/$name.sqlite" || exit 96; done
 ls -A "$1"'''
     proc = subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", str(mnt), sys.executable],
                           capture_output=True, text=True, timeout=120)

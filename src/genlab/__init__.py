@@ -5,7 +5,7 @@ scaling laws, measured with their uncertainty. Heavy optional backends (torch,
 dask, plotly) are imported where they are used, not here.
 """
 
-from .errors import ConvergenceWarning, GenlabError, IllConditionedWarning
+from .core.errors import ConvergenceWarning, GenlabError, IllConditionedWarning
 
 __version__ = "0.1.0"
 

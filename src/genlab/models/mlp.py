@@ -28,8 +28,8 @@ from torch.nn import functional as F
 
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from ..checks import check_int as _check_int
-from ..errors import GenlabError
+from ..core.checks import check_int as _check_int
+from ..core.errors import GenlabError
 
 OPTIMIZERS = ("sgd", "adam")
 LOSSES = ("cross_entropy", "squared")

@@ -8,9 +8,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..errors import GenlabError, IllConditionedWarning
-from ..features import check_basis, check_degree, design
-from ..linear import check_solver, solve
+from ..core.errors import GenlabError, IllConditionedWarning
+from ..linalg.bases import check_basis, check_degree, design
+from ..linalg.solvers import check_solver, solve
 
 #: Above this condition number a fit loses more than half of float64's digits.
 ILL_CONDITIONED = 1.0 / np.sqrt(np.finfo(np.float64).eps)

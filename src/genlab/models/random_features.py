@@ -27,7 +27,7 @@ Draws are *nested*: the first p features of a draw of P > p features under
 the same seed are the p features drawn on their own (the weights and the
 biases come from two separate streams, each filled feature by feature). A
 sweep over p can therefore draw once, at the largest p, and fit the leading
-columns — see :func:`random_features` and :func:`genlab.double_descent.random_features_sweep`.
+columns — see :func:`random_features` and :func:`genlab.analysis.double_descent.core.random_features_sweep`.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
-from ..checks import check_int
-from ..errors import GenlabError
+from ..core.checks import check_int
+from ..core.errors import GenlabError
 
 KINDS = ("relu", "fourier")
 #: Standard deviation of the ReLU features' biases (see the module's docstring).

@@ -26,8 +26,8 @@ import torch
 import torch.nn as nn
 from torch.nn import functional as F
 
-from ..checks import check_int
-from ..errors import GenlabError
+from ..core.checks import check_int
+from ..core.errors import GenlabError
 
 
 # --------------------------------------------------------------------------- the architecture

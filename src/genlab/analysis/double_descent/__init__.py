@@ -1,0 +1,1 @@
+"""genlab.analysis.double_descent."""

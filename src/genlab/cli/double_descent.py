@@ -1,0 +1,244 @@
+"""`genlab double-descent` and `genlab regularize`: the article's §4.1–§4.2 as commands.
+
+Every sweep runs through the results store (``OUT/runs.sqlite`` by default,
+``--store``): run the same command again to resume; ``--jobs``/``--dask`` choose
+the executor. Heavy modules are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from .runs import DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption, SweepOutOption, sweep_kwargs
+from ..core.errors import GenlabError
+from ..core.limits import ALLOW_LARGE_HELP, check_cap, check_run, isotropic_bytes, isotropic_seconds
+from ..core.seeding import check_seed
+
+KINDS = ("model", "samples", "epochs", "variance", "ablations", "singular")
+MODELS = ("poly", "relu", "fourier", "mlp", "linear")
+METHODS = ("ridge-cv", "optimal-ridge", "tuned-ridge", "side-by-side", "implicit")
+
+
+def _rates(text: str) -> list[float]:
+    try:
+        rates = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise GenlabError(f"--label-noise {text!r} must be fractions separated by commas, e.g. 0,0.1,0.2") from None
+    if not rates or any(not 0 <= r <= 1 for r in rates):
+        raise GenlabError(f"--label-noise {text!r} must be fractions in [0, 1]")
+    return rates
+
+
+def _ridge(text: Optional[str]):
+    if text is None:
+        return 0.0
+    if text in ("tuned", "optimal"):
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise GenlabError(f"--ridge must be a number >= 0, 'tuned' or 'optimal', got {text!r}") from None
+    if value < 0:
+        raise GenlabError(f"--ridge must be >= 0, got {value}")
+    return value
+
+
+def double_descent(
+    kind: str = typer.Option("model", help="model (size), samples, epochs, variance (data vs features), "
+                             "ablations (Schaeffer et al.) or singular (why the peak)."),
+    model: str = typer.Option("relu", help="poly, relu, fourier, mlp or linear."),
+    data: str = typer.Option("digits", help="digits, diabetes, wine, breast_cancer; 'article' (2x² + 1) or "
+                             "'hard' (2x + cos 25x) for poly; 'isotropic' (x ~ N(0, I)) for linear samples."),
+    n: Optional[int] = typer.Option(None, help="Training points (default per experiment: 400 random features, "
+                                    "15 poly, 200 MLP, 100 variance); for isotropic samples, the dimension d "
+                                    "(default 100)."),
+    noise: Optional[float] = typer.Option(None, help="Noise σ of a synthetic source (default: 0.1 poly, "
+                                          "0.5 isotropic samples)."),
+    label_noise: str = typer.Option("0", help="Fraction(s) of training labels flipped: 0.2, or 0,0.1,0.2 for "
+                                    "one curve per rate."),
+    ridge: Optional[str] = typer.Option(None, help="Ridge penalty: a number, 'tuned' (chosen per size on a "
+                                        "validation split) or 'optimal' (isotropic samples: dσ²/‖β‖²)."),
+    seeds: Optional[int] = typer.Option(None, help="Repeats (default per experiment)."),
+    quick: bool = typer.Option(False, help="Smaller sweep."),
+    seed: SeedOption = 0,
+    store: StoreOption = None,
+    jobs: JobsOption = None,
+    dask: DaskOption = None,
+    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
+    as_json: JsonOption = False,
+    out: SweepOutOption = DEFAULT_OUT,
+):
+    """Double descent, measured: test error against model size, samples or epochs, and why the peak happens."""
+    import matplotlib.pyplot as plt
+
+    from .app import _emit, _refuse_ignored, _say
+
+    if kind not in KINDS:
+        raise GenlabError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if model not in MODELS:
+        raise GenlabError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if n is not None:
+        if n < 1:
+            raise GenlabError(f"--n must be >= 1, got {n}")
+        if kind in ("epochs", "ablations", "singular") or (kind == "samples" and data != "isotropic"):
+            what = "sweeps the number of training points itself" if kind == "samples" else "has its own data sizes"
+            raise GenlabError(f"--kind {kind} {what}; drop --n")
+    check_seed(seed)
+    check_cap(n, "dd_n", allow_large=allow_large)
+    check_cap(seeds, "seeds", allow_large=allow_large)
+    isotropic = kind == "samples" and data == "isotropic"
+    rf = kind == "model" and model in ("relu", "fourier")
+    _refuse_ignored(not (isotropic or (kind == "model" and model == "poly")),
+                    "--noise is the σ of a synthetic source (--model poly, or --data isotropic samples)",
+                    ("--noise", noise, None))
+    _refuse_ignored(not (isotropic or rf), "--ridge applies to random features and isotropic samples",
+                    ("--ridge", ridge, None))
+    _refuse_ignored(not (rf or kind == "variance" or (kind == "model" and model == "mlp")),
+                    "labels are flipped only in the random-features, MLP and variance sweeps",
+                    ("--label-noise", label_noise, "0"))
+    _refuse_ignored(kind == "variance", "--kind variance runs its own repeats", ("--seeds", seeds, None))
+    rates = _rates(label_noise)
+    if len(rates) > 1 and not rf:
+        raise GenlabError("one curve per label-noise rate is drawn for --model relu or fourier; give one rate here")
+    rdg = _ridge(ridge)
+    kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
+    if kw["jobs"] is None:
+        kw["jobs"] = 1 if kind in ("samples", "ablations", "singular") else None
+    opt = {} if seeds is None else {"seeds": seeds}
+    if isotropic and (n is None or n >= 1) and (seeds is None or seeds >= 1):
+        d, k, j = n or 100, seeds or 20, kw["jobs"] or 1
+        check_run(isotropic_bytes(d=d, jobs=j), isotropic_seconds(d=d, seeds=k, jobs=j),
+                  "this sweep of isotropic samples", "give a smaller --n (the dimension d)",
+                  f"{k:,} seeds x 60 least-squares fits of up to {3 * d:,} x {d:,}")
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    if kind == "model" and model == "poly":
+        from ..data.sources import SyntheticSource
+        from ..analysis.double_descent.core import HARD_TARGET, polynomial_model_wise
+
+        target = {"article": "2*x**2 + 1", "hard": HARD_TARGET}.get(data)
+        if target is None:
+            raise GenlabError("polynomial double descent uses a synthetic source: --data article or hard")
+        res = polynomial_model_wise(SyntheticSource(target, 0.1 if noise is None else noise), n=n or 15, **opt, **kw)
+    elif kind == "model" and model in ("relu", "fourier"):
+        from ..analysis.double_descent.core import label_noise_sweep, random_features_sweep
+
+        common = dict(kind=model, n_train=n or (100 if quick else 400), ridge=rdg, **opt, **kw)
+        if quick:
+            common.setdefault("seeds", 3)
+        res = (label_noise_sweep(data, rates=rates, **common) if len(rates) > 1
+               else random_features_sweep(data, label_noise=rates[0], **common))
+    elif kind == "model" and model == "mlp":
+        from ..analysis.neural import mlp_width_sweep
+
+        res = mlp_width_sweep(data, n_train=n or 200, label_noise=rates[0], quick=quick, **opt, **kw)
+    elif kind == "samples" and model == "linear":
+        if data == "isotropic":
+            from ..analysis.regularize import sample_wise_linear
+
+            if rdg not in (0.0, "optimal") and not isinstance(rdg, float):
+                raise GenlabError("isotropic samples take --ridge as a number or 'optimal'")
+            res = sample_wise_linear(d=n or 100, sigma=0.5 if noise is None else noise,
+                                     ridge="none" if rdg == 0.0 else rdg, **opt, **kw)
+        else:
+            from ..analysis.double_descent.core import linear_sample_wise
+
+            res = linear_sample_wise(data, **opt, **kw)
+    elif kind == "epochs":
+        from ..analysis.neural import epoch_wise
+
+        res = epoch_wise(**opt, **kw)
+    elif kind == "variance":
+        from ..analysis.double_descent.core import random_features_variance_split
+
+        if model not in ("relu", "fourier"):
+            raise GenlabError("--kind variance splits the variance of random features: --model relu or fourier")
+        res = random_features_variance_split(data, kind=model, n_train=n or 100, label_noise=rates[0], **kw)
+    elif kind in ("ablations", "singular"):
+        from ..analysis.double_descent.core import schaeffer_ablations, singular_value_analysis
+
+        name = data if data != "digits" else "diabetes"
+        res = schaeffer_ablations(name, **opt, **kw) if kind == "ablations" else singular_value_analysis(name, **opt, **kw)
+    else:
+        raise GenlabError(f"--kind {kind} does not take --model {model}; see genlab double-descent --help")
+    res.plot(ax)
+    record = {"command": "double-descent", "kind": kind, "model": model, "data": data, **res.to_dict()}
+    files = _emit(out, f"double_descent_{kind}_{model}", fig, res.summary(), record, as_json)
+    if not as_json:
+        typer.echo(_headline(res))
+    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
+def _headline(res) -> str:
+    """One line for a person: where the peak is and how low each descent goes."""
+    d = res.to_dict()
+    keys = [k for k in ("peak", "peak_n", "minimum", "phases", "interpolation_width", "verdicts", "methods") if k in d]
+    return "; ".join(f"{k}: {d[k]}" for k in keys) or "done"
+
+
+def regularize(
+    method: str = typer.Option("ridge-cv", help="ridge-cv (Fig 14), optimal-ridge (isotropic samples), "
+                               "tuned-ridge (random features), side-by-side (lasso, weight decay, early "
+                               "stopping, dropout on an MLP) or implicit (gradient descent from zero)."),
+    degree: int = typer.Option(30, help="ridge-cv: polynomial degree."),
+    folds: int = typer.Option(5, help="ridge-cv: folds."),
+    quick: bool = typer.Option(False, help="Smaller sweeps."),
+    seeds: Optional[int] = typer.Option(None, help="Repeats (default per method)."),
+    seed: SeedOption = 0,
+    store: StoreOption = None,
+    jobs: JobsOption = None,
+    dask: DaskOption = None,
+    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
+    as_json: JsonOption = False,
+    out: SweepOutOption = DEFAULT_OUT,
+):
+    """Regularization, measured: ridge by cross-validation, optimal ridge, lasso/early stopping/dropout, implicit."""
+    import matplotlib.pyplot as plt
+
+    from .app import _emit, _refuse_ignored, _say
+
+    if method not in METHODS:
+        raise GenlabError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    _refuse_ignored(method != "ridge-cv", "they set up --method ridge-cv", ("--degree", degree, 30),
+                    ("--folds", folds, 5))
+    _refuse_ignored(method in ("ridge-cv", "implicit"), f"--method {method} is one deterministic fit, not repeats",
+                    ("--seeds", seeds, None))
+    check_seed(seed)
+    check_cap(degree, "degree", allow_large=allow_large)
+    check_cap(seeds, "seeds", allow_large=allow_large)
+    kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
+    opt = {} if seeds is None else {"seeds": seeds}
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    if method == "ridge-cv":
+        from ..data.sources import ARTICLE_SOURCE
+        from ..analysis.regularize import ridge_cv
+
+        res = ridge_cv(ARTICLE_SOURCE.draw(30, seed, "data"), degree, folds=folds, source=ARTICLE_SOURCE, seed=seed)
+    elif method == "optimal-ridge":
+        from ..analysis.regularize import sample_wise_linear
+
+        kw["jobs"] = kw["jobs"] or 1
+        none = sample_wise_linear(d=100, ridge="none", **opt, **kw)
+        res = sample_wise_linear(d=100, ridge="optimal", **opt, **kw)
+        none.plot(ax)
+    elif method == "tuned-ridge":
+        from ..analysis.double_descent.core import random_features_sweep
+
+        base = dict(n_train=100 if quick else 400, **({"seeds": 3} if quick else {}), **opt, **kw)
+        random_features_sweep("digits", ridge=0.0, **base).plot(ax, label="minimum norm")
+        res = random_features_sweep("digits", ridge="tuned", **base)
+    elif method == "side-by-side":
+        from ..analysis.neural import regularizers_side_by_side
+
+        res = regularizers_side_by_side("digits", quick=quick, **opt, **kw)
+    else:
+        from ..analysis.regularize import implicit_regularization
+
+        res = implicit_regularization(seed=seed)
+    res.plot(ax)
+    record = {"command": "regularize", "method": method, **res.to_dict()}
+    files = _emit(out, f"regularize_{method}", fig, res.summary(), record, as_json)
+    if not as_json:
+        typer.echo("; ".join(f"{k}: {v}" for k, v in res.to_dict().items() if not isinstance(v, (list, dict))))
+    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)

@@ -1,0 +1,84 @@
+"""`genlab lottery`: the article's §5 — lottery tickets found by iterative magnitude pruning — as a command.
+
+The sweep runs through the results store (``OUT/runs.sqlite`` by default,
+``--store``): run the same command again to resume; ``--jobs``/``--dask``
+choose the executor. Every option is checked before anything runs or is
+written. Heavy modules are imported inside the command.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import typer
+
+from .runs import DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption, SweepOutOption, sweep_kwargs
+from ..core.limits import ALLOW_LARGE_HELP
+
+
+def lottery(
+    rounds: Optional[int] = typer.Option(None, help="Pruning rounds after the dense training (default 15; 5 with "
+                                         "--quick)."),
+    rate: Optional[float] = typer.Option(None, help="Share of the remaining weights pruned per round, in (0, 1); "
+                                         "the output layer at half of it (default 0.2; 0.5 with --quick)."),
+    rewind: int = typer.Option(0, help="Rewind the surviving weights to their values after this many optimizer "
+                               "steps of the dense training (0: to the initialization)."),
+    seeds: Optional[int] = typer.Option(None, help="Repeats (default 5; 3 with --quick)."),
+    width: int = typer.Option(100, help="Hidden units per layer."),
+    depth: int = typer.Option(2, help="Hidden layers."),
+    epochs: int = typer.Option(60, help="Epochs of every training (early stopping picks the lowest validation "
+                               "loss)."),
+    variants: str = typer.Option("ticket,reinit,random", help="Comma-separated: ticket (IMP), reinit (same mask, "
+                                 "fresh init), random (random mask, same init)."),
+    quick: bool = typer.Option(False, help="Smaller sweep (rounds, rate, seeds)."),
+    seed: SeedOption = 0,
+    store: StoreOption = None,
+    jobs: JobsOption = None,
+    dask: DaskOption = None,
+    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
+    as_json: JsonOption = False,
+    out: SweepOutOption = DEFAULT_OUT,
+):
+    """Lottery tickets: prune an MLP on digits iteratively by magnitude, rewind, retrain; compare with controls."""
+    import matplotlib.pyplot as plt
+
+    from .app import _emit, _say
+    from ..core.limits import announce, check_cap, mlp_seconds
+    from ..analysis.lottery import DEFAULTS, lottery_settings, lottery_sweep
+
+    for value, name in ((rounds, "rounds"), (seeds, "seeds"), (width, "width"), (depth, "depth"),
+                        (epochs, "epochs")):
+        check_cap(value, name, allow_large=allow_large)
+    i = 1 if quick else 0
+    opts = dict(rounds=DEFAULTS["rounds"][i] if rounds is None else rounds,
+                rate=DEFAULTS["rate"][i] if rate is None else rate, rewind=rewind, width=width, depth=depth,
+                epochs=epochs, variants=variants)
+    lottery_settings(seed=seed, **opts)          # every mistake stops here, before a store or a file exists
+    kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
+    k = DEFAULTS["seeds"][i] if seeds is None else seeds
+    trainings = 1 + opts["rounds"] * len([v for v in variants.split(",") if v.strip()])
+    weights = 64 * width + (depth - 1) * width ** 2 + 10 * width       # digits: 64 inputs, 10 classes
+    announce(mlp_seconds(seeds=k, trainings=trainings, epochs=epochs, steps_per_epoch=7, weights=weights,
+                         batch_size=128) / min(kw["jobs"] or os.cpu_count() or 1, max(k, 1)),
+             f"{k:,} seeds x {trainings:,} trainings x {epochs:,} epochs of a {depth} x {width:,} MLP")
+    res = lottery_sweep(seeds=seeds, quick=quick, **opts, **kw)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12.4, 4.2))
+    res.plot(a1)
+    res.plot(a2, what="stop_step", title="Early-stop iteration")
+    record = {"command": "lottery", **res.to_dict()}
+    files = _emit(out, "lottery", fig, res.summary(), record, as_json, tables={"lottery_sizes.csv": res.size_table()})
+    if not as_json:
+        typer.echo(_headline(res))
+    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
+def _headline(res) -> str:
+    """One line for a person: the dense accuracy, and down to what fraction each variant keeps up with it."""
+    d = res.to_dict()
+    parts = [f"dense {d['dense_test_acc_mean']:.3f} ± {d['dense_test_acc_se']:.3f} ({res.dense_count:,} weights)"]
+    for v, t in d["thresholds"].items():
+        fall = ("never below dense" if t["falls_below_at"] is None
+                else f"below dense from {100 * t['falls_below_at']:.3g}%")
+        parts.append(f"{v}: matches dense down to {100 * t['holds_down_to']:.3g}% of the weights, {fall}")
+    return "; ".join(parts)

@@ -1,0 +1,317 @@
+"""`genlab scaling fit|plan|predict|train`: fit a scaling law to runs, plan compute, predict loss,
+train small transformers to measure one.
+
+Registered by ``cli.py`` as ``app.add_typer(scaling_app, name="scaling")``. Heavy
+modules (scipy, matplotlib, pandas) are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .runs import DaskOption, JobsOption, JsonOption, StoreOption, check_out_folder, sweep_kwargs
+from ..core.errors import GenlabError
+from ..core.limits import ALLOW_LARGE_HELP, check_cap
+from ..core.seeding import check_seed
+
+scaling_app = typer.Typer(no_args_is_help=True,
+                          help="Neural scaling laws: fit runs, plan compute-optimal N and D, predict loss.")
+
+FORMS = ("chinchilla", "kaplan", "power", "power_N", "power_D", "power_C", "saturating")
+
+
+def _floats(text: str, what: str, example: str = "1e19,1e21") -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise GenlabError(f"{what} {text!r} must be numbers separated by commas, e.g. {example}") from None
+    if not values or any(not (v > 0 and v < float("inf")) for v in values):
+        raise GenlabError(f"{what} {text!r} must be numbers > 0")
+    return values
+
+
+@scaling_app.command("fit")
+def fit_cmd(
+    csv: Path = typer.Argument(..., help="CSV with one run per row (columns N, D, loss; optional seed)."),
+    form: str = typer.Option("chinchilla", help="chinchilla, kaplan, power (L(N)), power_D, power_C or saturating."),
+    n_col: str = typer.Option("N", help="Column of parameters N."),
+    d_col: str = typer.Option("D", help="Column of tokens D."),
+    c_col: str = typer.Option("C", help="Column of compute C (power_C)."),
+    loss_col: str = typer.Option("loss", help="Column of the final loss."),
+    bootstrap: int = typer.Option(200, help="Bootstrap replicates over runs (0: none)."),
+    budget: Optional[float] = typer.Option(None, help="FLOPs at which to report the compute optimum "
+                                           "(default: the largest 6ND among the runs)."),
+    seed: int = typer.Option(0, help="Seed of the bootstrap (same seed, same intervals)."),
+    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
+    as_json: JsonOption = False,
+    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures (PNG, SVG) and results (JSON, CSV).",
+                             callback=check_out_folder),
+):
+    """Fit a scaling law (Huber on log-loss, L-BFGS-B from a grid) with bootstrap intervals."""
+    from ..analysis.scaling.laws import fit_csv, get_form
+
+    get_form(form)
+    if bootstrap < 0:
+        raise GenlabError(f"--bootstrap must be an integer >= 0, got {bootstrap}")
+    check_cap(bootstrap, "bootstrap", allow_large=allow_large)
+    check_seed(seed)
+    res = fit_csv(csv, form, n_col=n_col, d_col=d_col, c_col=c_col, loss_col=loss_col, bootstrap=bootstrap,
+                  seed=seed, budget=budget)
+    import matplotlib.pyplot as plt
+
+    from .app import _emit, _say
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    res.plot(ax)
+    record = {"command": "scaling fit", "csv": str(csv), **res.to_dict()}
+    files = _emit(out, f"scaling_fit_{res.form.name}", fig, res.summary(), record, as_json)
+    if not as_json:
+        iv = res.intervals
+        typer.echo("; ".join(f"{k} = {v:.4g}" + (f" [{iv[k][0]:.4g}, {iv[k][1]:.4g}]" if k in iv else "")
+                             for k, v in {**res.params, **res.derived}.items()))
+        if res.holdout:
+            typer.echo(f"hold-out: predicting N = {res.holdout['held_out']:.3g} from smaller models, "
+                       f"mean |relative error| {res.holdout['mean_abs_rel_error']:.3%}")
+        for w in res.warnings:
+            typer.echo(f"warning: {w}")
+    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
+@scaling_app.command("plan")
+def plan_cmd(
+    flops: str = typer.Option("1e21", help="Compute budget(s) in FLOPs (C ≈ 6ND), e.g. 1e21 or 1e19,1e21."),
+    law: str = typer.Option("chinchilla", help="chinchilla, kaplan, or the JSON file written by 'scaling fit'."),
+    as_json: JsonOption = False,
+    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures (PNG, SVG) and results (JSON, CSV).",
+                             callback=check_out_folder),
+):
+    """Compute-optimal model size N*, tokens D* and predicted loss for a budget."""
+    from ..analysis.scaling.laws import plan
+
+    res = plan(_floats(flops, "--flops"), law=law)
+    import matplotlib.pyplot as plt
+
+    from .app import _emit, _say
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    res.plot(ax)
+    record = {"command": "scaling plan", **res.to_dict()}
+    files = _emit(out, "scaling_plan", fig, res.summary(), record, as_json)
+    if not as_json:
+        for row in res.summary().to_dict(orient="records"):
+            typer.echo(f"C = {row['flops']:.3g} FLOPs: N = {row['N']:.3g}, D = {row['D']:.3g} "
+                       f"({row['tokens_per_param']:.3g} tokens/param), loss = {row['loss']:.4g}")
+        for w in res.warnings:
+            typer.echo(f"warning: {w}")
+    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
+@scaling_app.command("predict")
+def predict_cmd(
+    n: Optional[float] = typer.Option(None, "--n", help="Parameters N."),
+    d: Optional[float] = typer.Option(None, "--d", help="Tokens D."),
+    c: Optional[float] = typer.Option(None, "--c", help="Compute C (FLOPs; PF-days for kaplan_C)."),
+    law: str = typer.Option("chinchilla", help="chinchilla, kaplan, kaplan_N, kaplan_D, kaplan_C, or the "
+                            "JSON file written by 'scaling fit'."),
+    as_json: JsonOption = False,
+):
+    """The loss a law predicts at N (and D, or C = 6ND)."""
+    import numpy as np
+
+    from ..core.io import to_json, write_stdout
+    from ..analysis.scaling.laws import load_law
+
+    for name, v in (("--n", n), ("--d", d), ("--c", c)):
+        if v is not None and not (v > 0 and v < float("inf")):
+            raise GenlabError(f"{name} must be a number > 0, got {v}")
+    lw, boots, runs = load_law(law)
+    where = {k: v for k, v in (("N", n), ("D", d), ("C", c)) if v is not None}
+    loss = lw.predict(**where)
+    record = {"command": "scaling predict", "law": lw.to_dict(), "at": where, "loss": loss, "warnings": []}
+    if boots:
+        preds = np.array([b.predict(**where) for b in boots])
+        record["interval"] = [float(np.percentile(preds, 2.5)), float(np.percentile(preds, 97.5))]
+    if runs:
+        for k, v in where.items():
+            seen = runs.get(k)
+            if seen and v > max(seen):
+                record["warnings"].append(f"extrapolates {k} by {v / max(seen):.3g}x beyond the largest fitted")
+    if as_json:
+        write_stdout(to_json(record))
+    else:
+        iv = f" [{record['interval'][0]:.4g}, {record['interval'][1]:.4g}]" if "interval" in record else ""
+        typer.echo(f"{lw.name}: L({', '.join(f'{k}={v:.3g}' for k, v in where.items())}) = {loss:.4g}{iv}")
+        for w in record["warnings"]:
+            typer.echo(f"warning: {w}")
+
+
+@scaling_app.command("train")
+def train_cmd(
+    sizes: Optional[str] = typer.Option(None, help="Model sizes: target non-embedding parameters, e.g. "
+                                        "1e3,4e3,1.6e4,6.4e4,2.5e5,1e6 (the default; --quick: up to 2.5e5)."),
+    tokens: Optional[str] = typer.Option(None, help="Token budgets D of each size, e.g. 3e4,1e5,3e5,1e6 (the "
+                                         "default; --quick: 1e4,3e4,1e5,3e5)."),
+    corpus: str = typer.Option("python", help="python (Python's bundled docs), markov (a Markov chain whose "
+                               "entropy rate is known), or the path of a UTF-8 text file."),
+    quick: bool = typer.Option(False, help="The small sweep (about a minute on 2 cores)."),
+    batch_size: int = typer.Option(8, help="Sequences per step."),
+    block_size: int = typer.Option(64, help="Context length (tokens per sequence)."),
+    lr: Optional[float] = typer.Option(None, help="Peak learning rate (default: a function of N, see "
+                                       "genlab.analysis.scaling.lm.default_lr)."),
+    repeats: int = typer.Option(1, help="Seeds per (size, budget)."),
+    device: str = typer.Option("auto", help="auto (CUDA when available), cpu or cuda."),
+    bootstrap: int = typer.Option(200, help="Bootstrap replicates of the fits (0: none)."),
+    seed: int = typer.Option(0, help="Seed of the sweep and of the bootstrap."),
+    store: StoreOption = None,
+    jobs: JobsOption = None,
+    dask: DaskOption = None,
+    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
+    as_json: JsonOption = False,
+    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures, runs.csv, the fit (JSON) and the "
+                             "runs store.", callback=check_out_folder),
+):
+    """Train small transformers (sizes x token budgets) and fit their scaling laws.
+
+    Writes OUT/runs.csv (one run per row: N, D, C, loss, ...; 'genlab scaling fit OUT/runs.csv' refits it), OUT/scaling_train.json (fitted exponents with bootstrap intervals), and figures: Kaplan's L(N) (Fig. 15), the measured L(N) with its fit, loss curves, iso-FLOP curves and the compute-optimal frontier. Every run is a job of the results store (OUT/runs.sqlite or --store): the same command again resumes.
+    """
+    import matplotlib.pyplot as plt
+
+    from .app import _say
+    from ..core.io import OutputSet, to_json, write_stdout
+    from ..analysis.scaling.lm import plan_sweep, scaling_sweep
+
+    if bootstrap < 0:
+        raise GenlabError(f"--bootstrap must be an integer >= 0, got {bootstrap}")
+    check_cap(bootstrap, "bootstrap", allow_large=allow_large)
+    check_cap(repeats, "lm_repeats", allow_large=allow_large)
+    size_list = _floats(sizes, "--sizes", "1e3,1e4,1e5") if sizes else None
+    token_list = _floats(tokens, "--tokens", "1e5,3e5,1e6") if tokens else None
+    for t in token_list or ():
+        check_cap(t, "tokens", allow_large=allow_large)
+    if batch_size >= 1 and block_size >= 1:
+        check_cap(batch_size * block_size, "step_tokens", allow_large=allow_large)
+    kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
+    corpus_ = _corpus(corpus)
+    _announce(plan_sweep(size_list, token_list, corpus=corpus_, quick=quick, batch_size=batch_size,
+                         block_size=block_size, lr=lr, repeats=repeats, device=device, seed=seed), kw["jobs"])
+    res = scaling_sweep(size_list, token_list, corpus=corpus_, quick=quick,
+                        batch_size=batch_size, block_size=block_size, lr=lr, repeats=repeats, device=device, **kw)
+    record = {"command": "scaling train", **train_record(res, bootstrap=bootstrap, seed=seed)}
+    frame = res.to_frame()
+    fits = record.pop("_fits")
+    figs = {"scaling_kaplan_fig15": lambda ax: _fig15(ax, res), "scaling_curves": res.plot_curves,
+            "scaling_isoflop": res.plot_isoflop, "scaling_size": lambda ax: res.plot_size(ax, fits["power_N"])}
+    if fits.get("chinchilla") is not None:
+        figs["scaling_frontier"] = lambda ax: res.plot_frontier(ax, fits["chinchilla"])
+    with OutputSet(out) as files:  # all or nothing, the JSON record last
+        files.add_csv("runs.csv", frame)
+        for stem, draw in figs.items():
+            fig, ax = plt.subplots(figsize=(6.4, 4.2))
+            try:
+                draw(ax)
+                files.add_figure(fig, stem)
+            finally:
+                plt.close(fig)
+        files.add_json("scaling_train.json", record)
+    files = files.paths
+    if as_json:
+        write_stdout(to_json(record))
+    else:
+        for line in summary_lines(record):
+            typer.echo(line)
+    _say(f"{len(frame)} runs ({res.n_ran} trained now, {res.n_cached} from the store) in {res.elapsed_s:.1f} s; "
+         f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
+def _announce(configs: list, jobs) -> None:
+    """Say how long the training runs take on CPU, when that is long."""
+    import os
+
+    from ..core.limits import announce, lm_seconds
+    from ..models.transformer import non_embedding_params
+
+    if not configs or configs[0]["device"] != "cpu":
+        return
+    runs = [(non_embedding_params(c["model"]["n_layer"], c["model"]["n_embd"]), c["tokens"]) for c in configs]
+    workers = min(jobs or os.cpu_count() or 1, len(runs))
+    announce(lm_seconds(runs) / workers, f"{len(runs):,} training run{'s' * (len(runs) != 1)} of up to "
+                                            f"{max(d for _, d in runs):.3g} tokens")
+
+
+def _corpus(text: str):
+    from ..data.corpora import NAMES
+
+    if text in NAMES:
+        return text
+    p = Path(text)
+    if not p.exists():
+        raise GenlabError(f"unknown corpus {text!r}; choose python, markov, or the path of a UTF-8 text file")
+    return p
+
+
+def _fig15(ax, res):
+    from ..analysis.scaling.lm import plot_kaplan
+
+    return plot_kaplan(ax, measured=res.size_curve())
+
+
+def train_record(res, *, bootstrap: int = 200, seed: int = 0) -> dict:
+    """The fits of a :class:`genlab.analysis.scaling.lm.ScalingSweep` as a JSON-able record: L(N) (power_N at the
+    largest budget), the Chinchilla fit of every run (α, β, E, a = β/(α+β)), and the corpus's
+    entropy rate when known. ``_fits`` holds the fit objects (popped before writing)."""
+    import warnings
+
+    fits, out = {}, {}
+    size = res.fit_size("power_N", bootstrap=bootstrap, seed=seed)
+    fits["power_N"] = size
+    out["L_of_N"] = _fit_record(size, ("alpha", "N_c"))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ch = res.fit("chinchilla", bootstrap=bootstrap, seed=seed)
+        fits["chinchilla"] = ch
+        out["chinchilla"] = _fit_record(ch, ("alpha", "beta", "E", "A", "B", "a", "b"))
+    except GenlabError as exc:   # fewer runs than the form has parameters
+        fits["chinchilla"] = None
+        out["chinchilla"] = {"error": str(exc)}
+    out["entropy_rate"] = res.entropy_rate
+    out["corpus"] = res.corpus
+    out["config"] = res.config
+    out["elapsed_s"] = res.elapsed_s
+    out["runs"] = res.to_frame().to_dict(orient="records")
+    out["_fits"] = fits
+    return out
+
+
+def _fit_record(fit, keys) -> dict:
+    values = {**fit.params, **fit.derived}
+    iv = fit.intervals
+    return {"form": fit.form.name, "formula": fit.form.formula,
+            "values": {k: values[k] for k in keys if k in values},
+            "intervals": {k: list(iv[k]) for k in keys if k in iv},
+            "holdout": fit.holdout, "warnings": list(fit.warnings), "fit": fit.to_dict()}
+
+
+def summary_lines(record: dict) -> list[str]:
+    lines = []
+    ln = record["L_of_N"]
+    iv = ln["intervals"].get("alpha")
+    lines.append(f"L(N) at the largest budget: alpha_N = {ln['values']['alpha']:.4g}"
+                 + (f" [{iv[0]:.4g}, {iv[1]:.4g}]" if iv else "") + " (Kaplan: 0.076)")
+    ch = record["chinchilla"]
+    if "values" in ch:
+        parts = []
+        for k in ("alpha", "beta", "E", "a"):
+            v = ch["values"][k]
+            i = ch["intervals"].get(k)
+            parts.append(f"{k} = {v:.4g}" + (f" [{i[0]:.4g}, {i[1]:.4g}]" if i else ""))
+        lines.append("Chinchilla fit L = E + A/N^alpha + B/D^beta: " + "; ".join(parts)
+                     + " (Hoffmann et al.: alpha 0.34, beta 0.28, E 1.69, a 0.46)")
+    else:
+        lines.append(f"Chinchilla fit skipped: {ch['error']}")
+    if record.get("entropy_rate") is not None:
+        lines.append(f"entropy rate of the corpus (the irreducible loss): {record['entropy_rate']:.4f} nats/token")
+    return lines
