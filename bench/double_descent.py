@@ -5,7 +5,7 @@ Prints the wall time of the default digits sweep — n = 400 training points,
 minimum-norm least squares on one-hot targets — run through the executor
 on ``--jobs`` workers, and the figures it measures (peak, minima). Then, in
 this process on one thread, the same work for one seed done by the shared
-nested factorization (:func:`genlab.analysis.double_descent.core.nested_least_squares`) and
+nested factorization (:func:`genlab.linalg.minnorm.nested_least_squares`) and
 by one ``np.linalg.pinv`` per p, and their ratio.
 
     .venv/bin/python bench/double_descent.py [--jobs 2] [--seeds 5] [--baseline-seeds 1] [--more]
@@ -24,10 +24,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from genlab.analysis.double_descent.core import _children, _dataset, _rf_split, _standardizer, _targets, default_ps, random_features_sweep, rf_job
-from genlab.core.seeding import seed_sequence  # noqa: E402
+from genlab.analysis.double_descent import default_ps, random_features_sweep  # noqa: E402
+from genlab.analysis.double_descent.random_features import rf_data, rf_job  # noqa: E402
 from genlab.runs.execute import job_seed  # noqa: E402
-from genlab.models.random_features import draw_weights, features_from_weights  # noqa: E402
 from genlab.runs.store import canonical_json, config_hash  # noqa: E402
 
 N_TRAIN, N_TEST = 400, 1000
@@ -40,14 +39,8 @@ def _config(ps, repeat):
 
 def pinv_seed(config, seed) -> tuple[float, np.ndarray]:
     """The same seed's work with one pseudo-inverse per p: seconds (features excluded) and test errors."""
-    ds = _dataset(config["data"])
-    ss_split, ss_feat = _children(seed_sequence(config["draw_seed"], "rf-draw", config["repeat"]), 2)
-    tr, te, _ = _rf_split(ds, config["n_train"], config["n_test"], 0, np.random.default_rng(ss_split))
-    std = _standardizer(ds.X[tr])
-    W, b = draw_weights(ds.X.shape[1], config["ps"][-1], kind=config["kind"], seed=ss_feat)
-    F_tr = features_from_weights(std(ds.X[tr]), W, b, kind=config["kind"], normalize=False)
-    F_te = features_from_weights(std(ds.X[te]), W, b, kind=config["kind"], normalize=False)
-    Y_tr, Y_te = _targets(ds, ds.y[tr]), _targets(ds, ds.y[te])
+    d = rf_data(config, seed)  # the job's own split, features and targets
+    F_tr, F_te, Y_tr, Y_te = d["F_tr"], d["F_te"], d["Y_tr"], d["Y_te"]
     out = []
     t = time.perf_counter()
     for p in config["ps"]:

@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from genlab.models.mlp import MLP, MLPConfig, as_tensors, train  # noqa: E402
-from genlab.analysis.neural import noisy_splits  # noqa: E402
+from genlab.data.splits import noisy_splits  # noqa: E402
 
 
 def bare_loop(model, X, y, *, epochs, lr, batch_size, seed) -> float:
@@ -71,7 +71,7 @@ def main():
                 bare.append(bare_loop(MLP(cfg, seed=r), X, y, epochs=args.epochs, lr=1e-3, batch_size=batch,
                                       seed=r))
             print(f"{width:>6} {batch:>6} {max(ours):>17,.0f} {max(bare):>15,.0f} {max(ours) / max(bare):>6.2f}")
-    from genlab.analysis.neural import mlp_job
+    from genlab.analysis.double_descent.mlp import mlp_job
 
     config = dict(data="digits", n_train=200, n_val=300, label_noise=0.2, seed=0, repeat=0, width=48, depth=1,
                   dropout=0.0, loss="squared", epochs=2000, lr=1e-3, optimizer="adam", batch_size=None,

@@ -28,7 +28,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import torch  # noqa: E402
 
 from genlab.data.corpora import load_corpus  # noqa: E402
-from genlab.analysis.scaling.lm import BATCH_SIZE, BLOCK_SIZE, default_lr, lr_at, scaling_sweep, train  # noqa: E402
+from genlab.analysis.scaling.lm import BATCH_SIZE, BLOCK_SIZE, default_lr, lr_at, train  # noqa: E402
+from genlab.analysis.scaling.sweep import scaling_sweep  # noqa: E402
 from genlab.models.transformer import GPT, config_for_size  # noqa: E402
 
 

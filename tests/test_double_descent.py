@@ -12,7 +12,11 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from genlab import GenlabError
 from genlab.data.sources import ARTICLE_SOURCE
-from genlab.analysis.double_descent.core import CurveFamily, DoubleDescentCurve, VarianceSplit, default_ps, label_noise_sweep, linear_sample_wise, nested_least_squares, polynomial_model_wise, random_features_sweep, random_features_variance_split, schaeffer_ablations, singular_value_analysis
+from genlab.analysis.double_descent import (CurveFamily, DoubleDescentCurve, VarianceSplit, default_ps,
+                                            label_noise_sweep, linear_sample_wise, polynomial_model_wise,
+                                            random_features_sweep, random_features_variance_split,
+                                            schaeffer_ablations, singular_value_analysis)
+from genlab.linalg.minnorm import nested_least_squares, svd_minnorm
 from genlab.core.io import to_json
 from genlab.models.random_features import RandomFeaturesRegressor, draw_weights, random_features
 
@@ -100,6 +104,20 @@ def test_nested_engine_equals_pinv_per_p():
             assert np.abs(f.coef[:, :, j] - ref).max() <= 1e-8 * np.abs(ref).max()
     with pytest.raises(GenlabError):
         next(nested_least_squares(Phi, Y, [5, 3]))
+
+
+
+def test_svd_minnorm_is_the_pseudo_inverse_and_ridge():
+    g = np.random.default_rng(3)
+    A = g.normal(size=(20, 8)) @ g.normal(size=(8, 40))    # rank 8: the cut-off drops 12 directions
+    Y = g.normal(size=(20, 2))
+    coef, info = svd_minnorm(A, Y)
+    assert info.rank == 8 and info.n_params == 40
+    np.testing.assert_allclose(coef, np.linalg.pinv(A) @ Y, rtol=0, atol=1e-10 * np.abs(coef).max())
+    c1, _ = svd_minnorm(A, Y[:, 0])
+    assert c1.shape == (40,) and np.allclose(c1, coef[:, 0])
+    ridge, _ = svd_minnorm(A, Y, alpha=0.7)
+    np.testing.assert_allclose(ridge, np.linalg.solve(A.T @ A + 0.7 * np.eye(40), A.T @ Y), atol=1e-10)
 
 
 # ------------------------------------------------------------------------------ random features on digits

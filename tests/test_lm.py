@@ -10,7 +10,8 @@ import torch
 from genlab.cli.app import main
 from genlab.data.corpora import MarkovChain, load_corpus, markov_corpus, text_corpus
 from genlab.core.errors import GenlabError
-from genlab.analysis.scaling.lm import lr_at, scaling_sweep, train
+from genlab.analysis.scaling.lm import lr_at, train
+from genlab.analysis.scaling.sweep import scaling_sweep
 from genlab.models.transformer import GPT, GPTConfig, config_for_size, non_embedding_params, size_ladder
 
 TINY = GPTConfig(vocab_size=10, block_size=8, n_layer=2, n_head=2, n_embd=8)
@@ -189,6 +190,10 @@ def test_sweep_resumes_from_the_store_and_feeds_the_fits(tmp_path):
                                           size_ladder(SIZES, vocab_size=16, block_size=32))
     second = scaling_sweep(SIZES, BUDGETS, **kw)
     assert second.n_ran == 0 and second.n_cached == 6
+    from genlab.core.results import Result
+
+    assert isinstance(first, Result) and first.summary().equals(fr)   # the results protocol
+    json.dumps(first.to_dict())
     assert second.to_frame()["loss"].tolist() == fr["loss"].tolist()
     ch = first.fit("chinchilla", bootstrap=2, n_starts=4)
     assert set(ch.params) == {"E", "A", "alpha", "B", "beta"} and ch.boot_params.shape == (2, 5)
@@ -254,10 +259,10 @@ def test_section_text_has_the_same_keys_and_fields_in_both_languages():
 
 def test_section_quick_on_tiny_sweeps(monkeypatch, tmp_path):
     import genlab.article.sections.scaling as exp
-    import genlab.analysis.scaling.lm as lm
+    import genlab.analysis.scaling.sweep as sweep
 
-    monkeypatch.setattr(lm, "QUICK_SIZES", SIZES)
-    monkeypatch.setattr(lm, "QUICK_TOKENS", (5e3, 1.2e4, 2.5e4))
+    monkeypatch.setattr(sweep, "QUICK_SIZES", SIZES)
+    monkeypatch.setattr(sweep, "QUICK_TOKENS", (5e3, 1.2e4, 2.5e4))
     monkeypatch.setattr(exp, "MARKOV_SIZES", SIZES)
     monkeypatch.setattr(exp, "MARKOV_TOKENS", (5e3, 1.2e4))
     monkeypatch.setattr(exp, "BOOTSTRAP_QUICK", 4)

@@ -12,7 +12,7 @@ from genlab.analysis import lottery as L  # noqa: E402
 from genlab.cli.app import main  # noqa: E402
 from genlab.core.errors import GenlabError  # noqa: E402
 from genlab.models.mlp import MLP, MLPConfig, as_tensors, evaluate  # noqa: E402
-from genlab.analysis.neural import noisy_splits  # noqa: E402
+from genlab.data.splits import noisy_splits  # noqa: E402
 from genlab.core.seeding import seed_sequence  # noqa: E402
 
 torch.set_num_threads(1)   # as in the sweep's workers: threads oversubscribed on 2 cores are 30-100x slower
@@ -124,7 +124,7 @@ def test_the_job_rewinds_tickets_and_random_masks_to_the_same_start(monkeypatch,
                       "after": [w.detach().clone() for w in model.weights()]})
         return run
 
-    monkeypatch.setattr(L, "train_masked", spy)
+    monkeypatch.setattr(L.sweep, "train_masked", spy)          # the name lottery_job calls
     config = dict(L.lottery_settings(rounds=2, rate=0.5, rewind=rewind, width=16, depth=1, epochs=3, n_train=200,
                                       n_val=100),
                   repeat=0)
@@ -236,6 +236,24 @@ def test_thresholds_on_known_numbers():
     assert list(sizes["effective_params"]) == [1050, 550, 300, 175, 112]
     wide = L.LotteryResult(**{**res.__dict__, "margin": 0.1})          # a 10-point margin: nothing falls
     assert all(t["falls_below_at"] is None for t in wide.thresholds.values())
+
+
+def test_lottery_result_follows_the_results_protocol():
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from genlab.core.results import Result
+
+    acc = {"ticket": np.array([[0.95, 0.94, 0.93], [0.96, 0.95, 0.9]])}
+    res = L.LotteryResult(fraction=np.array([1.0, 0.5, 0.25]), nonzero=np.array([100, 50, 25]), dense_count=100,
+                          n_params=110, test_acc=acc, val_acc=acc, train_acc=acc,
+                          stop_step={"ticket": 0 * acc["ticket"]}, n_test=300)
+    assert isinstance(res, Result) and isinstance(res.summary(), pd.DataFrame)
+    assert res.to_frame().equals(res.summary())
+    json.dumps(res.to_dict())
+    assert isinstance(res.plot(Figure().add_subplot()), Axes)
+    assert "<svg" in res._repr_html_()
 
 
 # --------------------------------------------------------------------------- the section: tickets are real

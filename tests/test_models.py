@@ -7,7 +7,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from genlab import GenlabError, IllConditionedWarning, PolynomialRegression
 from genlab.data.sources import ARTICLE_SOURCE
-from genlab.linalg.bases import design, vander
+from genlab.linalg.bases import design, vander, window
 
 
 @parametrize_with_checks([PolynomialRegression(), PolynomialRegression(3, basis="chebyshev", solver="ridge", alpha=0.1),
@@ -134,3 +134,9 @@ def test_bad_parameters_raise_genlab_error(data, params, match):
     X, y = data
     with pytest.raises(GenlabError, match=match):
         PolynomialRegression(**params).fit(X, y)
+
+
+def test_window_maps_the_domain_onto_minus_one_one():
+    assert np.array_equal(window(np.array([2.0, 3.0, 4.0]), (2.0, 4.0)), [-1.0, 0.0, 1.0])
+    lo, hi = np.array([0.0, -1.0]), np.array([1.0, 1.0])    # one interval per feature
+    assert np.array_equal(window(np.array([[0.0, -1.0], [1.0, 1.0]]), (lo, hi)), [[-1.0, -1.0], [1.0, 1.0]])

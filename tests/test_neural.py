@@ -1,4 +1,5 @@
-"""The MLP, its training loop and the double-descent experiments of genlab.analysis.neural (tiny sizes)."""
+"""The MLP, its training loop and the network experiments of genlab.analysis.double_descent (width, epochs)
+and genlab.analysis.regularize (regularizers side by side), at tiny sizes."""
 
 import json
 import subprocess
@@ -12,7 +13,11 @@ torch.set_num_threads(1)  # as genlab's workers: tiny networks on many threads a
 
 from genlab import GenlabError  # noqa: E402
 from genlab.models.mlp import MLP, MLPConfig, TorchMLPClassifier, as_tensors, evaluate, train  # noqa: E402
-from genlab.analysis.neural import double_descent_points, epoch_wise, gd_iterates, mlp_width_sweep, noisy_splits, regularizers_side_by_side
+from genlab.analysis.double_descent import epoch_wise, gd_iterates, mlp_width_sweep  # noqa: E402
+from genlab.analysis.regularize import regularizers_side_by_side  # noqa: E402
+from genlab.core.seeding import seed_sequence, torch_seed  # noqa: E402
+from genlab.core.stats import find_peak  # noqa: E402
+from genlab.data.splits import noisy_splits  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -140,10 +145,17 @@ def test_gd_iterates_are_gradient_descent():
     np.testing.assert_allclose(W, np.stack([out[t] for t in (0, 1, 7, 300)]), rtol=1e-10, atol=1e-12)
 
 
-def test_double_descent_points():
-    p = double_descent_points([3.0, 1.0, 2.0, 0.5, 0.6])
+def test_torch_seed_is_the_first_word_of_the_stream_halved():
+    ss = seed_sequence(3, "job", 1)
+    first = int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    assert torch_seed(ss) == torch_seed(3, "job", 1) == first < 2**63
+    assert torch_seed(ss, 0) != first and torch_seed(ss, 0) == torch_seed(ss, 0)
+
+
+def test_find_peak():
+    p = find_peak([3.0, 1.0, 2.0, 0.5, 0.6])
     assert (p["first_min"], p["peak"], p["second_min"], p["prominence"]) == (1, 2, 3, 1.0)
-    assert double_descent_points([3.0, 2.0, 1.0, 0.5])["prominence"] <= 0
+    assert find_peak([3.0, 2.0, 1.0, 0.5])["prominence"] <= 0
 
 
 def test_each_regularizer_beats_none_on_the_noisy_task():
@@ -177,5 +189,6 @@ def test_torch_classifier_estimator_api():
 
 
 def test_import_genlab_does_not_import_torch():
-    code = "import sys, genlab, genlab.neural; assert 'torch' not in sys.modules"
+    code = ("import sys, genlab, genlab.analysis.double_descent, genlab.analysis.regularize; "
+            "assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)

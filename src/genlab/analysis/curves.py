@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..data.sources import Dataset, SyntheticSource, check_n
 from ..core.errors import GenlabError
-from ..linalg.bases import check_basis, check_degree, vander
 from ..core.limits import LIMITS, capacity_bytes, check_cap, check_memory
-from ..linalg.solvers import check_solver, solve
+from ..core.results import Result
 from ..core.seeding import check_seed, rng as make_rng
-from ..core.stats import summarize
+from ..core.stats import summary_frame
+from ..data.sources import Dataset, SyntheticSource, check_n
+from ..linalg.bases import check_basis, check_degree, vander, window
+from ..linalg.solvers import check_solver, solve
+from ..plots.helpers import axes, quartile_band
 
 METHODS = ("holdout", "kfold")
 
@@ -39,19 +41,14 @@ def parse_degrees(text: str) -> list[int]:
     return sorted(out)
 
 
-def _window(x, domain):
-    lo, hi = domain
-    return (2.0 * x - (lo + hi)) / (hi - lo)
-
-
 def _errors_by_degree(x_tr, y_tr, x_va, y_va, degrees, basis, solver, alpha, domain):
     """Train and validation RMSE of every degree, from one design of the highest degree."""
     if domain is None:  # as PolynomialRegression: the training inputs' range
         lo, hi = x_tr.min(), x_tr.max()
         domain = (lo, hi) if hi > lo else (lo - 1.0, lo + 1.0)
     top = max(degrees)
-    A_tr = vander(_window(x_tr, domain) if basis != "monomial" else x_tr, top, basis)
-    A_va = vander(_window(x_va, domain) if basis != "monomial" else x_va, top, basis)
+    A_tr = vander(window(x_tr, domain) if basis != "monomial" else x_tr, top, basis)
+    A_va = vander(window(x_va, domain) if basis != "monomial" else x_va, top, basis)
     tr, va = np.empty(len(degrees)), np.empty(len(degrees))
     for i, d in enumerate(degrees):
         coef, _ = solve(A_tr[:, : d + 1], y_tr, solver, alpha)
@@ -61,7 +58,7 @@ def _errors_by_degree(x_tr, y_tr, x_va, y_va, degrees, basis, solver, alpha, dom
 
 
 @dataclass
-class CapacityCurve:
+class CapacityCurve(Result):
     """Training and validation RMSE per degree over repeated splits.
 
     ``train_rmse`` and ``val_rmse`` have shape (n_repeats, n_degrees); with
@@ -78,15 +75,8 @@ class CapacityCurve:
 
     def summary(self):
         """One row per degree: mean, standard error, median, quantiles, heavy-tail flag."""
-        import pandas as pd
-
-        cols = {"degree": self.degrees, "n_params": self.degrees + 1}
-        for name, arr in (("train", self.train_rmse), ("val", self.val_rmse)):
-            for key, val in summarize(arr).items():
-                cols[f"{name}_{key}"] = val
-        return pd.DataFrame(cols)
-
-    to_frame = summary
+        return summary_frame({"degree": self.degrees, "n_params": self.degrees + 1},
+                             {"train": self.train_rmse, "val": self.val_rmse})
 
     @property
     def best_degree(self) -> int:
@@ -101,15 +91,11 @@ class CapacityCurve:
 
     def plot(self, ax=None, *, title=None):
         """Median training and validation RMSE with interquartile bands, mean dashed, log scale."""
-        from ..plots.helpers import axes
-
         ax = axes(ax, (6, 4))
         for name, arr, color in (("training", self.train_rmse, "tab:blue"),
                                  ("validation", self.val_rmse, "tab:orange")):
-            s = summarize(arr)
-            ax.fill_between(self.degrees, s["q25"], s["q75"], color=color, alpha=0.2, lw=0)
-            ax.plot(self.degrees, s["median"], color=color, marker="o", ms=3, label=f"{name} (median, IQR)")
-            ax.plot(self.degrees, s["mean"], color=color, ls="--", lw=1, label=f"{name} (mean)")
+            quartile_band(ax, self.degrees, arr, color=color, label=f"{name} (median, IQR)", ms=3, mean=True,
+                          mean_label=f"{name} (mean)", mean_lw=1)
         threshold = self.n_train - 1
         if self.degrees.min() <= threshold <= self.degrees.max():
             ax.axvline(threshold, color="0.5", ls=":", lw=1)

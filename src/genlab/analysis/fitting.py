@@ -8,10 +8,11 @@ from typing import Callable
 
 import numpy as np
 
-from ..data.sources import Dataset, SyntheticSource
 from ..core.errors import GenlabError, IllConditionedWarning
-from ..linalg.bases import check_degree
 from ..core.limits import check_memory, fit_bytes
+from ..core.results import Result
+from ..data.sources import Dataset, SyntheticSource
+from ..linalg.bases import check_degree
 from ..models import PolynomialRegression
 from ..models.polynomial import ILL_CONDITIONED
 from ..plots.helpers import axes, finish_xy, scatter
@@ -24,7 +25,7 @@ def rmse(y_true, y_pred) -> float:
 
 
 @dataclass
-class FitResult:
+class FitResult(Result):
     """A fitted (or given) model with its training and validation error.
 
     ``predict`` maps x of shape (m,) to predictions of shape (m,).
@@ -48,6 +49,15 @@ class FitResult:
         if self.validation is None:
             return None
         return rmse(self.validation.y, self.predict(self.validation.x))
+
+    def summary(self):
+        """One row per data set the model is measured on (training, then validation): its size and RMSE."""
+        import pandas as pd
+
+        rows = [{"model": self.name, "split": "train", "n": self.train.n, "rmse": self.train_rmse}]
+        if self.validation is not None:
+            rows.append({"model": self.name, "split": "validation", "n": self.validation.n, "rmse": self.val_rmse})
+        return pd.DataFrame(rows)
 
     def to_dict(self) -> dict:
         out = {"model": self.name, "n_params": self.n_params, "params": self.params,

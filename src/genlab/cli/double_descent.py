@@ -115,14 +115,14 @@ def double_descent(
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     if kind == "model" and model == "poly":
         from ..data.sources import SyntheticSource
-        from ..analysis.double_descent.core import HARD_TARGET, polynomial_model_wise
+        from ..analysis.double_descent import HARD_TARGET, polynomial_model_wise
 
         target = {"article": "2*x**2 + 1", "hard": HARD_TARGET}.get(data)
         if target is None:
             raise GenlabError("polynomial double descent uses a synthetic source: --data article or hard")
         res = polynomial_model_wise(SyntheticSource(target, 0.1 if noise is None else noise), n=n or 15, **opt, **kw)
     elif kind == "model" and model in ("relu", "fourier"):
-        from ..analysis.double_descent.core import label_noise_sweep, random_features_sweep
+        from ..analysis.double_descent import label_noise_sweep, random_features_sweep
 
         common = dict(kind=model, n_train=n or (100 if quick else 400), ridge=rdg, **opt, **kw)
         if quick:
@@ -130,7 +130,7 @@ def double_descent(
         res = (label_noise_sweep(data, rates=rates, **common) if len(rates) > 1
                else random_features_sweep(data, label_noise=rates[0], **common))
     elif kind == "model" and model == "mlp":
-        from ..analysis.neural import mlp_width_sweep
+        from ..analysis.double_descent import mlp_width_sweep
 
         res = mlp_width_sweep(data, n_train=n or 200, label_noise=rates[0], quick=quick, **opt, **kw)
     elif kind == "samples" and model == "linear":
@@ -142,21 +142,21 @@ def double_descent(
             res = sample_wise_linear(d=n or 100, sigma=0.5 if noise is None else noise,
                                      ridge="none" if rdg == 0.0 else rdg, **opt, **kw)
         else:
-            from ..analysis.double_descent.core import linear_sample_wise
+            from ..analysis.double_descent import linear_sample_wise
 
             res = linear_sample_wise(data, **opt, **kw)
     elif kind == "epochs":
-        from ..analysis.neural import epoch_wise
+        from ..analysis.double_descent import epoch_wise
 
         res = epoch_wise(**opt, **kw)
     elif kind == "variance":
-        from ..analysis.double_descent.core import random_features_variance_split
+        from ..analysis.double_descent import random_features_variance_split
 
         if model not in ("relu", "fourier"):
             raise GenlabError("--kind variance splits the variance of random features: --model relu or fourier")
         res = random_features_variance_split(data, kind=model, n_train=n or 100, label_noise=rates[0], **kw)
     elif kind in ("ablations", "singular"):
-        from ..analysis.double_descent.core import schaeffer_ablations, singular_value_analysis
+        from ..analysis.double_descent import schaeffer_ablations, singular_value_analysis
 
         name = data if data != "digits" else "diabetes"
         res = schaeffer_ablations(name, **opt, **kw) if kind == "ablations" else singular_value_analysis(name, **opt, **kw)
@@ -223,13 +223,13 @@ def regularize(
         res = sample_wise_linear(d=100, ridge="optimal", **opt, **kw)
         none.plot(ax)
     elif method == "tuned-ridge":
-        from ..analysis.double_descent.core import random_features_sweep
+        from ..analysis.double_descent import random_features_sweep
 
         base = dict(n_train=100 if quick else 400, **({"seeds": 3} if quick else {}), **opt, **kw)
         random_features_sweep("digits", ridge=0.0, **base).plot(ax, label="minimum norm")
         res = random_features_sweep("digits", ridge="tuned", **base)
     elif method == "side-by-side":
-        from ..analysis.neural import regularizers_side_by_side
+        from ..analysis.regularize import regularizers_side_by_side
 
         res = regularizers_side_by_side("digits", quick=quick, **opt, **kw)
     else:

@@ -180,8 +180,8 @@ def train_cmd(
     import matplotlib.pyplot as plt
 
     from .app import _say
+    from ..analysis.scaling.sweep import plan_sweep, scaling_sweep
     from ..core.io import OutputSet, to_json, write_stdout
-    from ..analysis.scaling.lm import plan_sweep, scaling_sweep
 
     if bootstrap < 0:
         raise GenlabError(f"--bootstrap must be an integer >= 0, got {bootstrap}")
@@ -253,13 +253,13 @@ def _corpus(text: str):
 
 
 def _fig15(ax, res):
-    from ..analysis.scaling.lm import plot_kaplan
+    from ..analysis.scaling.sweep import plot_kaplan
 
     return plot_kaplan(ax, measured=res.size_curve())
 
 
 def train_record(res, *, bootstrap: int = 200, seed: int = 0) -> dict:
-    """The fits of a :class:`genlab.analysis.scaling.lm.ScalingSweep` as a JSON-able record: L(N) (power_N at the
+    """The fits of a :class:`genlab.analysis.scaling.sweep.ScalingSweep` as a JSON-able record: L(N) (power_N at the
     largest budget), the Chinchilla fit of every run (α, β, E, a = β/(α+β)), and the corpus's
     entropy rate when known. ``_fits`` holds the fit objects (popped before writing)."""
     import warnings

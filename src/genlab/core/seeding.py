@@ -40,3 +40,37 @@ def seed_sequence(seed: int, *key) -> np.random.SeedSequence:
 def rng(seed: int, *key) -> np.random.Generator:
     """A Generator for job ``key`` under ``seed``: ``rng(0, "fit", 3)``."""
     return np.random.Generator(np.random.PCG64(seed_sequence(seed, *key)))
+
+
+def child(seed: np.random.SeedSequence, *key) -> np.random.SeedSequence:
+    """The fixed child ``key`` of ``seed``: its spawn key extended by ``key``.
+
+    Unlike ``SeedSequence.spawn``, which counts its calls, the same ``(seed, key)``
+    gives the same child every time: ``child(ss, 0)``, ``child(ss, 1)``, …
+    """
+    return np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + tuple(_key_int(k) for k in key),
+                                  pool_size=seed.pool_size)
+
+
+def torch_seed(seed, *key) -> int:
+    """A seed for ``torch.manual_seed`` (an int in [0, 2**63)) from a random stream.
+
+    Parameters
+    ----------
+    seed : int or numpy.random.SeedSequence
+        A sweep's seed (then the stream is :func:`seed_sequence` ``(seed, *key)``)
+        or a job's own SeedSequence (then its :func:`child` ``key``, or itself
+        when no key is given).
+    *key
+        Ints or strings naming the stream.
+
+    Returns
+    -------
+    int
+        The first 64-bit word of the stream's state, halved to fit torch's signed seed.
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        ss = child(seed, *key) if key else seed
+    else:
+        ss = seed_sequence(seed, *key)
+    return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))

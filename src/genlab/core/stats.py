@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import stats as _st
 
@@ -41,3 +43,58 @@ def summarize(samples, axis: int = 0) -> dict[str, np.ndarray]:
     heavy = (m >= 20) & ((share > TOP_SHARE) | (ratio > MEAN_OVER_MEDIAN))
     return {"mean": mean, "se": se, "median": median, "q10": q10, "q25": q25, "q75": q75,
             "q90": q90, "trimmed": _st.trim_mean(a, 0.1, axis=-1), "heavy_tail": heavy}
+
+
+def summary_frame(index: dict, arrays: dict, keys=None):
+    """A tidy table of :func:`summarize` over repeats, one row per point.
+
+    Parameters
+    ----------
+    index : dict of array-like
+        The first columns (the knob: degree, width, step, ...), one value per point.
+    arrays : dict of ndarray of shape (n_repeats, n_points)
+        The measured quantities; each gives the columns ``{name}_{key}``.
+    keys : sequence of str, optional
+        Which of :func:`summarize`'s values to keep, in this order (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    import pandas as pd
+
+    cols = dict(index)
+    for name, arr in arrays.items():
+        s = summarize(arr)
+        for key in (s if keys is None else keys):
+            cols[f"{name}_{key}"] = s[key]
+    return pd.DataFrame(cols)
+
+
+def find_peak(values) -> dict:
+    """The most prominent interior peak of a curve, with the minima on either side.
+
+    For each interior point j, its prominence is ``min(v[j] - min(v[:j]),
+    v[j] - min(v[j+1:]))``; the peak is the j with the largest. A positive
+    prominence means the curve falls, rises and falls again.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_points,)
+
+    Returns
+    -------
+    dict
+        ``first_min``, ``peak``, ``second_min`` (indices) and ``prominence``
+        (indices -1 and prominence -inf for fewer than 3 points).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    best = {"first_min": -1, "peak": -1, "second_min": -1, "prominence": -math.inf}
+    if v.size < 3:
+        return best
+    left = np.minimum.accumulate(v)                # min(v[:j+1])
+    right = np.minimum.accumulate(v[::-1])[::-1]   # min(v[j:])
+    prom = np.minimum(v[1:-1] - left[:-2], v[1:-1] - right[2:])  # for j = 1 .. n-2
+    j = int(np.argmax(prom)) + 1
+    return {"first_min": int(np.argmin(v[:j])), "peak": j, "second_min": j + 1 + int(np.argmin(v[j + 1:])),
+            "prominence": float(prom[j - 1])}

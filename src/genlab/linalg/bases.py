@@ -17,6 +17,15 @@ from ..core.errors import GenlabError
 BASES = ("monomial", "legendre", "chebyshev")
 
 
+def window(x, domain):
+    """Map ``x`` from ``domain = (lo, hi)`` onto [-1, 1], the window of the orthogonal bases.
+
+    ``lo`` and ``hi`` may be arrays (one interval per feature, broadcast against ``x``).
+    """
+    lo, hi = domain
+    return (2.0 * np.asarray(x) - (lo + hi)) / (hi - lo)
+
+
 def check_basis(basis: str) -> str:
     if basis not in BASES:
         raise GenlabError(f"unknown basis {basis!r}; choose one of {', '.join(BASES)}")

@@ -1,10 +1,11 @@
-"""A multilayer perceptron and its training loop, in one file (nanoGPT's style).
+"""A multilayer perceptron and its training, in one file (nanoGPT's style).
 
 Read top to bottom: :class:`MLPConfig` (the architecture, commented defaults),
 :class:`MLP` (``forward(x, targets) -> (logits, loss)``), :func:`evaluate`
-(loss and 0-1 error on every split), :func:`train` (a plain loop of mini-batch
-steps with optional L1 and L2 penalties and validation-based early stopping)
-and :class:`TorchMLPClassifier` (the same, behind scikit-learn's estimator API,
+(loss and 0-1 error on every split), :func:`train` (mini-batch steps of the
+shared loop, :func:`genlab.models.training.train_loop`, with optional L1 and
+L2 penalties and validation-based early stopping) and
+:class:`TorchMLPClassifier` (the same, behind scikit-learn's estimator API,
 for the bias-variance engine).
 
 Everything is float32 on the CPU, one thread. A run is a function of its seed:
@@ -30,6 +31,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..core.checks import check_int as _check_int
 from ..core.errors import GenlabError
+from ..core.results import Result
+from .training import epoch_batches, steps_per_epoch, train_loop
 
 OPTIMIZERS = ("sgd", "adam")
 LOSSES = ("cross_entropy", "squared")
@@ -180,7 +183,7 @@ def evaluate(model: MLP, data: dict) -> dict:
 # --------------------------------------------------------------------------- training
 
 @dataclass
-class TrainResult:
+class TrainResult(Result):
     """What :func:`train` measured, one entry per evaluation.
 
     ``epochs[k]`` is the number of epochs done at evaluation k (0 is the
@@ -213,7 +216,8 @@ class TrainResult:
         return {name: float(getattr(self, name)[k]) for name in
                 ("train_loss", "train_error", "val_loss", "val_error", "test_loss", "test_error")}
 
-    def to_frame(self):
+    def summary(self):
+        """One row per evaluation: ``epochs`` done, then the loss and 0-1 error of every split."""
         import pandas as pd
 
         return pd.DataFrame({name: getattr(self, name) for name in
@@ -225,6 +229,25 @@ class TrainResult:
                 "stopped_early": self.stopped_early, "restored": self.restored, "elapsed_s": self.elapsed_s,
                 "samples_per_s": self.samples_per_s, "settings": self.settings, "final": self.final(),
                 "by_epoch": self.to_frame().to_dict(orient="list")}
+
+    def plot(self, ax=None, *, what: str = "error", **kw):
+        """The 0-1 error (``what="error"``) or the loss (``"loss"``) of every measured split against
+        epochs; a dotted line marks the best epoch. ``kw`` goes to every line."""
+        from ..plots.helpers import axes
+
+        if what not in ("error", "loss"):
+            raise GenlabError(f"what must be error or loss, got {what!r}")
+        ax = axes(ax, (6.4, 4.2))
+        for split, color in zip(SPLITS, ("tab:blue", "tab:orange", "tab:green")):
+            values = getattr(self, f"{split}_{what}")
+            if np.isfinite(values).any():
+                ax.plot(self.epochs, values, marker="o", ms=2.5, color=color, label=split, **kw)
+        if np.isfinite(self.val_loss).any():
+            ax.axvline(self.best_epoch, color="0.5", ls=":", lw=1, label=f"best epoch ({self.best_epoch})")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("0-1 error" if what == "error" else "loss")
+        ax.legend(fontsize="small")
+        return ax
 
 
 def check_train_args(*, epochs, lr, optimizer, batch_size, weight_decay, l1, eval_every, patience, monitor):
@@ -250,6 +273,8 @@ def train(model: MLP, data, *, epochs: int = 100, lr: float = 1e-3, optimizer: s
           batch_size: int | None = 128, weight_decay: float = 0.0, l1: float = 0.0, eval_every: int = 1,
           patience: int | None = None, monitor: str = "val_error", seed: int = 0) -> TrainResult:
     """Train ``model`` in place by mini-batch gradient steps; evaluate every ``eval_every`` epochs.
+
+    The steps are those of the shared loop, :func:`genlab.models.training.train_loop`.
 
     Parameters
     ----------
@@ -288,88 +313,102 @@ def train(model: MLP, data, *, epochs: int = 100, lr: float = 1e-3, optimizer: s
     """
     check_train_args(epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
                      weight_decay=weight_decay, l1=l1, eval_every=eval_every, patience=patience, monitor=monitor)
-    data = as_tensors(data)
-    if patience is not None and "val" not in data:
-        raise GenlabError("early stopping (patience) needs a 'val' split")
+    data = _checked_data(model, data, needs_val=patience is not None)
     X, y = data["train"]                                  # (n, n_inputs), (n,)
     n = X.shape[0]
-    if any(Xs.shape[1] != model.config.n_inputs for Xs, _ in data.values()):
-        raise GenlabError(f"the model takes {model.config.n_inputs} inputs; the data has "
-                          f"{sorted({Xs.shape[1] for Xs, _ in data.values()})} features")
-    if int(y.min()) < 0 or int(y.max()) >= model.config.n_classes:
-        raise GenlabError(f"labels must be class indices in [0, {model.config.n_classes - 1}]")
     B = n if batch_size is None else min(int(batch_size), n)
     settings = dict(epochs=epochs, lr=lr, optimizer=optimizer, batch_size=B, weight_decay=weight_decay, l1=l1,
                     eval_every=eval_every, patience=patience, monitor=monitor, seed=seed,
                     model=asdict(model.config))
-
     opt = (torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam)(model.parameters(), lr=lr)
-    decay = model.weights()  # penalties act on the weight matrices, not the biases (as nanoGPT's decay)
-
-    history = {k: [] for k in ("epochs", "train_loss", "train_error", "val_loss", "val_error",
-                               "test_loss", "test_error")}
-    best, best_epoch, best_state, since_best = math.inf, 0, None, 0
-    key = 1 if monitor == "val_error" else 0
-
-    def record(epoch):  # evaluate every split; True when early stopping says stop
-        nonlocal best, best_epoch, best_state, since_best
-        ev = evaluate(model, data)
-        history["epochs"].append(epoch)
-        for split in SPLITS:
-            loss, err = ev.get(split, (math.nan, math.nan))
-            history[f"{split}_loss"].append(loss)
-            history[f"{split}_error"].append(err)
-        if "val" not in ev:
-            return False
-        score = ev["val"][key] + 1e-9 * ev["val"][0] * (key == 1)  # error; the loss breaks ties
-        if score < best:
-            best, best_epoch, since_best = score, epoch, 0
-            if patience is not None:
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            since_best += 1
-        return patience is not None and since_best >= patience
-
+    per_epoch = steps_per_epoch(n, B)
+    history = _History(model, data, patience=patience, monitor=monitor, per_epoch=per_epoch)
+    eval_at = [0] + [e * per_epoch for e in range(1, epochs + 1) if e % eval_every == 0 or e == epochs]
     t0 = time.perf_counter()
-    steps_samples = 0
-    stopped, epoch = False, 0
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)                         # dropout masks
         gen = torch.Generator().manual_seed(seed)       # batch order
-        model.train()
-        stopped = record(0)
-        while epoch < epochs and not stopped:
-            perm = torch.randperm(n, generator=gen) if B < n else None
-            for start in range(0, n, B):
-                if perm is None:
-                    xb, yb = X, y
-                else:
-                    idx = perm[start:start + B]
-                    xb, yb = X[idx], y[idx]             # (b, n_inputs), (b,)
-                _, loss = model(xb, yb)
-                if weight_decay > 0:
-                    loss = loss + 0.5 * weight_decay * sum((w * w).sum() for w in decay)
-                if l1 > 0:
-                    loss = loss + l1 * sum(w.abs().sum() for w in decay)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                steps_samples += xb.shape[0]
-            epoch += 1
-            if epoch % eval_every == 0 or epoch == epochs:
-                stopped = record(epoch)
-                if not math.isfinite(history["train_loss"][-1]):
-                    raise GenlabError(f"training diverged at epoch {epoch} (loss is not finite); lower lr")
+        stats = train_loop(model, opt, epoch_batches(X, y, B, gen), steps=epochs * per_epoch,
+                           penalize=_penalties(model.weights(), weight_decay, l1), evaluate=history.record,
+                           eval_at=eval_at)
     elapsed = time.perf_counter() - t0
     model.eval()
-    restored = best_state is not None
+    restored = history.best_state is not None
     if restored:
-        model.load_state_dict(best_state)
-    return TrainResult(**{k: np.asarray(v, dtype=np.float64 if k != "epochs" else np.int64)
-                          for k, v in history.items()},
-                       best_epoch=int(best_epoch), stopped_epoch=int(epoch), stopped_early=bool(stopped),
-                       restored=restored, elapsed_s=elapsed,
-                       samples_per_s=steps_samples / elapsed if elapsed > 0 else math.nan, settings=settings)
+        model.load_state_dict(history.best_state)
+    return TrainResult(**history.arrays(), best_epoch=int(history.best_epoch),
+                       stopped_epoch=stats.steps // per_epoch, stopped_early=stats.stopped, restored=restored,
+                       elapsed_s=elapsed, samples_per_s=stats.samples / elapsed if elapsed > 0 else math.nan,
+                       settings=settings)
+
+
+def _checked_data(model: MLP, data, *, needs_val: bool) -> dict:
+    """``data`` as tensors (:func:`as_tensors`), checked against the model's inputs and classes."""
+    data = as_tensors(data)
+    if needs_val and "val" not in data:
+        raise GenlabError("early stopping (patience) needs a 'val' split")
+    if any(Xs.shape[1] != model.config.n_inputs for Xs, _ in data.values()):
+        raise GenlabError(f"the model takes {model.config.n_inputs} inputs; the data has "
+                          f"{sorted({Xs.shape[1] for Xs, _ in data.values()})} features")
+    y = data["train"][1]
+    if int(y.min()) < 0 or int(y.max()) >= model.config.n_classes:
+        raise GenlabError(f"labels must be class indices in [0, {model.config.n_classes - 1}]")
+    return data
+
+
+def _penalties(weights: list, weight_decay: float, l1: float):
+    """``loss -> loss + penalties`` on the weight matrices (not the biases, as nanoGPT's decay), or None."""
+    if weight_decay <= 0 and l1 <= 0:
+        return None
+
+    def penalize(loss):
+        if weight_decay > 0:
+            loss = loss + 0.5 * weight_decay * sum((w * w).sum() for w in weights)
+        if l1 > 0:
+            loss = loss + l1 * sum(w.abs().sum() for w in weights)
+        return loss
+
+    return penalize
+
+
+class _History:
+    """The evaluations of :func:`train`, and early stopping on the monitored validation figure."""
+
+    def __init__(self, model: MLP, data: dict, *, patience, monitor: str, per_epoch: int):
+        self.model, self.data, self.patience, self.per_epoch = model, data, patience, per_epoch
+        self.key = 1 if monitor == "val_error" else 0
+        self.columns = {k: [] for k in ("epochs", "train_loss", "train_error", "val_loss", "val_error",
+                                        "test_loss", "test_error")}
+        self.best, self.best_epoch, self.best_state, self.since_best = math.inf, 0, None, 0
+
+    def record(self, steps_done: int) -> bool:
+        """Evaluate every split after ``steps_done`` steps; True when early stopping says stop."""
+        epoch = steps_done // self.per_epoch
+        ev = evaluate(self.model, self.data)
+        self.columns["epochs"].append(epoch)
+        for split in SPLITS:
+            loss, err = ev.get(split, (math.nan, math.nan))
+            self.columns[f"{split}_loss"].append(loss)
+            self.columns[f"{split}_error"].append(err)
+        stop = self._update(ev, epoch)
+        if epoch > 0 and not math.isfinite(self.columns["train_loss"][-1]):
+            raise GenlabError(f"training diverged at epoch {epoch} (loss is not finite); lower lr")
+        return stop
+
+    def _update(self, ev: dict, epoch: int) -> bool:
+        if "val" not in ev:
+            return False
+        score = ev["val"][self.key] + 1e-9 * ev["val"][0] * (self.key == 1)  # error; the loss breaks ties
+        if score < self.best:
+            self.best, self.best_epoch, self.since_best = score, epoch, 0
+            if self.patience is not None:
+                self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        else:
+            self.since_best += 1
+        return self.patience is not None and self.since_best >= self.patience
+
+    def arrays(self) -> dict:
+        return {k: np.asarray(v, dtype=np.float64 if k != "epochs" else np.int64) for k, v in self.columns.items()}
 
 
 # --------------------------------------------------------------------------- scikit-learn's API

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..core.errors import GenlabError, IllConditionedWarning
-from ..linalg.bases import check_basis, check_degree, design
+from ..linalg.bases import check_basis, check_degree, design, window
 from ..linalg.solvers import check_solver, solve
 
 #: Above this condition number a fit loses more than half of float64's digits.
@@ -93,12 +93,8 @@ class PolynomialRegression(RegressorMixin, BaseEstimator):
     def _scales(self) -> bool:
         return self.basis != "monomial" if self.scale is None else bool(self.scale)
 
-    def _window(self, X):
-        lo, hi = self.domain_[:, 0], self.domain_[:, 1]
-        return (2.0 * X - (lo + hi)) / (hi - lo)
-
     def _design(self, X):
-        return design(self._window(X), self.degree, self.basis, normalize=self.normalize)
+        return design(window(X, self.domain_.T), self.degree, self.basis, normalize=self.normalize)
 
     def _learn_domain(self, X):
         n_features = X.shape[1]

@@ -27,7 +27,7 @@ Draws are *nested*: the first p features of a draw of P > p features under
 the same seed are the p features drawn on their own (the weights and the
 biases come from two separate streams, each filled feature by feature). A
 sweep over p can therefore draw once, at the largest p, and fit the leading
-columns — see :func:`random_features` and :func:`genlab.analysis.double_descent.core.random_features_sweep`.
+columns — see :func:`random_features` and :func:`genlab.analysis.double_descent.random_features_sweep`.
 """
 
 from __future__ import annotations
@@ -38,11 +38,12 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 
 from ..core.checks import check_int
 from ..core.errors import GenlabError
+from ..core.seeding import child
+from ..linalg.minnorm import svd_minnorm
 
 KINDS = ("relu", "fourier")
 #: Standard deviation of the ReLU features' biases (see the module's docstring).
 RELU_BIAS_STD = 0.5
-EPS = np.finfo(np.float64).eps
 
 
 def check_kind(kind) -> str:
@@ -79,12 +80,6 @@ def _seed_sequence(seed) -> np.random.SeedSequence:
     raise GenlabError(f"seed must be an integer >= 0, a numpy SeedSequence or Generator, got {seed!r}")
 
 
-def _child(ss: np.random.SeedSequence, k: int) -> np.random.Generator:
-    # a fixed child (not ss.spawn, which counts calls): the same seed gives the same streams every time
-    return np.random.Generator(np.random.PCG64(
-        np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key) + (k,), pool_size=ss.pool_size)))
-
-
 def draw_weights(n_inputs: int, n_features: int, *, kind: str = "relu", scale: float = 1.0,
                  seed=0) -> tuple[np.ndarray, np.ndarray]:
     """The random first layer: weights and biases of ``n_features`` features.
@@ -116,8 +111,9 @@ def draw_weights(n_inputs: int, n_features: int, *, kind: str = "relu", scale: f
     check_kind(kind)
     s = check_scale(scale)
     ss = _seed_sequence(seed)
-    W = _child(ss, 0).standard_normal((p, d)).T * (s / np.sqrt(d))  # filled feature by feature
-    gb = _child(ss, 1)
+    # fixed children of the seed (not ss.spawn, which counts calls): the same seed gives the same streams every time
+    W = np.random.default_rng(child(ss, 0)).standard_normal((p, d)).T * (s / np.sqrt(d))  # filled feature by feature
+    gb = np.random.default_rng(child(ss, 1))
     b = RELU_BIAS_STD * gb.standard_normal(p) if kind == "relu" else gb.uniform(0.0, 2 * np.pi, p)
     return np.ascontiguousarray(W), b
 
@@ -177,29 +173,6 @@ def random_features(X, n_features: int, *, kind: str = "relu", scale: float = 1.
         raise GenlabError(f"X must be 2-D (n_samples, n_inputs), got shape {X.shape}")
     W, b = draw_weights(X.shape[1], n_features, kind=kind, scale=scale, seed=seed)
     return features_from_weights(X, W, b, kind=kind, normalize=normalize)
-
-
-def solve_features(Phi, Y, alpha: float = 0.0):
-    """Minimum-norm least squares (``alpha == 0``) or ridge on a feature matrix, by one SVD.
-
-    ``alpha == 0``: ``pinv(Phi) @ Y`` with numpy's cut-off (singular values
-    below ``max(n, p) · eps · s_max`` are dropped); past p = n it
-    interpolates. ``alpha > 0``: ``argmin ‖Phi c − Y‖² + alpha ‖c‖²`` (no
-    intercept: the biases of the first layer provide it).
-
-    Returns
-    -------
-    coef : ndarray of shape (p,) or (p, n_outputs)
-    s : ndarray, the singular values of ``Phi``, descending
-    rank : int, the singular values kept
-    """
-    U, s, Vt = np.linalg.svd(Phi, full_matrices=False)
-    keep = s > max(Phi.shape) * EPS * (s[0] if s.size else 0.0)
-    f = np.zeros_like(s)
-    f[keep] = 1.0 / s[keep] if alpha == 0 else s[keep] / (s[keep] ** 2 + alpha)
-    Y2 = Y.reshape(Y.shape[0], -1)
-    coef = Vt.T @ (f[:, None] * (U.T @ Y2))
-    return (coef[:, 0] if Y.ndim == 1 else coef), s, int(keep.sum())
 
 
 class RandomFeaturesRegressor(RegressorMixin, BaseEstimator):
@@ -287,7 +260,8 @@ class RandomFeaturesRegressor(RegressorMixin, BaseEstimator):
         self.weights_, self.biases_ = draw_weights(X.shape[1], self.n_features, kind=self.kind,
                                                    scale=self.scale, seed=self.random_state)
         Phi = self._features(X)
-        self.coef_, self.singular_values_, self.rank_ = solve_features(Phi, np.asarray(y, dtype=np.float64), alpha)
+        self.coef_, info = svd_minnorm(Phi, np.asarray(y, dtype=np.float64), alpha)
+        self.singular_values_, self.rank_ = info.singular_values, info.rank
         return self
 
     def _features(self, X):

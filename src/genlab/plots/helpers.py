@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 #: Scatter layers of more points than this are drawn as an image inside SVG and PDF figures (a million
 #: vector markers make a 100 MB SVG); axes, lines and text stay vectors, and PNGs look the same.
 RASTERIZE_ABOVE = 5000
@@ -9,8 +11,6 @@ RASTERIZE_ABOVE = 5000
 
 def scatter(ax, x, y, **kwargs):
     """``ax.scatter(x, y, **kwargs)``, rasterized when it has more than :data:`RASTERIZE_ABOVE` points."""
-    import numpy as np
-
     return ax.scatter(x, y, rasterized=np.size(x) > RASTERIZE_ABOVE, **kwargs)
 
 
@@ -33,3 +33,43 @@ def finish_xy(ax, *, ylim=None, title=None, legend_loc="lower right"):
     if title:
         ax.set_title(title)
     return ax
+
+
+def quartile_band(ax, x, samples, *, color=None, label=None, alpha=0.2, ms=2.5, ls="-", band=True, mean=False,
+                  mean_label=None, mean_lw=0.8) -> dict:
+    """The median over repeats with its interquartile band (and, optionally, the mean dashed).
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    x : array-like of shape (n_points,)
+    samples : ndarray of shape (n_repeats, n_points)
+    color : color, optional
+        Of the median, the band and the mean (default: the next colour of the cycle).
+    label : str, optional
+        Legend entry of the median.
+    alpha : float
+        Opacity of the band.
+    ms, ls
+        Marker size and line style of the median.
+    band, mean : bool
+        Draw the band, the mean (neither for a single repeat: they would be the median).
+    mean_label, mean_lw
+        Legend entry and width of the mean's line.
+
+    Returns
+    -------
+    dict
+        :func:`genlab.core.stats.summarize` of ``samples`` (what was drawn).
+    """
+    from ..core.stats import summarize
+
+    s = summarize(samples)
+    line, = ax.plot(x, s["median"], color=color, ls=ls, marker="o", ms=ms, label=label)
+    color = line.get_color()
+    several = np.shape(samples)[0] > 1
+    if band and several:
+        ax.fill_between(x, s["q25"], s["q75"], color=color, alpha=alpha, lw=0)
+    if mean and several:
+        ax.plot(x, s["mean"], color=color, ls="--", lw=mean_lw, label=mean_label)
+    return s

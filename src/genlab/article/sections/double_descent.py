@@ -45,11 +45,10 @@ def _ablation_verdict(key: str, d: dict, t) -> str:
 
 
 def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, store=None) -> Section:
-    from ...analysis.double_descent import core as dd
-    from ...analysis import neural
-    from ...data.sources import ARTICLE_SOURCE
+    from ...analysis import double_descent as dd
     from ...analysis.biasvar.engines import decompose_polynomial
     from ...analysis.regularize import sample_wise_linear
+    from ...data.sources import ARTICLE_SOURCE
 
     t = load_text(lang)["double_descent"]
     kw = dict(seed=seed, jobs=jobs, store=store)
@@ -91,7 +90,7 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
     results["polynomial_bases"] = poly.to_dict()
 
     # a network
-    mlp = neural.mlp_width_sweep("digits", label_noise=0.2, quick=quick, **kw)
+    mlp = dd.mlp_width_sweep("digits", label_noise=0.2, quick=quick, **kw)
     pts = mlp.points
     fig, ax = _fig()
     mlp.plot(ax)
@@ -112,7 +111,7 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
     results["sample_wise"] = sw.to_dict()
 
     # epoch-wise
-    ep = neural.epoch_wise(seeds=8 if quick else 20, **kw)
+    ep = dd.epoch_wise(seeds=8 if quick else 20, **kw)
     ph = ep.phases
     fig, ax = _fig()
     ep.plot(ax)
@@ -155,10 +154,9 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
 
 
 def regularization_section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, store=None) -> Section:
-    from ...analysis.double_descent import core as dd
-    from ...analysis import neural
+    from ...analysis import double_descent as dd
+    from ...analysis.regularize import implicit_regularization, regularizers_side_by_side, ridge_cv, sample_wise_linear
     from ...data.sources import ARTICLE_SOURCE
-    from ...analysis.regularize import implicit_regularization, ridge_cv, sample_wise_linear
 
     t = load_text(lang)["regularization"]
     kw = dict(seed=seed, jobs=jobs, store=store)
@@ -204,7 +202,7 @@ def regularization_section(*, quick: bool = False, lang: str = "en", seed: int =
     numbers.append(Number("tuned_ridge_rise", lbl["tuned_ridge_rise"], trise))
     results["tuned_ridge"] = tuned.to_dict()
 
-    side = neural.regularizers_side_by_side("digits", quick=quick, **kw)
+    side = regularizers_side_by_side("digits", quick=quick, **kw)
     s = side.summary()
     rows = "; ".join(f"{r['method']} {r['test_mean']:.3f} ± {r['test_se']:.3f}"
                      for r in s.to_dict(orient="records"))
@@ -270,14 +268,14 @@ def features_slider(rf, n_train: int, *, lang: str = "en"):
 def ridge_cv_slider(rc, *, lang: str = "en"):
     """Fig 14, interactive: a slider over the ridge α moves the degree-30 fit (left) and a
     marker on the cross-validation error (right, log axes); it starts at the chosen α."""
-    from ...linalg.bases import vander
+    from ...linalg.bases import vander, window
     from ...linalg.solvers import ridge_path
     from ..report.interactive import COLORS, Panel, Trace, marker, slider_figure
 
     t, w = load_text(lang)["regularization"], load_text(lang)["report"]["plot"]
     lo, hi = rc.domain
     x, y = rc.data.x, rc.data.y
-    A = vander((2.0 * x - (lo + hi)) / (hi - lo), rc.degree, rc.basis)
+    A = vander(window(x, rc.domain), rc.degree, rc.basis)
     coef, _ = ridge_path(A, y, rc.alphas)                         # (P, n_alphas)
     grid = np.linspace(lo, hi, 301)
     preds = [rc.predict(grid, coef[:, j]) for j in range(rc.alphas.size)]

@@ -131,7 +131,7 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
 
     import numpy as np
 
-    from ...analysis.scaling.lm import plot_kaplan, scaling_sweep
+    from ...analysis.scaling.sweep import plot_kaplan, scaling_sweep
     from ...analysis.scaling.laws import preset
 
     t = load_text(lang)["scaling"]
