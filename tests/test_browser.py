@@ -111,10 +111,10 @@ def interactive_page(tmp_path_factory):
     """The interactive figures of §3, §4.1 and §4.2 from their real builders, on small inputs."""
     import matplotlib.pyplot as plt
 
-    from genlab.analysis.double_descent import core as dd
+    from genlab.analysis import double_descent as dd
     from genlab.data.sources import ARTICLE_SOURCE
     from genlab.analysis.biasvar.engines import decompose_polynomial
-    from genlab.article.sections import biasvar; from genlab.article.sections import double_descent
+    from genlab.article.sections import biasvar, double_descent
     from genlab.analysis.regularize import ridge_cv
     from genlab.article.report import Figure, Report, Section
     from genlab.article.report.write import write_report

@@ -34,7 +34,7 @@ def build(*, seed: int | None = None, quick: bool = False, lang: str = "en", job
     """
     import matplotlib.pyplot as plt
 
-    from .sections import biasvar; from .sections import double_descent; from .sections import lottery; from .sections import overfitting; from .sections import scaling
+    from .sections import biasvar, double_descent, lottery, overfitting, scaling
 
     plt.rcParams["figure.max_open_warning"] = 0  # figures stay open until the report is written
     t = load_text(lang)["report"]  # an unknown language fails here, before any work
