@@ -26,8 +26,8 @@ import numpy as np  # noqa: E402
 
 from genlab.analysis.double_descent import default_ps, random_features_sweep  # noqa: E402
 from genlab.analysis.double_descent.random_features import rf_data, rf_job  # noqa: E402
-from genlab.runs.execute import job_seed  # noqa: E402
-from genlab.runs.store import canonical_json, config_hash  # noqa: E402
+from genlab.runs.worker import job_seed  # noqa: E402
+from genlab.runs.records import canonical_json, config_hash  # noqa: E402
 
 N_TRAIN, N_TEST = 400, 1000
 

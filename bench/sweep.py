@@ -37,9 +37,11 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from genlab.runs.execute import LocalExecutor, job_seed, run_sweep  # noqa: E402
+from genlab.runs.executors import LocalExecutor  # noqa: E402
+from genlab.runs.sweep import run_sweep  # noqa: E402
+from genlab.runs.worker import job_seed  # noqa: E402
 from genlab.runs.jobs import demo_job  # noqa: E402
-from genlab.runs.store import canonical_json, config_hash  # noqa: E402
+from genlab.runs.records import canonical_json, config_hash  # noqa: E402
 
 
 def calibrate(ms: float) -> int:

@@ -12,10 +12,10 @@ import time
 
 import pytest
 
-import genlab.runs.execute as ex
+import genlab.runs.executors as ex
 from genlab import GenlabError
 from genlab.cli.app import main
-from genlab.runs.execute import check_dask, reach_dask
+from genlab.runs.executors import check_dask, reach_dask
 
 
 @pytest.fixture(autouse=True)

@@ -20,8 +20,9 @@ from genlab import GenlabError
 from genlab.data.sources import ClassificationSource, Dataset, SyntheticSource, load_csv, load_dataset
 from genlab.analysis.biasvar.engines import decompose, decompose_data, decompose_round_job
 from genlab.core.estimators import NotDescribable, from_spec, to_spec
-from genlab.runs.execute import run_sweep
-from genlab.runs.store import SCHEMA_VERSION, Store
+from genlab.runs.sweep import run_sweep
+from genlab.runs.schema import SCHEMA_VERSION
+from genlab.runs.store import Store
 
 FIELDS = ("bias2", "bias2_se", "variance", "variance_se", "noise", "error", "error_se", "error_median", "hbar")
 

@@ -1,4 +1,4 @@
-"""Tests for sweeps (genlab.runs.execute): resume, failures, kill -9, Ctrl-C, Dask.
+"""Tests for sweeps (genlab.runs.sweep, .worker, .executors): resume, failures, kill -9, Ctrl-C, Dask.
 
 Everything is real: loky worker processes, SQLite files, a driver in a
 subprocess killed with SIGKILL, and a Dask LocalCluster with worker processes.
@@ -17,9 +17,11 @@ import pandas as pd
 import pytest
 
 from genlab import GenlabError
-from genlab.runs.execute import Job, SweepResult, function_path, job_seed, run_sweep
+from genlab.runs.sweep import SweepResult, run_sweep
+from genlab.runs.worker import Job, function_path, job_seed
 from genlab.runs.jobs import demo_job
-from genlab.runs.store import Store, canonical_json, config_hash
+from genlab.runs.records import canonical_json, config_hash
+from genlab.runs.store import Store
 
 # Fields that a job's result is made of; the rest (times, host, pid, attempts) say how it ran.
 RESULT_FIELDS = ("id", "kind", "config", "config_hash", "seed", "status", "metrics", "series")
@@ -106,8 +108,8 @@ def test_failures_are_recorded_the_sweep_goes_on_and_rerun_retries_them(tmp_path
     assert [r["id"] for r in first.failures] == [3, 6]
     assert "RuntimeError: demo job told to fail (x = 0.2)" in first.failures[0]["error"]
     assert "Traceback" in first.failures[0]["error"] and "run_job" not in first.failures[0]["error"]
-    summary = first.summary()
-    assert "2 failed" in summary and "job 3" in summary and "job 6" in summary
+    text = first.describe()
+    assert "2 failed" in text and "job 3" in text and "job 6" in text
     assert np.isnan(first.metric("mean")[2]) and first.series("loss")[2] is None
     assert first.series("loss")[0].shape == (20,)
     finished = {r["id"]: r["finished_at"] for r in first.records if r["status"] == "done"}
@@ -126,6 +128,28 @@ def test_failures_are_recorded_the_sweep_goes_on_and_rerun_retries_them(tmp_path
     with Store(path, readonly=True) as st:
         assert [s["status"] for s in st.sessions()] == ["failed", "failed", "finished"]
         assert len(st.jobs()) == 10
+
+
+def test_a_sweep_result_follows_the_results_protocol(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from genlab.core.results import Result
+
+    result = run_sweep(demo_job, configs_for(3, fail={1}), store=tmp_path / "runs.sqlite", jobs=1, progress=False)
+    assert isinstance(result, Result)
+    frame = result.summary()
+    assert isinstance(frame, pd.DataFrame) and list(frame["id"]) == result.ids
+    assert list(frame["status"]) == ["done", "failed", "done"] and result.to_frame().equals(frame)
+    record = result.to_dict()
+    assert json.loads(json.dumps(record, allow_nan=False)) == record
+    assert record["n_jobs"] == 3 and record["n_failed"] == 1 and not record["ok"]
+    assert record["jobs"][1]["error"] == "RuntimeError: demo job told to fail (x = 0.1)"
+    ax = Figure().add_subplot()
+    assert result.plot(ax) is ax and len(ax.patches) == 3
+    assert "<svg" in result._repr_html_()
 
 
 def test_a_crashing_worker_fails_its_job_only(tmp_path):
@@ -178,7 +202,7 @@ def test_user_mistakes_are_genlab_errors_before_anything_is_written(tmp_path):
 
 
 def test_unreachable_dask_scheduler_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr("genlab.runs.execute.DASK_CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("genlab.runs.executors.DASK_CONNECT_TIMEOUT", "1s")
     with pytest.raises(GenlabError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         run_sweep(demo_job, [{}], store=tmp_path / "runs.sqlite", dask="127.0.0.1:9", progress=False)
 
@@ -207,7 +231,7 @@ def test_runs_demo_command_exits_1_on_failures(tmp_path, cli_main, capsys):
 
 DRIVER = """
 import json, sys
-from genlab.runs.execute import run_sweep
+from genlab.runs.sweep import run_sweep
 from genlab.runs.jobs import demo_job
 try:
     result = run_sweep(demo_job, json.loads(sys.argv[2]), store=sys.argv[1], seed=11, jobs=2, progress=False)
@@ -309,7 +333,7 @@ def test_ctrl_c_stops_cleanly_and_leaves_a_resumable_store(tmp_path):
 def test_aborting_a_local_pool_stops_its_workers_without_an_error_in_its_threads(monkeypatch):
     import threading
 
-    from genlab.runs.execute import LocalExecutor
+    from genlab.runs.executors import LocalExecutor
 
     errors = []
     monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
@@ -357,7 +381,7 @@ def test_dask_local_cluster_gives_bitwise_the_local_results(tmp_path):
 
 def test_sweep_uses_a_temporary_store_and_raises_on_failure():
     from genlab.core.errors import GenlabError
-    from genlab.runs.execute import sweep
+    from genlab.runs.sweep import sweep
 
     result = sweep("genlab.runs.jobs:demo_job", [{"x": i / 4} for i in range(4)], seed=2, jobs=1)
     assert result.ok and len(result.records) == 4 and not result.store.exists()

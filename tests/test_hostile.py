@@ -205,7 +205,7 @@ def test_library_refuses_absurd_sizes_before_allocating():
     from genlab.analysis.curves import capacity_curve, parse_degrees
     from genlab.data.sources import ARTICLE_SOURCE
     from genlab.analysis.biasvar.engines import decompose_polynomial
-    from genlab.runs.execute import check_jobs
+    from genlab.runs.executors import check_jobs
     from genlab.core.seeding import check_seed
 
     with pytest.raises(GenlabError, match="memory"):

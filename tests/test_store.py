@@ -18,7 +18,9 @@ import pandas as pd
 import pytest
 
 from genlab import GenlabError
-from genlab.runs.store import APPLICATION_ID, SCHEMA_VERSION, Store, canonical_json, config_hash, default_store_path
+from genlab.runs.records import canonical_json, config_hash
+from genlab.runs.schema import APPLICATION_ID, SCHEMA_VERSION
+from genlab.runs.store import Store, default_store_path
 
 KIND = "genlab.runs.jobs:demo_job"
 
@@ -261,7 +263,7 @@ def test_folder_as_store_is_refused(tmp_path):
 
 DRIVER = """
 import json, sys
-from genlab.runs.execute import run_sweep
+from genlab.runs.sweep import run_sweep
 from genlab.runs.jobs import demo_job
 configs = [{"x": i / 7, "sleep": 0.03} for i in range(int(sys.argv[2]))]
 result = run_sweep(demo_job, configs, store=sys.argv[1], seed=3, jobs=2, progress=False)
@@ -407,7 +409,7 @@ def beside(path):
 
 
 def test_no_stray_files_after_a_run_a_refusal_or_a_reader(tmp_path, cli_main, capsys):
-    from genlab.runs.execute import run_sweep
+    from genlab.runs.sweep import run_sweep
     from genlab.runs.jobs import demo_job
 
     path = tmp_path / "runs.sqlite"
@@ -495,7 +497,7 @@ def test_a_lock_file_removed_between_open_and_lock_is_not_trusted(tmp_path, monk
         opened.append(p)
         return fd
 
-    monkeypatch.setattr("genlab.runs.store.os.open", open_and_lose_the_race)
+    monkeypatch.setattr("genlab.runs.lock.os.open", open_and_lose_the_race)
     with Store(path) as st:
         assert len(opened) == 2  # the removed file was let go, the one now at the path locked
         assert os.path.samestat(os.fstat(st._lock_fd), os.stat(lock))
@@ -504,7 +506,7 @@ def test_a_lock_file_removed_between_open_and_lock_is_not_trusted(tmp_path, monk
 
 
 def test_damaged_cells_are_one_line_each_and_a_resume_runs_those_jobs_again(tmp_path, cli_main, capsys):
-    from genlab.runs.execute import run_sweep
+    from genlab.runs.sweep import run_sweep
     from genlab.runs.jobs import demo_job
 
     path = tmp_path / "runs.sqlite"

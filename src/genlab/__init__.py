@@ -6,8 +6,7 @@ dask, plotly) are imported where they are used, not here.
 """
 
 from .core.errors import ConvergenceWarning, GenlabError, IllConditionedWarning
-
-__version__ = "0.1.0"
+from .core.version import __version__
 
 
 def __getattr__(name):  # scikit-learn loads only when a model is asked for (fast worker start-up)

@@ -15,7 +15,7 @@ from ..data.sources import Dataset, SyntheticSource
 from ..linalg.bases import check_degree
 from ..models import PolynomialRegression
 from ..models.polynomial import ILL_CONDITIONED
-from ..plots.helpers import axes, finish_xy, scatter
+from ..plots.helpers import axes, data_ylim, finish_xy, scatter
 
 
 def rmse(y_true, y_pred) -> float:
@@ -74,8 +74,11 @@ class FitResult(Result):
         grid = np.linspace(lo, hi, num)
         return grid, self.predict(grid)
 
-    def plot(self, ax=None, *, ylim=(0.5, 3.5), title=None, show_truth=True):
-        """Training points, the fitted curve and its training RMSE, as in the article."""
+    def plot(self, ax=None, *, ylim=None, title=None, show_truth=True):
+        """Training points, the fitted curve and its training RMSE, as in the article.
+
+        ``ylim`` defaults to the span of the data shown (training and validation points).
+        """
         ax = axes(ax)
         x = self.train.x
         support = self.source.x_dist.support if self.source is not None else None
@@ -92,6 +95,8 @@ class FitResult(Result):
             text += f"\nvalidation RMSE = {self.val_rmse:.3g}"
         ax.text(0.03, 0.97, text, transform=ax.transAxes, va="top", ha="left",
                 bbox=dict(boxstyle="round", fc="white", ec="0.8"))
+        if ylim is None:
+            ylim = data_ylim(self.train.y, *([self.validation.y] if self.validation is not None else []))
         return finish_xy(ax, ylim=ylim, title=title)
 
 

@@ -26,8 +26,8 @@ from ..data.sources import Dataset, SyntheticSource, check_n
 from ..data.splits import split_settings
 from ..linalg.bases import check_basis, check_degree, vander, window
 from ..linalg.solvers import minnorm, ridge_path
-from ..plots.helpers import axes, finish_xy, quartile_band
-from ..runs.execute import sweep
+from ..plots.helpers import axes, data_ylim, finish_xy, quartile_band
+from ..runs.sweep import sweep
 from .double_descent.mlp import metric_grid, run_mlp_jobs, train_settings
 
 __all__ = ["GRIDS", "METHODS", "QUICK_GRIDS", "ImplicitRegularization", "RegularizerComparison", "RidgeCV",
@@ -79,8 +79,11 @@ class RidgeCV(Result):
         return {"degree": self.degree, "best_alpha": self.best_alpha, "train_rmse": self.train_rmse,
                 "folds": int(self.cv_mse.shape[0]), "by_alpha": self.summary().to_dict(orient="records")}
 
-    def plot(self, ax=None, *, ylim=(0.5, 3.5), title=None):
-        """Fig 14: the ridge fit (smooth) beside the unregularized fit of the same degree (faint)."""
+    def plot(self, ax=None, *, ylim=None, title=None):
+        """Fig 14: the ridge fit (smooth) beside the unregularized fit of the same degree (faint).
+
+        ``ylim`` defaults to the span of the training data.
+        """
         ax = axes(ax)
         lo, hi = self.domain
         grid = np.linspace(lo, hi, 800)
@@ -92,7 +95,7 @@ class RidgeCV(Result):
         ax.plot(grid, self.predict(grid), color="tab:red", lw=2, label=f"degree {self.degree}, ridge α = {self.best_alpha:.1e}")
         ax.text(0.03, 0.97, f"training RMSE = {self.train_rmse:.3f}", transform=ax.transAxes, va="top",
                 bbox=dict(boxstyle="round", fc="white", ec="0.8"))
-        return finish_xy(ax, ylim=ylim, title=title)
+        return finish_xy(ax, ylim=data_ylim(self.data.y) if ylim is None else ylim, title=title)
 
     def plot_cv(self, ax=None):
         """The cross-validated error against alpha (± 2 s.e.), the chosen alpha marked."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import __version__
+from ..core.version import __version__
 from ..core.errors import GenlabError
 from .report.i18n import load_text
 from .report.model import Report

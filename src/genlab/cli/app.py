@@ -228,32 +228,6 @@ def curve_capacity(
     _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
 
 
-class _Progress:
-    """A rich progress bar on stderr for long runs; silent when disabled."""
-
-    def __init__(self, total: int, label: str, enabled: bool):
-        self.total, self.label, self.enabled = total, label, enabled and sys.stderr.isatty()
-        self._bar = None
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                                 TimeRemainingColumn(), transient=True)
-            self._bar.__enter__()
-            self._task = self._bar.add_task(self.label, total=self.total)
-        return self
-
-    def __call__(self, k: int = 1):
-        if self._bar is not None:
-            self._bar.advance(self._task, k)
-
-    def __exit__(self, *exc):
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
-
-
 def _refuse_ignored(applies: bool, why: str, *options) -> None:
     """Refuse options a command would silently ignore: ``options`` are ``(flag, value, default)``."""
     given = [flag for flag, value, default in options if value != default]
@@ -328,7 +302,8 @@ def biasvar(
     import matplotlib.pyplot as plt
 
     from ..analysis.biasvar.engines import _blocks_of, decompose, decompose_polynomial
-    from ..runs.execute import check_jobs
+    from ..runs.executors import check_jobs
+    from ..runs.progress import Progress
     from ..core.limits import check_cap
     from ..core.seeding import check_seed
 
@@ -385,7 +360,7 @@ def biasvar(
         _plan_biasvar(datasets=datasets, n=n, n_test=n_test, degrees=degrees, solver=solver, alphas=alphas,
                       estimator=est is not None, jobs=jobs, allow_large=allow_large)
     n_blocks = len(_blocks_of(datasets)[1])
-    with _Progress(n_blocks, "datasets", not as_json) as bar:
+    with Progress("datasets", n_blocks, transient=True, enabled=not as_json and sys.stderr.isatty()) as bar:
         if real is not None:
             from ..analysis.biasvar.engines import decompose_data
 
@@ -466,18 +441,19 @@ def article(
     if seed is not None:
         check_seed(seed)
     load_text(lang)
-    from ..runs.execute import check_jobs
+    from ..runs.executors import check_jobs
+    from ..runs.progress import Progress
 
     check_jobs(jobs)
     names = article_mod.check_sections(only)
-    with _Progress(len(names), "sections", True) as bar:
+    with Progress("sections", len(names), transient=True, enabled=sys.stderr.isatty()) as bar:
         index = article_mod.write(out, seed=seed, quick=quick, lang=lang, jobs=jobs, only=only, progress=bar)
     typer.echo(f"report written: {index}")
 
 
 def _version(value: bool):
     if value:
-        from .. import __version__
+        from ..core.version import __version__
 
         typer.echo(f"genlab {__version__}")
         raise typer.Exit()

@@ -74,12 +74,12 @@ def store_path(store: Optional[Path], out: Path = DEFAULT_OUT) -> Path:
 
 def sweep_kwargs(*, out: Path, store: Optional[Path] = None, jobs: Optional[int] = None,
                  dask: Optional[str] = None) -> dict:
-    """Check ``--store/--jobs/--dask`` and give them as keyword arguments of :func:`~genlab.runs.execute.run_sweep`.
+    """Check ``--store/--jobs/--dask`` and give them as keyword arguments of :func:`~genlab.runs.sweep.run_sweep`.
 
     A scheduler address must answer as a Dask scheduler within
-    :data:`~genlab.runs.execute.DASK_CONNECT_TIMEOUT` seconds, checked here, before any store exists.
+    :data:`~genlab.runs.executors.DASK_CONNECT_TIMEOUT` seconds, checked here, before any store exists.
     """
-    from ..runs.execute import check_dask, check_jobs, reach_dask
+    from ..runs.executors import check_dask, check_jobs, reach_dask
 
     dask = check_dask(dask)
     if jobs is not None:
@@ -92,7 +92,7 @@ def sweep_kwargs(*, out: Path, store: Optional[Path] = None, jobs: Optional[int]
 
 def finish_sweep(result, *, as_json: bool = False) -> None:
     """Print the sweep's summary (stderr when stdout carries JSON); exit with status 1 if a job failed."""
-    typer.echo(result.summary(), err=as_json)
+    typer.echo(result.describe(), err=as_json)
     if not result.ok:
         raise typer.Exit(1)
 
@@ -246,7 +246,7 @@ def export(
             raise GenlabError("parquet is a binary format; give --out FILE")
     if series and fmt == "json":
         raise GenlabError("--series is for csv and parquet; json records hold their series already")
-    from ..runs.store import records_frame, series_frame
+    from ..runs.records import records_frame, series_frame
 
     with _open(store) as st:
         records = st.jobs(status=status, kind=kind, series=series or fmt == "json")
@@ -289,7 +289,7 @@ def demo(
     as_json: bool = typer.Option(False, "--json", help="Print the records as JSON on stdout."),
 ):
     """Run a small demo sweep (genlab.runs.jobs:demo_job): stop it with Ctrl-C, run it again, it resumes."""
-    from ..runs.execute import run_sweep
+    from ..runs.sweep import run_sweep
     from ..core.io import to_json, write_stdout
     from ..runs.jobs import demo_job
 
@@ -297,7 +297,7 @@ def demo(
         raise GenlabError(f"--n must be >= 1, got {n}")
     if not 0 <= sleep <= 3600:
         raise GenlabError(f"--sleep must be between 0 and 3600 seconds, got {sleep}")
-    from ..runs.execute import check_jobs
+    from ..runs.executors import check_jobs
     from ..core.limits import announce, check_cap
     from ..core.seeding import check_seed
 

@@ -23,6 +23,21 @@ def axes(ax=None, figsize=(5.2, 3.8)):
     return plt.subplots(figsize=figsize)[1]
 
 
+def data_ylim(*ys, pad: float = 0.25):
+    """y-limits that show ``ys`` (arrays; NaN and inf ignored) with ``pad`` of their span on each side.
+
+    Plots take their limits from the data they show, never from one article's figure; None
+    when nothing finite is given (matplotlib then decides).
+    """
+    finite = [np.asarray(y, dtype=float).ravel() for y in ys]
+    finite = np.concatenate([y[np.isfinite(y)] for y in finite]) if finite else np.empty(0)
+    if finite.size == 0:
+        return None
+    lo, hi = float(finite.min()), float(finite.max())
+    span = hi - lo if hi > lo else max(abs(hi), 1.0)
+    return lo - pad * span, hi + pad * span
+
+
 def finish_xy(ax, *, ylim=None, title=None, legend_loc="lower right"):
     """Labels, limits, legend and title of an x-y plot of fitted curves."""
     if ylim is not None:

@@ -1,4 +1,4 @@
-"""Job functions for :func:`genlab.runs.execute.run_sweep` that ship with genlab.
+"""Job functions for :func:`genlab.runs.sweep.run_sweep` that ship with genlab.
 
 :func:`demo_job` is a small deterministic job for trying sweeps (``genlab runs
 demo``), for the tests and for ``bench/sweep.py``: its numbers depend only on

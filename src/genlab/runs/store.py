@@ -11,36 +11,13 @@ Beside the file, only a running driver leaves anything: ``PATH.lock``,
 closes the store (the file goes back to SQLite's rollback journal, which
 readers can read without creating any file). A reader never creates a file.
 
-One row per job, keyed by ``(kind, config_hash, seed)``:
-
-========================  =====================================================
-``kind``                  the job function, ``"module:qualname"``
-``config``                canonical JSON of the config (sorted keys, compact)
-``config_hash``           ``sha256(config)[:16]`` in hex
-``seed``                  the sweep seed; the job's own stream is
-                          ``SeedSequence(seed, spawn_key=(int(config_hash, 16),))``
-``status``                ``pending``, ``running``, ``done`` or ``failed``
-timings, host, pid        where and when it last ran
-genlab version, git rev   of the driver that recorded it
-``metrics``, ``series``   JSON: scalars, and 1-D sequences (loss per step)
-``error``                 the traceback of a failure
-========================  =====================================================
-
-and, in the table ``arrays``, any n-dimensional numeric arrays a job returned
-(``(job, name)`` → dtype, shape and the raw bytes in C order), for results
-such as a block of bias–variance moments that are neither scalars nor series.
-
-The schema version is ``PRAGMA user_version``; ``PRAGMA application_id`` marks
-the file as genlab's so that a foreign database is refused with a clear error.
+The file's format (tables, columns, schema version) is :mod:`genlab.runs.schema`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
-import json
-import math
 import os
 import socket
 import sqlite3
@@ -51,125 +28,17 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import GenlabError
+from ..core.version import __version__
+from . import lock
+from .records import (array_layout, canonical_json, check_sweep_seed, config_hash, parse_cell, read_record,
+                      records_frame, series_frame)
+from .schema import (APPLICATION_ID, ARRAYS_SCHEMA, JOB_COLUMNS, SCHEMA, SCHEMA_VERSION, SQLITE_MAGIC,
+                     STATUSES)
 
-#: ``PRAGMA application_id`` of a genlab store: the bytes "gnlb".
-APPLICATION_ID = int.from_bytes(b"gnlb", "big")
-#: ``PRAGMA user_version`` written by this genlab; older files are migrated, newer refused.
-SCHEMA_VERSION = 2  # 2: the arrays table
 #: File name of the store inside an output folder.
 STORE_NAME = "runs.sqlite"
-STATUSES = ("pending", "running", "done", "failed")
-HASH_CHARS = 16
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 #: How long a closing driver waits for readers to let go, to remove ``-wal`` and ``-shm``.
 CLOSE_WAIT_S = 2.0
-_MAX_SEED = 2**63 - 1  # SQLite integers are signed 64-bit
-
-_ARRAYS_SCHEMA = """
-CREATE TABLE arrays (
-    job            INTEGER NOT NULL REFERENCES jobs(id),
-    name           TEXT NOT NULL,
-    dtype          TEXT NOT NULL,          -- numpy dtype string, e.g. '<f8'
-    shape          TEXT NOT NULL,          -- JSON list
-    data           BLOB NOT NULL,          -- raw bytes, C order
-    PRIMARY KEY (job, name)
-);
-"""
-
-_SCHEMA = """
-CREATE TABLE sessions (
-    id             INTEGER PRIMARY KEY,
-    kind           TEXT NOT NULL,
-    seed           INTEGER NOT NULL,
-    n_jobs         INTEGER NOT NULL,
-    executor       TEXT NOT NULL,
-    status         TEXT NOT NULL,          -- running, finished, failed, interrupted, killed
-    started_at     REAL NOT NULL,
-    ended_at       REAL,
-    host           TEXT,
-    pid            INTEGER,
-    genlab_version TEXT,
-    git_rev        TEXT
-);
-CREATE TABLE jobs (
-    id             INTEGER PRIMARY KEY,
-    kind           TEXT NOT NULL,
-    config_hash    TEXT NOT NULL,
-    seed           INTEGER NOT NULL,
-    config         TEXT NOT NULL,
-    status         TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed')),
-    attempts       INTEGER NOT NULL DEFAULT 0,
-    session        INTEGER REFERENCES sessions(id),
-    created_at     REAL NOT NULL,
-    submitted_at   REAL,
-    started_at     REAL,
-    finished_at    REAL,
-    duration_s     REAL,
-    host           TEXT,
-    pid            INTEGER,
-    genlab_version TEXT,
-    git_rev        TEXT,
-    metrics        TEXT,
-    series         TEXT,
-    error          TEXT,
-    UNIQUE (kind, config_hash, seed)
-);
-CREATE INDEX jobs_by_status ON jobs (status);
-""" + _ARRAYS_SCHEMA
-
-_JOB_COLUMNS = ("id", "kind", "config_hash", "seed", "config", "status", "attempts", "session",
-                "created_at", "submitted_at", "started_at", "finished_at", "duration_s", "host", "pid",
-                "genlab_version", "git_rev", "metrics", "series", "error")
-
-
-# --------------------------------------------------------------------------- canonical configs
-
-def _canonical(obj, where: str):
-    if isinstance(obj, dict):
-        out = {}
-        for k, v in obj.items():
-            if not isinstance(k, str):
-                raise GenlabError(f"config key {k!r} at {where} is not a string; configs are JSON objects")
-            out[k] = _canonical(v, f"{where}.{k}")
-        return out
-    if isinstance(obj, (list, tuple)):
-        return [_canonical(v, f"{where}[{i}]") for i, v in enumerate(obj)]
-    if isinstance(obj, np.ndarray):
-        return _canonical(obj.tolist(), where)
-    if obj is None or isinstance(obj, (str, bool)):
-        return obj
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        if not math.isfinite(obj):
-            raise GenlabError(f"config value at {where} is {obj}; configs take finite numbers only")
-        return float(obj)
-    raise GenlabError(f"config value at {where} is a {type(obj).__name__}; "
-                      "configs take str, int, float, bool, None, lists and dicts")
-
-
-def canonical_json(config: dict) -> str:
-    """The canonical JSON text of a config: sorted keys, compact separators, floats as ``repr``.
-
-    ``1`` and ``1.0`` are different configs (an int and a float); tuples and
-    NumPy values are written as the lists and numbers they hold.
-
-    Raises
-    ------
-    GenlabError
-        If the config is not a dict of JSON values (str keys, finite numbers).
-    """
-    if not isinstance(config, dict):
-        raise GenlabError(f"a config must be a dict, got {type(config).__name__}")
-    return json.dumps(_canonical(config, "config"), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, allow_nan=False)
-
-
-def config_hash(config_json: str) -> str:
-    """The first 16 hex digits of the SHA-256 of a canonical config JSON."""
-    return hashlib.sha256(config_json.encode("utf-8")).hexdigest()[:HASH_CHARS]
 
 
 # --------------------------------------------------------------------------- provenance
@@ -192,12 +61,6 @@ def git_revision() -> str | None:
         return None
 
 
-def _version() -> str:
-    from .. import __version__
-
-    return __version__
-
-
 # --------------------------------------------------------------------------- the store
 
 class Store:
@@ -217,11 +80,9 @@ class Store:
     A writable store holds an exclusive lock until :meth:`close`: one driver
     writes a store at a time, and a second gets a :class:`~genlab.GenlabError`,
     also when it names the store through a symbolic link (the lock is taken on
-    the real path). The lock is ``flock`` on ``REALPATH.lock``, a file that its
-    holder removes on close while still holding it; whoever then gets the lock
-    on the removed file sees that it is no longer at that path and tries again
-    (see :meth:`_lock`). The lock goes with its process, even on ``kill -9``
-    (which leaves the file, unlocked, for the next driver to take and remove).
+    the real path). The lock is ``flock`` on ``REALPATH.lock``, removed on
+    close (see :mod:`genlab.runs.lock`); it goes with its process, even on
+    ``kill -9``.
 
     Raises
     ------
@@ -251,7 +112,9 @@ class Store:
         try:
             if not readonly:
                 self._real.parent.mkdir(parents=True, exist_ok=True)
-                self._lock()
+                held = lock.acquire(self._real, self.path)
+                if held is not None:
+                    self._lock_fd, self._lock_path = held
             with self._errors():
                 self._connect()
                 self._check_or_create()
@@ -268,49 +131,9 @@ class Store:
         except OSError as exc:
             raise GenlabError(f"cannot read store {self.path}: {exc.strerror}") from None
         self._wal_header = head[18:20] == b"\x02\x02"  # file format versions: 2 is WAL
-        if head[:len(_SQLITE_MAGIC)] != _SQLITE_MAGIC:
+        if head[:len(SQLITE_MAGIC)] != SQLITE_MAGIC:
             raise GenlabError(f"{self.path} is not a genlab results store (not an SQLite database); "
                               "give another --store path or remove the file")
-
-    def _lock(self):
-        """Take the writer's lock: ``flock`` on ``REALPATH.lock``, which :meth:`_unlock` removes.
-
-        Removing a lock file is safe only for its holder, and only if a
-        process that opened the file before the removal and locks it after
-        notices: so after locking, the inode locked must still be the one at the
-        path, or the lock is dropped and taken again on the current file.
-        """
-        try:
-            import fcntl
-        except ImportError:  # Windows: no advisory lock, one driver per store by convention
-            return
-        lock_path = self._real.with_name(self._real.name + ".lock")
-        while True:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-                os.close(fd)
-                raise GenlabError(f"store {self.path} is being written by another genlab process (pid {holder}); "
-                                  "wait for it to finish or give another --store") from None
-            try:
-                current = os.stat(lock_path)
-            except FileNotFoundError:
-                current = None
-            if current is not None and os.path.samestat(os.fstat(fd), current):
-                break
-            os.close(fd)  # its holder removed it after we opened it: lock the file there now
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        self._lock_fd, self._lock_path = fd, lock_path
-
-    def _unlock(self):
-        if self._lock_fd is not None:
-            with contextlib.suppress(OSError):
-                self._lock_path.unlink()  # while holding the lock: see _lock
-            os.close(self._lock_fd)  # releases the flock
-            self._lock_fd = None
 
     def _connect(self):
         if self.readonly:
@@ -354,7 +177,7 @@ class Store:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             if version == 1:  # migrate: add the arrays table, in one transaction
-                conn.executescript(f"BEGIN IMMEDIATE; {_ARRAYS_SCHEMA} PRAGMA user_version = 2; COMMIT;")
+                conn.executescript(f"BEGIN IMMEDIATE; {ARRAYS_SCHEMA} PRAGMA user_version = 2; COMMIT;")
                 self._has_arrays = True
 
     def _create(self):
@@ -364,7 +187,7 @@ class Store:
         conn.execute("PRAGMA synchronous = NORMAL")
         # One transaction: a kill -9 here leaves an empty database, created again next time.
         conn.executescript(f"BEGIN IMMEDIATE; PRAGMA application_id = {APPLICATION_ID}; "
-                           f"PRAGMA user_version = {SCHEMA_VERSION}; {_SCHEMA} COMMIT;")
+                           f"PRAGMA user_version = {SCHEMA_VERSION}; {SCHEMA} COMMIT;")
         self._has_arrays = True
 
     @contextlib.contextmanager
@@ -430,7 +253,9 @@ class Store:
         finally:
             if conn is not None:
                 conn.close()
-            self._unlock()
+            if self._lock_fd is not None:
+                lock.release(self._lock_fd, self._lock_path)
+                self._lock_fd = None
 
     def __enter__(self):
         return self
@@ -458,7 +283,7 @@ class Store:
                 "INSERT INTO sessions (kind, seed, n_jobs, executor, status, started_at, host, pid, "
                 "genlab_version, git_rev) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
                 (kind, seed, n_jobs, executor, time.time(), socket.gethostname(), os.getpid(),
-                 _version(), git_revision()))
+                 __version__, git_revision()))
             return cur.lastrowid
 
     def end_session(self, session: int, status: str) -> None:
@@ -491,8 +316,7 @@ class Store:
             The job ids, existing or new, one per config.
         """
         self._writable()
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= _MAX_SEED:
-            raise GenlabError(f"seed must be an integer between 0 and 2**63 - 1, got {seed!r}")
+        check_sweep_seed(seed)
         texts = [c if isinstance(c, str) else canonical_json(c) for c in configs]
         now = time.time()
         ids = []
@@ -503,7 +327,7 @@ class Store:
                              "VALUES (?, ?, ?, ?, 'pending', ?)", (kind, h, int(seed), text, now))
                 row = conn.execute("SELECT id, config FROM jobs WHERE kind = ? AND config_hash = ? AND seed = ?",
                                    (kind, h, int(seed))).fetchone()
-                if row["config"] != text and _unreadable(row["config"], "config"):
+                if row["config"] != text and parse_cell(row["config"], "config")[1]:
                     # a damaged cell: the job is this config (same hash), whose results cannot be trusted
                     conn.execute("UPDATE jobs SET config = ?, status = 'pending' WHERE id = ?", (text, row["id"]))
                 elif row["config"] != text:  # 64-bit hash collision: astronomically unlikely, never silent
@@ -518,7 +342,7 @@ class Store:
         with self._errors():
             row = self._require().execute("SELECT * FROM jobs WHERE kind = ? AND config_hash = ? AND seed = ?",
                                           (kind, config_hash(text), int(seed))).fetchone()
-        return _record(row) if row is not None else None
+        return read_record(row) if row is not None else None
 
     def mark_running(self, ids, session: int | None = None) -> None:
         """Mark jobs as handed to an executor (one transaction)."""
@@ -549,7 +373,7 @@ class Store:
             optionally ``arrays``, a list of ``(name, dtype, shape JSON, bytes)``.
         """
         self._writable()
-        version, rev = _version(), git_revision()
+        version, rev = __version__, git_revision()
         rows, arrays = [], []
         outcomes = list(outcomes)
         for job_id, o in outcomes:
@@ -580,7 +404,7 @@ class Store:
             row = self._require().execute("SELECT * FROM jobs WHERE id = ?", (int(job_id),)).fetchone()
         if row is None:
             raise GenlabError(f"no job {job_id} in store {self.path}; 'genlab runs ls' lists them")
-        return _record(row)
+        return read_record(row)
 
     def jobs(self, *, ids=None, kind: str | None = None, status: str | None = None,
              series: bool = True) -> list[dict]:
@@ -604,10 +428,10 @@ class Store:
         if status is not None:
             where.append("status = ?")
             args.append(status)
-        cols = ", ".join(c if series or c != "series" else "NULL AS series" for c in _JOB_COLUMNS)
+        cols = ", ".join(c if series or c != "series" else "NULL AS series" for c in JOB_COLUMNS)
         sql = f"SELECT {cols} FROM jobs" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id"
         with self._errors():
-            rows = [_record(r) for r in self._require().execute(sql, args)]
+            rows = [read_record(r) for r in self._require().execute(sql, args)]
         if ids is None:
             return rows
         by_id = {r["id"]: r for r in rows}
@@ -637,7 +461,7 @@ class Store:
         out: dict[int, dict] = {i: {} for i in ids}
         for job, name, dtype, shape, data in self._array_rows(ids, "job, name, dtype, shape, data"):
             try:
-                dt, dims = _array_layout(dtype, shape, len(data))
+                dt, dims = array_layout(dtype, shape, len(data))
             except ValueError:
                 continue
             out[job][name] = np.frombuffer(data, dtype=dt).reshape(dims).copy()
@@ -648,14 +472,14 @@ class Store:
 
         A cell of malformed JSON (config, metrics, series) or an array whose
         dtype, shape and bytes disagree, as a broken disk or a hand edit may
-        leave. :func:`~genlab.runs.execute.run_sweep` runs such jobs again.
+        leave. :func:`~genlab.runs.sweep.run_sweep` runs such jobs again.
         """
         records = self.jobs(ids=ids)
         out = {r["id"]: r["damaged"] for r in records if r.get("damaged")}
         for job, name, dtype, shape, nbytes in self._array_rows([r["id"] for r in records],
                                                                  "job, name, dtype, shape, length(data)"):
             try:
-                _array_layout(dtype, shape, nbytes)
+                array_layout(dtype, shape, nbytes)
             except ValueError as exc:
                 out.setdefault(job, f"array {name!r} is damaged ({exc})")
         return out
@@ -690,113 +514,6 @@ class Store:
             Columns ``id``, ``name``, ``step``, ``value``.
         """
         return series_frame(self.jobs(ids=ids, kind=kind), name)
-
-
-def _parse(text, column: str):
-    """A JSON cell of the jobs table: ``(value, None)``, or ``(None, why it cannot be read back)``."""
-    if text is None:
-        return None, (None if column != "config" else "empty")
-    try:
-        value = json.loads(text)
-    except (ValueError, TypeError, RecursionError) as exc:
-        return None, f"not valid JSON ({exc})"
-    if not isinstance(value, dict):
-        return None, f"a JSON {type(value).__name__}, not an object"
-    if column == "metrics" and not all(v is None or isinstance(v, (bool, int, float, str)) for v in value.values()):
-        return None, "holding a metric that is not a number or a string"
-    if column == "series" and not all(isinstance(v, list) for v in value.values()):
-        return None, "holding a series that is not a list"
-    return value, None
-
-
-def _unreadable(text, column: str) -> str | None:
-    return _parse(text, column)[1]
-
-
-def _record(row) -> dict:
-    """A job row as a dict, JSON cells parsed; a cell that cannot be read back is None, and the
-    record then has ``damaged`` saying which and why."""
-    rec = dict(row)
-    problems = []
-    for column in ("config", "metrics", "series"):
-        rec[column], problem = _parse(rec[column], column)
-        if problem is not None:
-            problems.append(f"its {column} is {problem}")
-    if problems:
-        rec["damaged"] = "; ".join(problems)
-    return rec
-
-
-def _array_layout(dtype: str, shape: str, nbytes: int):
-    """The numpy dtype and shape of a stored array, checked against its size in bytes."""
-    try:
-        dt = np.dtype(dtype)
-        dims = json.loads(shape)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"dtype {dtype!r}, shape {shape!r}: {exc}") from None
-    if dt.kind not in "biuf" or not isinstance(dims, list) or not all(
-            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in dims):
-        raise ValueError(f"dtype {dtype!r}, shape {shape!r}")
-    if math.prod(dims) * dt.itemsize != nbytes:
-        raise ValueError(f"{nbytes} bytes for shape {dims} of {dt}")
-    return dt, dims
-
-
-def _flatten(prefix: str, value, out: dict):
-    if isinstance(value, dict):  # an empty dict adds no column
-        for k, v in value.items():
-            _flatten(f"{prefix}.{k}", v, out)
-    else:
-        out[prefix] = value
-
-
-def records_frame(records):
-    """A DataFrame of job records (as :meth:`Store.jobs` returns), one row per job, series left out."""
-    import pandas as pd
-
-    head = ["id", "kind", "status", "seed", "config_hash"]
-    tail = ["duration_s", "started_at", "finished_at", "attempts", "host", "genlab_version", "git_rev", "error"]
-    rows, conf, mets = [], set(), set()
-    for rec in records:
-        row = {k: rec[k] for k in head + tail}
-        row["error"] = last_line(rec["error"])
-        flat: dict = {}
-        _flatten("config", rec["config"] or {}, flat)
-        conf.update(flat)
-        row.update(flat)
-        flat = {}
-        _flatten("metrics", rec["metrics"] or {}, flat)
-        mets.update(flat)
-        row.update(flat)
-        rows.append(row)
-    frame = pd.DataFrame(rows, columns=head + sorted(conf) + sorted(mets) + tail)
-    for col in ("started_at", "finished_at"):
-        frame[col] = pd.to_datetime(frame[col].astype("float64"), unit="s", utc=True)
-    return frame
-
-
-def series_frame(records, name: str | None = None):
-    """The series of job records (as :meth:`Store.jobs` returns) in long form: id, name, step, value."""
-    import pandas as pd
-
-    parts = []
-    for rec in records:
-        for key, values in (rec["series"] or {}).items():
-            if name is None or key == name:
-                parts.append(pd.DataFrame({"id": rec["id"], "name": key, "step": np.arange(len(values)),
-                                           "value": np.asarray(values, dtype=np.float64)}))
-    if not parts:
-        return pd.DataFrame({"id": pd.Series(dtype="int64"), "name": pd.Series(dtype="object"),
-                             "step": pd.Series(dtype="int64"), "value": pd.Series(dtype="float64")})
-    return pd.concat(parts, ignore_index=True)
-
-
-def last_line(text: str | None) -> str | None:
-    """The last non-empty line of a traceback (``ValueError: ...``), or None."""
-    if not text:
-        return None
-    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1].strip() if lines else None
 
 
 def default_store_path(out) -> Path:

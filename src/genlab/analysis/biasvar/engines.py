@@ -235,9 +235,12 @@ class BiasVariance:
             ax.set_title(title)
         return ax
 
-    def plot_fits(self, value, ax=None, *, n_fits: int = 100, ylim=(0.5, 3.5), title=None):
-        """The first fits (faint), their mean h̄ over all datasets (dark) and ȳ (dashed)."""
-        from ...plots.helpers import axes, finish_xy
+    def plot_fits(self, value, ax=None, *, n_fits: int = 100, ylim=None, title=None):
+        """The first fits (faint), their mean h̄ over all datasets (dark) and ȳ (dashed).
+
+        ``ylim`` defaults to the span of ȳ and h̄ (the fits themselves may fly far off).
+        """
+        from ...plots.helpers import axes, data_ylim, finish_xy
 
         ax = axes(ax)
         i = self.index(value)
@@ -252,6 +255,8 @@ class BiasVariance:
         if not self.converged[i]:
             ax.text(0.03, 0.97, "h̄ not converged (heavy tails)", transform=ax.transAxes, va="top",
                     color="darkred", bbox=dict(boxstyle="round", fc="white", ec="darkred"))
+        if ylim is None:
+            ylim = data_ylim(self.ybar, self.hbar[i])
         return finish_xy(ax, ylim=ylim, title=title)
 
 
@@ -743,7 +748,7 @@ def _run_general(job, configs, why, *, store, dask, seed, jobs, progress, classi
             raise GenlabError(f"this decomposition cannot run through a store or Dask: {why}; "
                               "use an expression and estimators importable from a module, or drop store/dask")
         return _run_blocks(job, len(job.sizes), jobs, progress)
-    from ...runs.execute import sweep
+    from ...runs.sweep import sweep
 
     res = sweep(decompose_block_job, configs, store=store, seed=seed, jobs=jobs, dask=dask,
                 progress=progress)
@@ -795,7 +800,7 @@ def decompose(estimators, source: SyntheticSource | ClassificationSource | None 
         finished one is read back instead of refitted. Default: a temporary one.
     dask : str, optional
         Run the blocks on Dask (``"local"`` or a scheduler address), as
-        :func:`genlab.runs.execute.run_sweep`.
+        :func:`genlab.runs.sweep.run_sweep`.
 
     The blocks run through the sweep executor whenever the source is an
     expression and the estimators can be rebuilt from JSON (scikit-learn
@@ -1029,7 +1034,7 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
         job = _RoundJob(data.X[pool], data.y[pool], data.X[test], ests, indices)
         H = np.stack(_run_blocks(job, k, jobs))                        # (R, m, M)
     else:
-        from ...runs.execute import sweep
+        from ...runs.sweep import sweep
 
         res = sweep(decompose_round_job, configs, store=store, seed=seed, jobs=jobs, dask=dask,
                     progress=progress)

@@ -2,7 +2,7 @@
 the interpolation threshold, with the quantities that explain the peak.
 
 One module per experiment family, each running its seeds as jobs through
-:func:`genlab.runs.execute.sweep` (one job per seed or setting, the job
+:func:`genlab.runs.sweep.sweep` (one job per seed or setting, the job
 returning its whole curve as series), so the same call serves a notebook (a
 temporary store) and the CLI (``store=``, resumable, ``jobs=``/``dask=``); the
 numbers depend on ``seed`` only, not on the workers.

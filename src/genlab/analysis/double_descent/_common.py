@@ -90,8 +90,8 @@ def check_feature_memory(rows: int, p_max: int) -> None:
 
 
 def run_sweep(fn, configs, *, store, seed, jobs, dask, progress):
-    """:func:`genlab.runs.execute.sweep` of ``fn`` over ``configs``."""
-    from ...runs.execute import sweep
+    """:func:`genlab.runs.sweep.sweep` of ``fn`` over ``configs``."""
+    from ...runs.sweep import sweep
 
     return sweep(fn, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
 

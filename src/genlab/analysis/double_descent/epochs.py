@@ -211,13 +211,13 @@ def epoch_wise(*, n_train: int = 100, n_fast: int = 50, n_slow: int = 5, slow_va
     seeds : int, default=20
         Repeats (each draws beta, the data and the noise).
     store, seed, jobs, dask, progress
-        As in :func:`genlab.runs.execute.sweep`.
+        As in :func:`genlab.runs.sweep.sweep`.
 
     Returns
     -------
     EpochWiseCurve
     """
-    from ...runs.execute import sweep
+    from ...runs.sweep import sweep
 
     n_train, n_fast = _check_int(n_train, "n_train"), _check_int(n_fast, "n_fast")
     n_slow = _check_int(n_slow, "n_slow")

@@ -1,7 +1,7 @@
 """Model-wise double descent of a network: test error of an MLP against its width on a bundled
 classification set with label noise (Nakkiran et al. 2019), :func:`mlp_width_sweep`.
 
-One job per (width, repeat) through :func:`genlab.runs.execute.sweep`
+One job per (width, repeat) through :func:`genlab.runs.sweep.sweep`
 (:func:`mlp_job`, shared with :func:`genlab.analysis.regularize.regularizers_side_by_side`);
 a repeat is one noisy split (:func:`genlab.data.splits.noisy_splits`) shared by
 all widths. torch is imported by the jobs, not by ``import genlab`` nor by this module.
@@ -43,7 +43,7 @@ def _check_widths(widths) -> list[int]:
 
 
 def mlp_job(config: dict, seed: np.random.SeedSequence) -> dict:
-    """Train one MLP on one repeat's noisy split (a job of :func:`genlab.runs.execute.sweep`).
+    """Train one MLP on one repeat's noisy split (a job of :func:`genlab.runs.sweep.sweep`).
 
     Parameters
     ----------
@@ -103,8 +103,8 @@ def train_settings(*, epochs, lr, optimizer, batch_size, eval_every, depth, loss
 
 
 def run_mlp_jobs(configs, *, store, seed, jobs, dask, progress):
-    """:func:`mlp_job` over ``configs`` through :func:`genlab.runs.execute.sweep`."""
-    from ...runs.execute import sweep
+    """:func:`mlp_job` over ``configs`` through :func:`genlab.runs.sweep.sweep`."""
+    from ...runs.sweep import sweep
 
     return sweep(mlp_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
 
@@ -261,7 +261,7 @@ def mlp_width_sweep(data: str = "digits", widths=None, *, n_train: int = 200, n_
     quick : bool
         Smaller defaults (about 30 s on 2 cores).
     store, seed, jobs, dask, progress
-        As in :func:`genlab.runs.execute.sweep`.
+        As in :func:`genlab.runs.sweep.sweep`.
 
     Returns
     -------

@@ -221,7 +221,7 @@ def random_features_sweep(data: str = "digits", *, kind: str = "relu", n_train: 
     n_val : int, optional
         Validation points for ``ridge="tuned"`` (default: min(n_train, what is left)).
     store, jobs, dask, progress, seed
-        As :func:`genlab.runs.execute.sweep`: one job per seed.
+        As :func:`genlab.runs.sweep.sweep`: one job per seed.
 
     Returns
     -------

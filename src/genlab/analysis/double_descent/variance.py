@@ -196,7 +196,7 @@ def random_features_variance_split(data: str = "digits", *, kind: str = "relu", 
     data_seeds, feature_seeds : int
         The grid's sides (>= 2 each).
     store, jobs, dask, progress, seed
-        As :func:`genlab.runs.execute.sweep`.
+        As :func:`genlab.runs.sweep.sweep`.
 
     Returns
     -------

@@ -45,7 +45,7 @@ def _seeds(seed: np.random.SeedSequence) -> dict:
 
 
 def lottery_job(config: dict, seed: np.random.SeedSequence) -> dict:
-    """One repeat's IMP trajectory, with its controls (a job of :func:`genlab.runs.execute.sweep`).
+    """One repeat's IMP trajectory, with its controls (a job of :func:`genlab.runs.sweep.sweep`).
 
     All variants of a repeat run in one job: they share the data split, the
     dense network of round 0, the rewinding point and the training seed of
@@ -231,13 +231,13 @@ def lottery_sweep(data: str = "digits", *, rounds: int | None = None, rate: floa
     quick : bool
         Smaller defaults (rounds, rate, seeds).
     store, seed, jobs, dask, progress
-        As in :func:`genlab.runs.execute.sweep`.
+        As in :func:`genlab.runs.sweep.sweep`.
 
     Returns
     -------
     LotteryResult
     """
-    from ...runs.execute import sweep
+    from ...runs.sweep import sweep
 
     i = 1 if quick else 0
     rounds = DEFAULTS["rounds"][i] if rounds is None else rounds

@@ -6,6 +6,7 @@ import numpy as np
 
 from ...data.sources import ARTICLE_N, ARTICLE_SOURCE, SyntheticSource
 from ...analysis.biasvar.engines import decompose_polynomial
+from . import ARTICLE_YLIM
 from ..report.i18n import load_text
 from ..report.model import Figure, Number, Section
 
@@ -50,7 +51,7 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs: int =
         for f in res.first_fits[:5, i]:
             ax.plot(res.x_test[order], f[order], lw=1.4)
         ax.plot(res.x_test[order], res.ybar[order], color="0.3", ls="--", lw=1)
-        ax.set_ylim(0.5, 3.5)
+        ax.set_ylim(*ARTICLE_YLIM)
         ax.set_title(f"degree {deg}")
         ax.set_xlabel("x")
     axes[0].set_ylabel("y")
@@ -60,7 +61,7 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs: int =
     for key, res, deg, extra in [("fig10", main, 1, {}), ("fig11", main, 2, {}), ("fig12", deg30, 30, {})]:
         i = res.index(deg)
         fig, ax = plt.subplots(figsize=(5.2, 3.8))
-        res.plot_fits(deg, ax)
+        res.plot_fits(deg, ax, ylim=ARTICLE_YLIM)
         fmt = dict(n_datasets=n_datasets, bias2=res.bias2[i], bias2_se=res.bias2_se[i], variance=res.variance[i],
                    variance_se=res.variance_se[i], mean=res.error[i], median=res.error_median[i], **extra)
         import pandas as pd
@@ -142,7 +143,7 @@ def dataset_slider(panels, *, lang: str = "en", n_fits: int = 50):
             Trace(w["mean_fit"], x, hbar, color="#8b0000", width=2.5, legend=first, group="hbar"),
             Trace(w["fit"], x, [res.first_fits[k, i][order] for k in range(n_fits)], moving=True,
                   color=COLORS["blue"], legend=first, group="fit"),
-        ], xlabel=w["x"], ylabel=w["y"] if first else "", yrange=(0.5, 3.5),
+        ], xlabel=w["x"], ylabel=w["y"] if first else "", yrange=ARTICLE_YLIM,
             title=t["fig7_panel"].format(degree=deg)))
     notes = [t["fig7_note"].format(k=k + 1, n_fits=n_fits) for k in range(n_fits)]
     fig = slider_figure(out, steps=[str(k + 1) for k in range(n_fits)], prefix=w["dataset"] + " ", notes=notes)
@@ -165,7 +166,7 @@ def alpha_slider(ridge, *, lang: str = "en", active: int = 0, n_fits: int = 5):
                     for k in range(n_fits)]
                  + [Trace(w["mean_fit"], x, [ridge.hbar[a][order] for a in range(alphas.size)], moving=True,
                           color="#8b0000", width=2.5)],
-                 xlabel=w["x"], ylabel=w["y"], yrange=(0.5, 3.5))
+                 xlabel=w["x"], ylabel=w["y"], yrange=ARTICLE_YLIM)
     curves = [(w["bias2"], ridge.bias2, COLORS["blue"]), (w["variance"], ridge.variance, COLORS["orange"]),
               (w["test_error"], ridge.error, COLORS["red"])]
     right = Panel([Trace(name, alphas, np.where(v > 0, v, np.nan), color=c, group=name) for name, v, c in curves]

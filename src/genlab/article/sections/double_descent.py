@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import ARTICLE_YLIM
 from ..report.i18n import load_text
 from ..report.model import Figure, Number, Section
 
@@ -167,7 +168,7 @@ def regularization_section(*, quick: bool = False, lang: str = "en", seed: int =
     fresh = ARTICLE_SOURCE.draw(5000, seed, "fresh")
     fresh_mse = float(np.mean((rc.predict(fresh.x) - fresh.y) ** 2))
     fig, ax = _fig((5.2, 3.8))
-    rc.plot(ax)
+    rc.plot(ax, ylim=ARTICLE_YLIM)
     plotly, hint = ridge_cv_slider(rc, lang=lang)
     figures.append(Figure("fig14", t["fig14_title"], t["fig14_caption"].format(
         folds=rc.cv_mse.shape[0], alpha=rc.best_alpha, rmse=rc.train_rmse, fresh=fresh_mse), fig, rc.summary(),
@@ -290,7 +291,7 @@ def ridge_cv_slider(rc, *, lang: str = "en"):
               opacity=0.6),
         Trace(w["train_points"], x, y, kind="points", color=COLORS["blue"], size=7),
         Trace(w["ridge_fit"], grid, preds, moving=True, color=COLORS["red"], width=2.5),
-    ], xlabel=w["x"], ylabel=w["y"], yrange=(0.5, 3.5))
+    ], xlabel=w["x"], ylabel=w["y"], yrange=ARTICLE_YLIM)
     right = Panel([
         Trace(w["cv_mse"], rc.alphas, (np.maximum(cv - se, cv * 1e-3), cv + se), kind="band", color=COLORS["orange"],
               legend=False, group="cv"),

@@ -10,6 +10,7 @@ import numpy as np
 from ...analysis.curves import capacity_curve
 from ...data.sources import ARTICLE_N, ARTICLE_SOURCE, SyntheticSource
 from ...analysis.fitting import fit_polynomial, fixed_line
+from . import ARTICLE_YLIM
 from ..report.i18n import load_text
 from ..report.model import Figure, Number, Section
 from ...core.seeding import rng as make_rng
@@ -76,7 +77,7 @@ def section(*, seed: int | None = None, quick: bool = False, lang: str = "en") -
                                       ("degree30", {"degree": BIG_DEGREE})], start=1):
         fit = fits[key]
         fig, ax = plt.subplots(figsize=(5.2, 3.8))
-        fit.plot(ax, ylim=(0.5, 3.5))
+        fit.plot(ax, ylim=ARTICLE_YLIM)
         pred = fit.predict(grid)
         extra.update(rmse=fit.train_rmse, ymin=pred.min(), xmin=grid[np.argmin(pred)],
                      params=fit.n_params, n=n)
@@ -140,7 +141,7 @@ def degree_slider(data, source: SyntheticSource, curve, *, seed: int, lang: str 
         Trace(w["train_points"], train.x, train.y, kind="points", color=COLORS["blue"], size=7),
         Trace(w["val_points"], val.x, val.y, kind="points", color=COLORS["green"], size=8, symbol="x"),
         Trace(w["fit"], grid, [f.predict(grid) for f in fits], moving=True, color=COLORS["red"], width=2.5),
-    ], xlabel=w["x"], ylabel=w["y"], yrange=(0.5, 3.5))
+    ], xlabel=w["x"], ylabel=w["y"], yrange=ARTICLE_YLIM)
     right = Panel([
         Trace(t["fig5_band"].format(name=w["training"], k=k), degrees, (st["q25"], st["q75"]), kind="band",
               color=COLORS["blue"], group="train", legend=False),
