@@ -11,7 +11,8 @@ from typing import Optional
 
 import typer
 
-from .runs import DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption, SweepOutOption, sweep_kwargs
+from ._common import (DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption, SweepOutOption, emit,
+                      refuse_ignored, say, sweep_kwargs)
 from ..core.errors import GenlabError
 from ..core.limits import ALLOW_LARGE_HELP, check_cap, check_run, isotropic_bytes, isotropic_seconds
 from ..core.seeding import check_seed
@@ -73,8 +74,6 @@ def double_descent(
     """Double descent, measured: test error against model size, samples or epochs, and why the peak happens."""
     import matplotlib.pyplot as plt
 
-    from .app import _emit, _refuse_ignored, _say
-
     if kind not in KINDS:
         raise GenlabError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
     if model not in MODELS:
@@ -90,15 +89,15 @@ def double_descent(
     check_cap(seeds, "seeds", allow_large=allow_large)
     isotropic = kind == "samples" and data == "isotropic"
     rf = kind == "model" and model in ("relu", "fourier")
-    _refuse_ignored(not (isotropic or (kind == "model" and model == "poly")),
+    refuse_ignored(not (isotropic or (kind == "model" and model == "poly")),
                     "--noise is the σ of a synthetic source (--model poly, or --data isotropic samples)",
                     ("--noise", noise, None))
-    _refuse_ignored(not (isotropic or rf), "--ridge applies to random features and isotropic samples",
+    refuse_ignored(not (isotropic or rf), "--ridge applies to random features and isotropic samples",
                     ("--ridge", ridge, None))
-    _refuse_ignored(not (rf or kind == "variance" or (kind == "model" and model == "mlp")),
+    refuse_ignored(not (rf or kind == "variance" or (kind == "model" and model == "mlp")),
                     "labels are flipped only in the random-features, MLP and variance sweeps",
                     ("--label-noise", label_noise, "0"))
-    _refuse_ignored(kind == "variance", "--kind variance runs its own repeats", ("--seeds", seeds, None))
+    refuse_ignored(kind == "variance", "--kind variance runs its own repeats", ("--seeds", seeds, None))
     rates = _rates(label_noise)
     if len(rates) > 1 and not rf:
         raise GenlabError("one curve per label-noise rate is drawn for --model relu or fourier; give one rate here")
@@ -164,10 +163,10 @@ def double_descent(
         raise GenlabError(f"--kind {kind} does not take --model {model}; see genlab double-descent --help")
     res.plot(ax)
     record = {"command": "double-descent", "kind": kind, "model": model, "data": data, **res.to_dict()}
-    files = _emit(out, f"double_descent_{kind}_{model}", fig, res.summary(), record, as_json)
+    files = emit(out, f"double_descent_{kind}_{model}", fig, res.summary(), record, as_json)
     if not as_json:
         typer.echo(_headline(res))
-    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+    say(f"wrote {', '.join(str(p) for p in files)}", as_json)
 
 
 def _headline(res) -> str:
@@ -196,13 +195,11 @@ def regularize(
     """Regularization, measured: ridge by cross-validation, optimal ridge, lasso/early stopping/dropout, implicit."""
     import matplotlib.pyplot as plt
 
-    from .app import _emit, _refuse_ignored, _say
-
     if method not in METHODS:
         raise GenlabError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    _refuse_ignored(method != "ridge-cv", "they set up --method ridge-cv", ("--degree", degree, 30),
+    refuse_ignored(method != "ridge-cv", "they set up --method ridge-cv", ("--degree", degree, 30),
                     ("--folds", folds, 5))
-    _refuse_ignored(method in ("ridge-cv", "implicit"), f"--method {method} is one deterministic fit, not repeats",
+    refuse_ignored(method in ("ridge-cv", "implicit"), f"--method {method} is one deterministic fit, not repeats",
                     ("--seeds", seeds, None))
     check_seed(seed)
     check_cap(degree, "degree", allow_large=allow_large)
@@ -238,7 +235,7 @@ def regularize(
         res = implicit_regularization(seed=seed)
     res.plot(ax)
     record = {"command": "regularize", "method": method, **res.to_dict()}
-    files = _emit(out, f"regularize_{method}", fig, res.summary(), record, as_json)
+    files = emit(out, f"regularize_{method}", fig, res.summary(), record, as_json)
     if not as_json:
         typer.echo("; ".join(f"{k}: {v}" for k, v in res.to_dict().items() if not isinstance(v, (list, dict))))
-    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+    say(f"wrote {', '.join(str(p) for p in files)}", as_json)

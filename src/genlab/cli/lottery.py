@@ -13,7 +13,8 @@ from typing import Optional
 
 import typer
 
-from .runs import DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption, SweepOutOption, sweep_kwargs
+from ._common import (DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption, SweepOutOption, emit,
+                      say, sweep_kwargs)
 from ..core.limits import ALLOW_LARGE_HELP
 
 
@@ -42,8 +43,6 @@ def lottery(
 ):
     """Lottery tickets: prune an MLP on digits iteratively by magnitude, rewind, retrain; compare with controls."""
     import matplotlib.pyplot as plt
-
-    from .app import _emit, _say
     from ..core.limits import announce, check_cap, mlp_seconds
     from ..analysis.lottery import DEFAULTS, lottery_settings, lottery_sweep
 
@@ -67,10 +66,10 @@ def lottery(
     res.plot(a1)
     res.plot(a2, what="stop_step", title="Early-stop iteration")
     record = {"command": "lottery", **res.to_dict()}
-    files = _emit(out, "lottery", fig, res.summary(), record, as_json, tables={"lottery_sizes.csv": res.size_table()})
+    files = emit(out, "lottery", fig, res.summary(), record, as_json, tables={"lottery_sizes.csv": res.size_table()})
     if not as_json:
         typer.echo(_headline(res))
-    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+    say(f"wrote {', '.join(str(p) for p in files)}", as_json)
 
 
 def _headline(res) -> str:

@@ -1,17 +1,6 @@
-"""`genlab runs`: look into a results store, export it, and try a sweep.
+"""`genlab runs`: look into a results store (list, show, export its jobs) and try a demo sweep.
 
-It also holds what every sweeping command shares: the ``--store``, ``--jobs``
-and ``--dask`` options and the closing summary. An experiment command reads::
-
-    from .cli_runs import DaskOption, JobsOption, StoreOption, finish_sweep, sweep_kwargs
-
-    @app.command()
-    def double_descent(..., out: Path = ..., store: StoreOption = None,
-                       jobs: JobsOption = None, dask: DaskOption = None):
-        result = run_sweep(job_fn, configs, seed=seed, progress=not as_json,
-                           **sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask))
-        ...  # write figures and tables from result.to_frame()
-        finish_sweep(result, as_json=as_json)  # lists failures; exit status 1 if any
+The options every sweeping command shares live in ``genlab.cli._common``.
 """
 
 from __future__ import annotations
@@ -26,75 +15,14 @@ from typing import Annotated, Optional
 import typer
 
 from ..core.errors import GenlabError
+from ._common import (DEFAULT_OUT, StoreOption, JobsOption, DaskOption, SeedOption, check_out_folder, sweep_kwargs,
+                      finish_sweep)
 
 runs_app = typer.Typer(no_args_is_help=True,
                        help="Results stores of sweeps: list, show and export jobs; try a demo sweep.")
 
-DEFAULT_OUT = Path("genlab-out")
-STORE_HELP = ("SQLite results store (default: runs.sqlite in the output folder). The same command again "
-              "resumes: finished jobs are kept, missing and failed ones run.")
-StoreOption = Annotated[Optional[Path], typer.Option("--store", help=STORE_HELP, show_default=False)]
-JobsOption = Annotated[Optional[int], typer.Option(
-    "--jobs", "-j", help="Local worker processes (default: the number of cores); with --dask local, Dask workers.",
-    show_default=False)]
-DaskOption = Annotated[Optional[str], typer.Option(
-    "--dask", help="Run on Dask: a scheduler address (tcp://host:8786) or 'local' for a cluster on this machine.",
-    show_default=False)]
 ReadStoreOption = Annotated[Path, typer.Option("--store", help="SQLite results store to read.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable results (JSON) on stdout.")]
-SeedOption = Annotated[int, typer.Option("--seed", help="Seed (same seed, same numbers, whatever the executor).")]
-
-
-def check_out_folder(value: Path) -> Path:
-    """``--out`` callback: a folder that exists or can be made, and written to — checked before any work."""
-    path = Path(value)
-    if path.exists() and not path.is_dir():
-        raise GenlabError(f"--out {value} is a file; give a folder (it is created when missing)")
-    existing = path
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise GenlabError(f"--out {value} cannot be made: {existing} is a file; give another folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise GenlabError(f"--out {value} cannot be written ({existing} is read-only for you); give another folder")
-    return value
-
-
-SweepOutOption = Annotated[Path, typer.Option("--out", help="Folder for figures, results and the runs store.",
-                                              callback=check_out_folder)]
 FORMATS = ("csv", "parquet", "json")
-
-
-def store_path(store: Optional[Path], out: Path = DEFAULT_OUT) -> Path:
-    """``--store`` if given, else ``OUT/runs.sqlite``."""
-    from ..runs.store import default_store_path
-
-    return Path(store) if store is not None else default_store_path(out)
-
-
-def sweep_kwargs(*, out: Path, store: Optional[Path] = None, jobs: Optional[int] = None,
-                 dask: Optional[str] = None) -> dict:
-    """Check ``--store/--jobs/--dask`` and give them as keyword arguments of :func:`~genlab.runs.sweep.run_sweep`.
-
-    A scheduler address must answer as a Dask scheduler within
-    :data:`~genlab.runs.executors.DASK_CONNECT_TIMEOUT` seconds, checked here, before any store exists.
-    """
-    from ..runs.executors import check_dask, check_jobs, reach_dask
-
-    dask = check_dask(dask)
-    if jobs is not None:
-        check_jobs(jobs)
-        if dask not in (None, "local"):
-            raise GenlabError("--jobs sets the number of local workers; with --dask ADDRESS the cluster decides")
-    reach_dask(dask)
-    return {"store": store_path(store, out), "jobs": jobs, "dask": dask}
-
-
-def finish_sweep(result, *, as_json: bool = False) -> None:
-    """Print the sweep's summary (stderr when stdout carries JSON); exit with status 1 if a job failed."""
-    typer.echo(result.describe(), err=as_json)
-    if not result.ok:
-        raise typer.Exit(1)
 
 
 def _open(store: Path):

@@ -1,0 +1,201 @@
+"""`genlab biasvar`: bias², variance, noise and the measured test error (the article's §3), for
+polynomials in one fast pass or for any estimator through the sweep executor."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..core.errors import GenlabError
+from ._common import (ALLOW_LARGE_HELP, JSON_HELP, OUT_HELP, DaskOption, StoreOption, check_out_folder, emit,
+                      refuse_ignored, say, synthetic_source, sweep_kwargs)
+
+
+def _plan_biasvar(*, datasets: int, n: int, n_test: int, degrees: str, solver, alphas, estimator: bool,
+                  jobs, allow_large: bool) -> None:
+    """Refuse a decomposition past the limits or that cannot fit in memory; say how long a long one takes."""
+    from ..analysis.curves import parse_degrees
+    from ..core.limits import biasvar_bytes, biasvar_seconds, check_cap, check_run
+
+    if estimator:
+        engine, P, M, workers = "estimator", 1, 1, jobs or os.cpu_count() or 1
+    else:
+        degs = parse_degrees(degrees)
+        P = check_cap(max(degs, default=0), "degree", allow_large=allow_large, option="--degrees") + 1
+        M = len(degs) * (1 if alphas is None else max(1, sum(1 for a in alphas.split(",") if a.strip())))
+        engine, workers = ("nested" if solver is None and alphas is None else "solver"), jobs or 1
+    what = f"{datasets:,} datasets x {M:,} {'models' if alphas is None else 'alphas'}"
+    check_run(biasvar_bytes(n_datasets=datasets, n=n, n_test=n_test, n_params=P, n_models=M, jobs=workers,
+                            engine="estimator" if estimator else "polynomial"),
+              biasvar_seconds(n_datasets=datasets, n=n, n_params=P, n_models=M, engine=engine, jobs=workers),
+              "this decomposition", "give fewer --datasets, --n, --n-test or degrees (or run it in chunks with "
+              "different --seed values)", what)
+
+
+def biasvar(
+    degrees: str = typer.Option("0-29", help="Polynomial degrees: a range 0-29, a list 1,2,30, or both."),
+    datasets: int = typer.Option(10_000, "--datasets", help="Datasets drawn from the source (the article: 100000)."),
+    n: int = typer.Option(30, help="Training points per dataset."),
+    noise: float = typer.Option(0.1, help="Noise standard deviation σ."),
+    target: str = typer.Option("2*x**2 + 1", help="True mean ȳ(x), an expression in x."),
+    x_dist: str = typer.Option("uniform(0, 1)", "--x", help="Inputs: uniform(a, b), normal(mean, std) or grid(a, b)."),
+    basis: str = typer.Option("legendre", help="monomial, legendre or chebyshev."),
+    solver: Optional[str] = typer.Option(None, help="Default: exact least squares of every degree in one pass; "
+                                         "or lstsq (np.polyfit's cut-off), minnorm, ridge, lasso."),
+    alpha: float = typer.Option(0.0, help="Ridge or lasso strength."),
+    alphas: Optional[str] = typer.Option(None, help="Ridge strengths for one degree, e.g. 1e-8,1e-6,1e-4,1e-2,1."),
+    estimator: Optional[str] = typer.Option(None, help="Any scikit-learn regressor instead of polynomials, e.g. "
+                                            "'sklearn.tree.DecisionTreeRegressor(max_depth=3)': a public "
+                                            "estimator class of scikit-learn or genlab with literal keyword "
+                                            "arguments or nested estimators (parsed, never evaluated)."),
+    loss: str = typer.Option("squared", help="squared, or for class labels zero_one (Domingos) or cross_entropy."),
+    probs: str = typer.Option("0.5 + 0.4*sin(2*pi*x)", help="Classification: P(y=1|x), or class weights "
+                              "separated by ';' (e.g. '1; exp(3*x); 2*x')."),
+    label_noise: float = typer.Option(0.0, help="Classification: fraction of labels flipped to another class."),
+    n_test: int = typer.Option(200, help="Test points (quantiles of the x distribution)."),
+    data: Optional[str] = typer.Option(None, help="Real data instead of a source: digits, diabetes, wine or "
+                                       "breast_cancer (needs --estimator; noise is then not separable)."),
+    csv: Optional[Path] = typer.Option(None, help="Real data from a CSV (with --x-col, --y-col)."),
+    x_col: str = typer.Option("x", help="CSV input column(s), comma-separated."),
+    y_col: str = typer.Option("y", help="CSV target column."),
+    method: str = typer.Option("disjoint", help="Real data: disjoint training subsets or bootstrap resamples."),
+    n_train: Optional[int] = typer.Option(None, help="Real data: training points per round."),
+    rounds: int = typer.Option(200, help="Real data: rounds (disjoint: at most this many)."),
+    seed: int = typer.Option(0, help="Seed (same seed, same numbers, whatever --jobs)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes (default: 1; with "
+                                       "--estimator, the number of cores).", show_default=False),
+    store: StoreOption = None,
+    dask: DaskOption = None,
+    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP, callback=check_out_folder),
+):
+    """Bias², variance, noise and the measured test error, each with its standard error.
+
+    With --estimator, each block of datasets (each round, on real data) is a job of the results store (OUT/runs.sqlite or --store): the same command again resumes an interrupted run, and --dask runs the jobs on a cluster.
+    """
+    import matplotlib.pyplot as plt
+
+    from ..analysis.biasvar.engines import _blocks_of, decompose, decompose_polynomial
+    from ..runs.executors import check_jobs
+    from ..runs.progress import Progress
+    from ..core.limits import check_cap
+    from ..core.seeding import check_seed
+
+    if jobs is not None:
+        check_jobs(jobs)
+    check_seed(seed)
+    for value, name in ((datasets, "datasets"), (n, "n"), (n_test, "n_test"), (rounds, "rounds")):
+        check_cap(value, name, allow_large=allow_large)
+    if (store is not None or dask is not None) and estimator is None:
+        raise GenlabError("--store and --dask are for --estimator (polynomials run in one fast pass in this "
+                          "process)")
+    if isinstance(datasets, int) and datasets < 2:
+        raise GenlabError(f"--datasets must be at least 2, got {datasets}")
+    refuse_ignored(estimator is not None, "with --estimator, put such settings in the estimator itself, e.g. "
+                    "'sklearn.linear_model.Ridge(alpha=2.0)'",
+                    ("--degrees", degrees, "0-29"), ("--basis", basis, "legendre"), ("--solver", solver, None),
+                    ("--alpha", alpha, 0.0), ("--alphas", alphas, None))
+    refuse_ignored(data is None and csv is None, "real-data options need --data or --csv",
+                    ("--method", method, "disjoint"), ("--n-train", n_train, None), ("--rounds", rounds, 200))
+    refuse_ignored(loss == "squared", "class-label options need --loss zero_one or cross_entropy",
+                    ("--probs", probs, "0.5 + 0.4*sin(2*pi*x)"), ("--label-noise", label_noise, 0.0))
+    refuse_ignored(loss != "squared" or data is not None or csv is not None,
+                    "these shape the synthetic regression source (class labels come from --probs; real data "
+                    "brings its own)", ("--target", target, "2*x**2 + 1"), ("--noise", noise, 0.1))
+    real = None
+    if data is not None or csv is not None:
+        from ..data.sources import load_csv, load_dataset
+
+        if data is not None and csv is not None:
+            raise GenlabError("give either --data or --csv, not both")
+        if estimator is None:
+            raise GenlabError("real data needs --estimator, e.g. 'sklearn.linear_model.Ridge(alpha=1.0)'")
+        real = load_dataset(data) if data is not None else load_csv(
+            csv, x=tuple(c.strip() for c in x_col.split(",")), y=y_col)
+    if real is not None:
+        source = None
+    elif loss in ("zero_one", "cross_entropy"):
+        from ..data.sources import ClassificationSource
+
+        if estimator is None:
+            raise GenlabError(f"{loss} loss needs a classifier: give --estimator, e.g. "
+                              "'sklearn.tree.DecisionTreeClassifier(max_depth=3)'")
+        parts = [p.strip() for p in probs.split(";")]
+        check_cap(len(parts), "classes", allow_large=allow_large)
+        source = ClassificationSource(parts[0] if len(parts) == 1 else tuple(parts), x_dist, label_noise)
+    else:
+        source = synthetic_source(target, noise, x_dist)
+    est = None
+    if estimator is not None:
+        from ..core.estimators import parse_estimator
+
+        est = parse_estimator(estimator)  # checked before any estimate, store or file
+    if real is None:
+        _plan_biasvar(datasets=datasets, n=n, n_test=n_test, degrees=degrees, solver=solver, alphas=alphas,
+                      estimator=est is not None, jobs=jobs, allow_large=allow_large)
+    n_blocks = len(_blocks_of(datasets)[1])
+    with Progress("datasets", n_blocks, transient=True, enabled=not as_json and sys.stderr.isatty()) as bar:
+        if real is not None:
+            from ..analysis.biasvar.engines import decompose_data
+
+            result = decompose_data(est, real, method=method, n_train=n_train,
+                                    rounds=rounds, loss=loss, seed=seed, labels=[estimator],
+                                    **sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask))
+            datasets, n = result.n_datasets, result.n
+        elif estimator is not None:
+            kw = sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask)
+            result = decompose(est, source, n=n, n_datasets=datasets, n_test=n_test, loss=loss, seed=seed,
+                               labels=[estimator], progress=bar, **kw)
+        else:
+            if loss != "squared":
+                raise GenlabError(f"unknown loss {loss!r} for polynomial regression; use squared (zero_one and "
+                                  "cross_entropy need --estimator with a classifier)")
+            alpha_list = None
+            if alphas is not None:
+                try:
+                    alpha_list = [float(a) for a in alphas.split(",") if a.strip()]
+                except ValueError:
+                    raise GenlabError(f"--alphas {alphas!r} must be numbers separated by commas") from None
+            result = decompose_polynomial(source, degrees, n=n, n_datasets=datasets, n_test=n_test, basis=basis,
+                                          solver=solver, alpha=alpha, alphas=alpha_list, seed=seed, jobs=jobs or 1,
+                                          progress=bar)
+    record = {"command": "biasvar", **result.to_dict()}
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    result.plot(ax, title=f"{datasets:,} datasets of n = {n}", log=result.knob != "model")
+    if result.knob == "alpha":
+        ax.set_xscale("log")
+    files = emit(out, "biasvar", fig, result.summary(), record, as_json)
+    if not as_json:
+        from rich.console import Console
+        from rich.table import Table
+
+        import shutil
+
+        what = (f"{result.mode} of {real.name}: {datasets} rounds" if real is not None else f"{datasets:,} datasets")
+        table = Table(title=f"bias-variance decomposition ({what}, n = {n}, {loss} loss)")
+        bias = "bias2" if loss == "squared" else "bias"
+        if real is not None:
+            bias = "bias2_plus_noise" if loss == "squared" else "bias_incl_noise"
+        for col in (result.knob, bias.replace("_", " ").replace("bias2", "bias²"), "variance",
+                    "noise" if real is None else "noise (not separable)", "decomposition",
+                    "error (measured)", "median error", "converged"):
+            table.add_column(col, justify="right")
+        for row in result.summary().to_dict(orient="records"):
+            table.add_row(row["label"].split(" ", 1)[-1] if result.knob != "model" else row["label"],
+                          f"{row[bias]:.4g} ± {row[bias + '_se']:.1g}",
+                          f"{row['variance']:.4g} ± {row['variance_se']:.1g}", f"{row['noise']:.4g}" if "noise" in row else "—",
+                          f"{row['decomposition']:.4g}", f"{row['error']:.4g} ± {row['error_se']:.1g}",
+                          f"{row['error_median']:.4g}", "yes" if row["converged"] else "NO")
+        Console(width=max(shutil.get_terminal_size().columns, 132)).print(table)
+        bad = [lbl for lbl, ok in zip(result.labels, result.converged) if not ok]
+        if bad:
+            typer.echo(f"not converged (heavy tails or too few datasets: the mean is not trustworthy; "
+                       f"see the median): {', '.join(bad)}")
+        for note in result.config.get("notes", []):
+            typer.echo(f"note: {note}")
+    say(f"wrote {', '.join(str(p) for p in files)}", as_json)
