@@ -177,7 +177,7 @@ BUDGETS = (5e3, 1.2e4)
 
 
 def test_sweep_resumes_from_the_store_and_feeds_the_fits(tmp_path):
-    from genlab.analysis.scaling.laws import fit
+    from genlab.analysis.scaling import fit
 
     kw = dict(corpus="markov", batch_size=8, block_size=32, eval_batches=2, n_evals=2, device="cpu",
               store=tmp_path / "runs.sqlite", jobs=1)

@@ -1,4 +1,5 @@
-"""genlab.analysis.scaling.laws: forms, presets, fits with bootstrap intervals, compute-optimal plans, the CLI."""
+"""genlab.analysis.scaling (forms, fits, allocation): forms, presets, fits with bootstrap intervals,
+compute-optimal plans, the CLI."""
 
 import json
 
@@ -7,7 +8,7 @@ import pytest
 import typer
 
 from genlab.core.errors import GenlabError
-from genlab.analysis.scaling import laws as sc
+import genlab.analysis.scaling as sc
 from genlab.cli.scaling import scaling_app
 
 CHIN = sc.preset("chinchilla")
@@ -128,6 +129,58 @@ def test_warnings_few_configs_one_seed_and_bound():
     N = np.geomspace(1e6, 1e9, 10)
     r = sc.fit(N=N, loss=10 * N ** -0.1, form="saturating", bootstrap=0, holdout=False)
     assert any("parameter e = -10 is at its bound" in w for w in r.warnings)
+
+
+def test_a_fit_whose_parameters_overflow_says_why_it_cannot_be_trusted():
+    # two runs where the larger model is no better (`scaling train --sizes 6.4e4,1.6e4 --tokens 1e5`):
+    # alpha runs to its bound and N_c = exp(c/alpha) overflowed (an OverflowError, "a number is too large");
+    # below a loss of 1 it underflowed to 0 instead (a ValueError from log 0)
+    for loss in ([4.0, 4.1], [4.0, 4.0], [0.5, 0.51]):
+        with pytest.raises(GenlabError, match=r"alpha = 0.0001 is at its bound .*does not fall with N.*"
+                                              r"2 runs are too few .* give at least 6") as exc:
+            sc.fit([1.6e4, 6.4e4], None, loss, "power_N", bootstrap=0)
+        assert "\n" not in str(exc.value)
+    # a replicate that reaches the bound is refused too, named
+    with pytest.raises(GenlabError, match=r"power_N fit \(bootstrap replicate \d+ of 50\) cannot be trusted"):
+        sc.fit([1e4, 3e4, 1e5], None, [4.1, 4.0, 4.05], "power_N", bootstrap=50)
+
+
+def test_sweep_laws_record_what_cannot_be_fitted():
+    from genlab.cli.scaling import summary_lines, train_record
+
+    frame = __import__("pandas").DataFrame({"N": [1.6e4, 6.4e4], "D": [1e5, 1e5], "C": [9.6e9, 3.84e10],
+                                            "loss": [4.0, 4.1], "repeat": [0, 0]})
+    fits, failed = sc.ScalingSweep(frame, [], {}, {}).fit_laws(bootstrap=0)
+    assert fits == {} and set(failed) == {"power_N", "chinchilla"}
+    assert "only 2 runs" in failed["chinchilla"] and "at its bound" in failed["power_N"]
+    record = train_record(sc.ScalingSweep(frame, [], {}, {}), bootstrap=0)
+    assert record.pop("_fits") == {"power_N": None, "chinchilla": None}
+    assert record["L_of_N"] == {"error": failed["power_N"]}
+    assert summary_lines(record)[0].startswith("L(N) fit skipped: the power_N fit cannot be trusted")
+
+
+# -- the results protocol ---------------------------------------------------------------------------
+
+def test_fit_law_and_plan_follow_the_results_protocol(noisy_fit):
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from genlab.core.results import Result
+
+    plan = sc.plan([1e21, 1e23], law=noisy_fit)
+    sat = sc.ScalingLaw("saturating", {"E": 1.5, "A": 20.0, "alpha": 0.3})
+    for obj in (noisy_fit, CHIN, sat, sc.preset("kaplan_C"), plan):
+        assert isinstance(obj, Result)
+        frame = obj.summary()
+        assert isinstance(frame, pd.DataFrame) and len(frame) and obj.to_frame().equals(frame)
+        json.dumps(obj.to_dict(), allow_nan=False)
+        ax = Figure().add_subplot()
+        assert obj.plot(ax) is ax and isinstance(ax, Axes) and ax.lines
+        assert "<svg" in obj._repr_html_()
+    assert noisy_fit.to_dict()["params"] == noisy_fit.params          # same content, plain values
+    assert CHIN.summary().set_index("parameter")["value"].to_dict() == CHIN.params
+    assert len(CHIN.plot(Figure().add_subplot(), D=[1e10, 1e11]).lines) == 2
 
 
 # -- compute-optimal allocation -------------------------------------------------------------------
@@ -260,7 +313,7 @@ def test_fit_runs_with_one_blas_thread_and_restores_the_caller_s_setting():
     # L-BFGS-B on a few parameters with two spinning BLAS threads on a busy 2-core machine took 30-100 s
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from genlab.analysis.scaling import laws as scaling
+    from genlab.analysis.scaling import fits as scaling
 
     seen = []
     original = scaling.get_form

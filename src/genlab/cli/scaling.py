@@ -12,16 +12,13 @@ from typing import Optional
 
 import typer
 
-from .runs import DaskOption, JobsOption, JsonOption, StoreOption, check_out_folder, sweep_kwargs
+from ._common import DaskOption, JobsOption, JsonOption, StoreOption, check_out_folder, emit, say, sweep_kwargs
 from ..core.errors import GenlabError
 from ..core.limits import ALLOW_LARGE_HELP, check_cap
 from ..core.seeding import check_seed
 
 scaling_app = typer.Typer(no_args_is_help=True,
                           help="Neural scaling laws: fit runs, plan compute-optimal N and D, predict loss.")
-
-FORMS = ("chinchilla", "kaplan", "power", "power_N", "power_D", "power_C", "saturating")
-
 
 def _floats(text: str, what: str, example: str = "1e19,1e21") -> list[float]:
     try:
@@ -51,7 +48,7 @@ def fit_cmd(
                              callback=check_out_folder),
 ):
     """Fit a scaling law (Huber on log-loss, L-BFGS-B from a grid) with bootstrap intervals."""
-    from ..analysis.scaling.laws import fit_csv, get_form
+    from ..analysis.scaling import fit_csv, get_form
 
     get_form(form)
     if bootstrap < 0:
@@ -62,12 +59,10 @@ def fit_cmd(
                   seed=seed, budget=budget)
     import matplotlib.pyplot as plt
 
-    from .app import _emit, _say
-
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     res.plot(ax)
     record = {"command": "scaling fit", "csv": str(csv), **res.to_dict()}
-    files = _emit(out, f"scaling_fit_{res.form.name}", fig, res.summary(), record, as_json)
+    files = emit(out, f"scaling_fit_{res.form.name}", fig, res.summary(), record, as_json)
     if not as_json:
         iv = res.intervals
         typer.echo("; ".join(f"{k} = {v:.4g}" + (f" [{iv[k][0]:.4g}, {iv[k][1]:.4g}]" if k in iv else "")
@@ -77,7 +72,7 @@ def fit_cmd(
                        f"mean |relative error| {res.holdout['mean_abs_rel_error']:.3%}")
         for w in res.warnings:
             typer.echo(f"warning: {w}")
-    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+    say(f"wrote {', '.join(str(p) for p in files)}", as_json)
 
 
 @scaling_app.command("plan")
@@ -89,24 +84,22 @@ def plan_cmd(
                              callback=check_out_folder),
 ):
     """Compute-optimal model size N*, tokens D* and predicted loss for a budget."""
-    from ..analysis.scaling.laws import plan
+    from ..analysis.scaling import plan
 
     res = plan(_floats(flops, "--flops"), law=law)
     import matplotlib.pyplot as plt
 
-    from .app import _emit, _say
-
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     res.plot(ax)
     record = {"command": "scaling plan", **res.to_dict()}
-    files = _emit(out, "scaling_plan", fig, res.summary(), record, as_json)
+    files = emit(out, "scaling_plan", fig, res.summary(), record, as_json)
     if not as_json:
         for row in res.summary().to_dict(orient="records"):
             typer.echo(f"C = {row['flops']:.3g} FLOPs: N = {row['N']:.3g}, D = {row['D']:.3g} "
                        f"({row['tokens_per_param']:.3g} tokens/param), loss = {row['loss']:.4g}")
         for w in res.warnings:
             typer.echo(f"warning: {w}")
-    _say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+    say(f"wrote {', '.join(str(p) for p in files)}", as_json)
 
 
 @scaling_app.command("predict")
@@ -122,7 +115,7 @@ def predict_cmd(
     import numpy as np
 
     from ..core.io import to_json, write_stdout
-    from ..analysis.scaling.laws import load_law
+    from ..analysis.scaling import load_law
 
     for name, v in (("--n", n), ("--d", d), ("--c", c)):
         if v is not None and not (v > 0 and v < float("inf")):
@@ -178,8 +171,6 @@ def train_cmd(
     Writes OUT/runs.csv (one run per row: N, D, C, loss, ...; 'genlab scaling fit OUT/runs.csv' refits it), OUT/scaling_train.json (fitted exponents with bootstrap intervals), and figures: Kaplan's L(N) (Fig. 15), the measured L(N) with its fit, loss curves, iso-FLOP curves and the compute-optimal frontier. Every run is a job of the results store (OUT/runs.sqlite or --store): the same command again resumes.
     """
     import matplotlib.pyplot as plt
-
-    from .app import _say
     from ..analysis.scaling.sweep import plan_sweep, scaling_sweep
     from ..core.io import OutputSet, to_json, write_stdout
 
@@ -203,7 +194,9 @@ def train_cmd(
     frame = res.to_frame()
     fits = record.pop("_fits")
     figs = {"scaling_kaplan_fig15": lambda ax: _fig15(ax, res), "scaling_curves": res.plot_curves,
-            "scaling_isoflop": res.plot_isoflop, "scaling_size": lambda ax: res.plot_size(ax, fits["power_N"])}
+            "scaling_isoflop": res.plot_isoflop}
+    if fits.get("power_N") is not None:
+        figs["scaling_size"] = lambda ax: res.plot_size(ax, fits["power_N"])
     if fits.get("chinchilla") is not None:
         figs["scaling_frontier"] = lambda ax: res.plot_frontier(ax, fits["chinchilla"])
     with OutputSet(out) as files:  # all or nothing, the JSON record last
@@ -222,7 +215,7 @@ def train_cmd(
     else:
         for line in summary_lines(record):
             typer.echo(line)
-    _say(f"{len(frame)} runs ({res.n_ran} trained now, {res.n_cached} from the store) in {res.elapsed_s:.1f} s; "
+    say(f"{len(frame)} runs ({res.n_ran} trained now, {res.n_cached} from the store) in {res.elapsed_s:.1f} s; "
          f"wrote {', '.join(str(p) for p in files)}", as_json)
 
 
@@ -262,27 +255,17 @@ def train_record(res, *, bootstrap: int = 200, seed: int = 0) -> dict:
     """The fits of a :class:`genlab.analysis.scaling.sweep.ScalingSweep` as a JSON-able record: L(N) (power_N at the
     largest budget), the Chinchilla fit of every run (α, β, E, a = β/(α+β)), and the corpus's
     entropy rate when known. ``_fits`` holds the fit objects (popped before writing)."""
-    import warnings
-
-    fits, out = {}, {}
-    size = res.fit_size("power_N", bootstrap=bootstrap, seed=seed)
-    fits["power_N"] = size
-    out["L_of_N"] = _fit_record(size, ("alpha", "N_c"))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ch = res.fit("chinchilla", bootstrap=bootstrap, seed=seed)
-        fits["chinchilla"] = ch
-        out["chinchilla"] = _fit_record(ch, ("alpha", "beta", "E", "A", "B", "a", "b"))
-    except GenlabError as exc:   # fewer runs than the form has parameters
-        fits["chinchilla"] = None
-        out["chinchilla"] = {"error": str(exc)}
+    fits, failed = res.fit_laws("power_N", bootstrap=bootstrap, seed=seed)
+    out = {}
+    for key, name, shown in (("L_of_N", "power_N", ("alpha", "N_c")),
+                             ("chinchilla", "chinchilla", ("alpha", "beta", "E", "A", "B", "a", "b"))):
+        out[key] = _fit_record(fits[name], shown) if name in fits else {"error": failed[name]}
     out["entropy_rate"] = res.entropy_rate
     out["corpus"] = res.corpus
     out["config"] = res.config
     out["elapsed_s"] = res.elapsed_s
     out["runs"] = res.to_frame().to_dict(orient="records")
-    out["_fits"] = fits
+    out["_fits"] = {name: fits.get(name) for name in ("power_N", "chinchilla")}
     return out
 
 
@@ -298,9 +281,12 @@ def _fit_record(fit, keys) -> dict:
 def summary_lines(record: dict) -> list[str]:
     lines = []
     ln = record["L_of_N"]
-    iv = ln["intervals"].get("alpha")
-    lines.append(f"L(N) at the largest budget: alpha_N = {ln['values']['alpha']:.4g}"
-                 + (f" [{iv[0]:.4g}, {iv[1]:.4g}]" if iv else "") + " (Kaplan: 0.076)")
+    if "values" in ln:
+        iv = ln["intervals"].get("alpha")
+        lines.append(f"L(N) at the largest budget: alpha_N = {ln['values']['alpha']:.4g}"
+                     + (f" [{iv[0]:.4g}, {iv[1]:.4g}]" if iv else "") + " (Kaplan: 0.076)")
+    else:
+        lines.append(f"L(N) fit skipped: {ln['error']}")
     ch = record["chinchilla"]
     if "values" in ch:
         parts = []

@@ -1,11 +1,11 @@
 """Sweeps of language models over sizes and token budgets, and the scaling laws they give (§4.3).
 
 :func:`lm_job` trains one model (:func:`genlab.analysis.scaling.lm.train`) as
-a job of :func:`genlab.runs.execute.sweep`, and :func:`scaling_sweep` runs
+a job of :func:`genlab.runs.sweep.sweep`, and :func:`scaling_sweep` runs
 model sizes × token budgets through it (resumable with a store, parallel
 with ``jobs`` or Dask) into a :class:`ScalingSweep`: one row per run with N
 (non-embedding parameters), D (tokens), C = 6ND and the final validation
-loss, ready for :func:`genlab.analysis.scaling.laws.fit`, and the figures of
+loss, ready for :func:`genlab.analysis.scaling.fits.fit`, and the figures of
 the section: Kaplan's L(N) (the article's Fig. 15, :func:`plot_kaplan`), our
 measured L(N) with its fitted law, the loss curves, iso-FLOP curves and the
 compute-optimal frontier beside Chinchilla's and Kaplan's.
@@ -44,7 +44,7 @@ QUICK_TOKENS = (1e4, 3e4, 1e5, 3e5)
 # --------------------------------------------------------------------------- the job and the sweep
 
 def lm_job(config: dict, seed: np.random.SeedSequence) -> dict:
-    """Train one language model (a job of :func:`genlab.runs.execute.sweep`).
+    """Train one language model (a job of :func:`genlab.runs.sweep.sweep`).
 
     Parameters
     ----------
@@ -156,14 +156,14 @@ def scaling_sweep(sizes=None, token_budgets=None, *, corpus="python", quick: boo
         Seeds per (size, budget).
     device : {"auto", "cpu", "cuda"}
     store, seed, jobs, dask, progress
-        As in :func:`genlab.runs.execute.sweep`; with a store, a second call runs no new job.
+        As in :func:`genlab.runs.sweep.sweep`; with a store, a second call runs no new job.
 
     Returns
     -------
     ScalingSweep
     """
     from ...data.corpora import load_corpus
-    from ...runs.execute import sweep
+    from ...runs.sweep import sweep
 
     configs = plan_sweep(sizes, token_budgets, corpus=corpus, quick=quick, batch_size=batch_size,
                          block_size=block_size, lr=lr, eval_batches=eval_batches, n_evals=n_evals, repeats=repeats,
@@ -199,7 +199,7 @@ def plot_kaplan(ax=None, *, n_range=(1e3, 1e12), measured=None):
     semi-log axes (log N), with GPT-2 (1.5e9) and, off the fit's range, GPT-3 (1.75e11) marked;
     ``measured``, a (N, loss) pair of arrays, adds points."""
     from ...plots.helpers import axes
-    from .laws import preset
+    from .forms import preset
 
     law = preset("kaplan_N")
     ax = axes(ax, (6.4, 4.2))
@@ -267,8 +267,9 @@ class ScalingSweep(Result):
         return self.corpus.get("entropy_rate")
 
     def fit(self, form: str = "chinchilla", *, bootstrap: int = 200, seed: int = 0, **kwargs):
-        """:func:`genlab.analysis.scaling.laws.fit` on every run (``chinchilla``, ``kaplan``, ``power_D``, …)."""
-        from .laws import fit, get_form
+        """:func:`genlab.analysis.scaling.fits.fit` on every run (``chinchilla``, ``kaplan``, ``power_D``, …)."""
+        from .fits import fit
+        from .forms import get_form
 
         f = get_form(form)
         if f.variables == ("N",):
@@ -289,10 +290,38 @@ class ScalingSweep(Result):
     def fit_size(self, form: str = "power_N", *, budget=None, bootstrap: int = 200, seed: int = 0, **kwargs):
         """L(N) at the largest budget (or ``budget``), fitted with ``power_N`` (Kaplan's
         (N_c/N)^α) or ``saturating`` (E + A N^−α)."""
-        from .laws import fit
+        from .fits import fit
 
         N, L = self.size_curve(budget)
         return fit(N, None, L, form, bootstrap=bootstrap, seed=seed, **kwargs)
+
+    def fit_laws(self, size_form: str = "power_N", *, bootstrap: int = 200, seed: int = 0) -> tuple[dict, dict]:
+        """The sweep's two scaling laws, as ``genlab scaling train`` and the article's §4.3 report them:
+        L(N) at the largest budget (:meth:`fit_size` with ``size_form``) and the Chinchilla form on
+        every run (:meth:`fit`, numerical warnings of its optimizer silenced).
+
+        Returns
+        -------
+        fits : dict
+            ``{size_form: ScalingFit, "chinchilla": ScalingFit}``, the laws that could be fitted.
+        failed : dict
+            ``{name: reason}`` for those that could not (a one-line :class:`GenlabError` message:
+            fewer runs than parameters, or parameters at their bounds beyond floating point).
+        """
+        import warnings
+
+        fits, failed = {}, {}
+        try:
+            fits[size_form] = self.fit_size(size_form, bootstrap=bootstrap, seed=seed)
+        except GenlabError as exc:
+            failed[size_form] = str(exc)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fits["chinchilla"] = self.fit("chinchilla", bootstrap=bootstrap, seed=seed)
+        except GenlabError as exc:
+            failed["chinchilla"] = str(exc)
+        return fits, failed
 
     def isoflops(self, n: int = 5):
         """Iso-FLOP curves: ``{C: (N, loss)}`` at ``n`` compute levels spread (in log) over those
@@ -421,7 +450,8 @@ class ScalingSweep(Result):
         """N*(C): ours (the Chinchilla fit of these runs with its band, and the iso-FLOP minima)
         beside Chinchilla's and Kaplan's published laws."""
         from ...plots.helpers import axes
-        from .laws import chinchilla_optimum, plan, preset
+        from .allocation import plan
+        from .forms import chinchilla_optimum, preset
 
         ax = axes(ax, (6.4, 4.2))
         fit = fit if fit is not None else self.fit("chinchilla", bootstrap=100)
@@ -430,10 +460,7 @@ class ScalingSweep(Result):
         n_ours, _ = chinchilla_optimum(fit.law, grid)
         ax.plot(grid, n_ours, color="tab:red", lw=1.8, label=f"ours (Chinchilla form, a = {fit.derived['a']:.2f})")
         if len(fit.boot_params):
-            from .laws import ScalingLaw
-
-            bo = np.array([chinchilla_optimum(ScalingLaw(fit.form, dict(zip(fit.form.names, p))), grid)[0]
-                           for p in fit.boot_params])
+            bo = np.array([chinchilla_optimum(law, grid)[0] for law in fit.boot_laws])
             ax.fill_between(grid, np.percentile(bo, 2.5, axis=0), np.percentile(bo, 97.5, axis=0),
                             color="tab:red", alpha=0.15, lw=0)
         ch = preset("chinchilla")

@@ -49,7 +49,7 @@ def _kaplan_table():
     import numpy as np
     import pandas as pd
 
-    from ...analysis.scaling.laws import preset
+    from ...analysis.scaling import preset
 
     grid = np.geomspace(1e3, 1e12, 37)
     return pd.DataFrame({"N": grid, "loss": preset("kaplan_N").predict(N=grid)})
@@ -69,18 +69,22 @@ def _size_order(runs) -> tuple[int, int]:
     return ordered, later.shape[1]
 
 
-def _at_bound(fit, theta_name: str) -> bool:
-    """Whether a fitted parameter (by its name in the fitting parametrization) ended at its search bound."""
-    lo, hi = fit.form.bounds[theta_name]
-    t = dict(zip(fit.form.theta_names, fit.law.theta))[theta_name]
-    return bool(min(t - lo, hi - t) <= 1e-6 * (hi - lo))
+def _fit_laws(runs, size_form: str, bootstrap: int, seed: int):
+    """``(size fit, Chinchilla fit)`` of a sweep (:meth:`ScalingSweep.fit_laws`); a law that cannot be
+    fitted is a :class:`GenlabError`."""
+    from ...core.errors import GenlabError
+
+    fits, failed = runs.fit_laws(size_form, bootstrap=bootstrap, seed=seed)
+    if failed:
+        raise GenlabError("; ".join(failed.values()))
+    return fits[size_form], fits["chinchilla"]
 
 
 def _kaplan_a(flops: float) -> float:
     """The local exponent a of N*(C) ∝ C^a of Kaplan's L(N, D) preset around ``flops``."""
     import math
 
-    from ...analysis.scaling.laws import plan
+    from ...analysis.scaling import plan
 
     p = plan([flops / 10, flops * 10], law="kaplan")
     return math.log(p.N[1] / p.N[0]) / math.log(100.0)
@@ -127,12 +131,9 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
 
     ``quick``: the small sweeps (about a minute on 2 cores, instead of about ten).
     """
-    import warnings
-
     import numpy as np
 
-    from ...analysis.scaling.sweep import plot_kaplan, scaling_sweep
-    from ...analysis.scaling.laws import preset
+    from ...analysis.scaling import plot_kaplan, preset, scaling_sweep
 
     t = load_text(lang)["scaling"]
     kw = dict(seed=seed, jobs=jobs, store=store)
@@ -141,10 +142,7 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
 
     runs = scaling_sweep(corpus="python", quick=quick, **kw)
     fr = runs.to_frame()
-    size_fit = runs.fit_size("power_N", bootstrap=boot, seed=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ch = runs.fit("chinchilla", bootstrap=boot, seed=seed)
+    size_fit, ch = _fit_laws(runs, "power_N", boot, seed)
     kap = preset("kaplan_N").params
     N_top, L_top = runs.size_curve()
     d_top = float(fr["D"].max())
@@ -202,7 +200,7 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
     figures.append(Figure("frontier", t["frontier_title"], t["frontier_caption"].format(
         n_runs=len(fr), alpha=p["alpha"], beta=p["beta"], E=p["E"], a=d["a"], a_iv=_fmt_iv(ivs["a"]),
         alpha_iv=_fmt_iv(ivs["alpha"]), beta_iv=_fmt_iv(ivs["beta"]), E_iv=_fmt_iv(ivs["E"]),
-        a_kaplan=_kaplan_a(float(fr["C"].max())), E_note=t["E_at_bound"] if _at_bound(ch, "e") else ""), fig,
+        a_kaplan=_kaplan_a(float(fr["C"].max())), E_note=t["E_at_bound"] if "e" in ch.at_bound else ""), fig,
         ch.summary()))
     ch_ref = preset("chinchilla").params
     for key, value, ref in (("alpha", p["alpha"], ch_ref["alpha"]), ("beta", p["beta"], ch_ref["beta"]),
@@ -217,12 +215,10 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
     # a Markov chain: is the fitted E its entropy rate?
     mk = scaling_sweep(MARKOV_SIZES, MARKOV_TOKENS if quick else MARKOV_TOKENS_FULL, corpus="markov", **kw)
     H = float(mk.entropy_rate)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mch = mk.fit("chinchilla", bootstrap=boot, seed=seed)
+    sat, mch = _fit_laws(mk, "saturating", boot, seed)
     E, E_iv = mch.params["E"], _iv(mch, "E")
     best = float(mk.frame["loss"].min())
-    from ...analysis.scaling.lm import eval_floor
+    from ...analysis.scaling import eval_floor
 
     # the floor of these measurements: the true chain on the very tokens every run is scored on
     cfg = mk.config
@@ -233,7 +229,6 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
     key = "markov_found" if found else "markov_not_found_close" if gap <= E_TOLERANCE else "markov_not_found_far"
     verdict = t[key].format(E=E, diff=E - H_eval, lo=E_iv[0] if E_iv else math.nan,
                             hi=E_iv[1] if E_iv else math.nan, best=best, gap=gap, tol=E_TOLERANCE)
-    sat = mk.fit_size("saturating", bootstrap=boot, seed=seed)
     E_sat, sat_iv = sat.params["E"], _iv(sat, "E")
     saturating = t["markov_saturating"].format(E=E_sat, lo=sat_iv[0] if sat_iv else math.nan,
                                                hi=sat_iv[1] if sat_iv else math.nan, diff=E_sat - H_eval)
@@ -268,7 +263,7 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
                          "eval_floor": H_eval, "eval_floor_se": H_eval_se, "eval_tokens": n_eval}
 
     results["summary"] = {"alpha_N": a, "alpha_N_interval": a_iv, "chinchilla": {**{k: p[k] for k in ("alpha", "beta", "E")},
-                          "a": d["a"], "intervals": ivs, "E_at_bound": _at_bound(ch, "e")}, "markov_E": E,
+                          "a": d["a"], "intervals": ivs, "E_at_bound": "e" in ch.at_bound}, "markov_E": E,
                           "markov_E_saturating": E_sat, "markov_entropy_rate": H,
                           "python_elapsed_s": runs.elapsed_s, "markov_elapsed_s": mk.elapsed_s}
     lo, hi = a_iv if a_iv else (a, a)
