@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 
 from genlab import PolynomialRegression  # noqa: E402
 from genlab.data.sources import ARTICLE_SOURCE  # noqa: E402
-from genlab.analysis.biasvar.engines import decompose, decompose_polynomial  # noqa: E402
+from genlab.analysis.biasvar import decompose, decompose_polynomial  # noqa: E402
 
 DEGREES = range(30)
 N, M = 30, 200

@@ -113,7 +113,7 @@ def interactive_page(tmp_path_factory):
 
     from genlab.analysis import double_descent as dd
     from genlab.data.sources import ARTICLE_SOURCE
-    from genlab.analysis.biasvar.engines import decompose_polynomial
+    from genlab.analysis.biasvar import decompose_polynomial
     from genlab.article.sections import biasvar, double_descent
     from genlab.analysis.regularize import ridge_cv
     from genlab.article.report import Figure, Report, Section

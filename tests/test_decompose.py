@@ -7,7 +7,7 @@ from sklearn.neighbors import KNeighborsRegressor
 
 from genlab import GenlabError, PolynomialRegression
 from genlab.data.sources import ARTICLE_SOURCE, SyntheticSource
-from genlab.analysis.biasvar.engines import decompose, decompose_polynomial
+from genlab.analysis.biasvar import decompose, decompose_polynomial
 
 TERMS = ("bias2", "variance", "noise", "error", "error_median", "bias2_se", "variance_se", "error_se")
 
@@ -245,7 +245,7 @@ def test_classification_bad_input(call, match):
 from sklearn.linear_model import Ridge  # noqa: E402
 
 from genlab.data.sources import load_dataset  # noqa: E402
-from genlab.analysis.biasvar.engines import decompose_data  # noqa: E402
+from genlab.analysis.biasvar import decompose_data  # noqa: E402
 
 
 def test_real_data_identity_and_honest_labels():

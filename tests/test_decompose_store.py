@@ -18,7 +18,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from genlab import GenlabError
 from genlab.data.sources import ClassificationSource, Dataset, SyntheticSource, load_csv, load_dataset
-from genlab.analysis.biasvar.engines import decompose, decompose_data, decompose_round_job
+from genlab.analysis.biasvar import decompose, decompose_data, decompose_round_job
 from genlab.core.estimators import NotDescribable, from_spec, to_spec
 from genlab.runs.sweep import run_sweep
 from genlab.runs.schema import SCHEMA_VERSION
@@ -183,7 +183,7 @@ def test_cli_biasvar_estimator_writes_block_jobs_to_the_out_store(tmp_path, caps
     first = json.loads(capsys.readouterr().out)
     with Store(tmp_path / "runs.sqlite", readonly=True) as st:
         jobs = st.jobs()
-    assert len(jobs) == 20 and {j["kind"] for j in jobs} == {"genlab.analysis.biasvar.engines:decompose_block_job"}
+    assert len(jobs) == 20 and {j["kind"] for j in jobs} == {"genlab.analysis.biasvar.general:decompose_block_job"}
     assert main(args) == 0  # read back from the store: the same numbers
     assert json.loads(capsys.readouterr().out)["models"] == first["models"]
     assert main(["biasvar", "--store", str(tmp_path / "x.sqlite"), "--out", str(tmp_path)]) == 2

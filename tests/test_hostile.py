@@ -204,7 +204,7 @@ def test_hostile_input_is_refused_within_bounded_memory_and_time(hostile_dir, ar
 def test_library_refuses_absurd_sizes_before_allocating():
     from genlab.analysis.curves import capacity_curve, parse_degrees
     from genlab.data.sources import ARTICLE_SOURCE
-    from genlab.analysis.biasvar.engines import decompose_polynomial
+    from genlab.analysis.biasvar import decompose_polynomial
     from genlab.runs.executors import check_jobs
     from genlab.core.seeding import check_seed
 

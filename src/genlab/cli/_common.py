@@ -23,8 +23,14 @@ from typing import Annotated, Optional
 import typer
 
 from ..core.errors import GenlabError
-from ..core.limits import ALLOW_LARGE_HELP  # noqa: F401  (light: numpy and the standard library)
+from ..core.limits import ALLOW_LARGE_HELP
 
+AllowLargeOption = Annotated[bool, typer.Option("--allow-large", help=ALLOW_LARGE_HELP)]
+NoiseOption = Annotated[float, typer.Option("--noise", help="Noise standard deviation σ.")]
+TargetOption = Annotated[str, typer.Option("--target", help="True mean ȳ(x), an expression in x.")]
+XDistOption = Annotated[str, typer.Option("--x", help="Inputs: uniform(a, b), normal(mean, std) or grid(a, b).")]
+XColOption = Annotated[str, typer.Option("--x-col", help="CSV input column.")]
+YColOption = Annotated[str, typer.Option("--y-col", help="CSV target column.")]
 OUT_HELP = "Folder for figures (PNG, SVG) and results (JSON, CSV)."
 JSON_HELP = "Print machine-readable results (JSON) on stdout."
 

@@ -11,8 +11,9 @@ from typing import Optional
 import typer
 
 from ..core.errors import GenlabError
-from ._common import (ALLOW_LARGE_HELP, JSON_HELP, OUT_HELP, DaskOption, StoreOption, check_out_folder, emit,
-                      refuse_ignored, say, synthetic_source, sweep_kwargs)
+from ._common import (AllowLargeOption, DaskOption, JSON_HELP, NoiseOption, OUT_HELP, StoreOption, TargetOption,
+                      XDistOption, YColOption, check_out_folder, emit, refuse_ignored, say, sweep_kwargs,
+                      synthetic_source)
 
 
 def _plan_biasvar(*, datasets: int, n: int, n_test: int, degrees: str, solver, alphas, estimator: bool,
@@ -40,9 +41,9 @@ def biasvar(
     degrees: str = typer.Option("0-29", help="Polynomial degrees: a range 0-29, a list 1,2,30, or both."),
     datasets: int = typer.Option(10_000, "--datasets", help="Datasets drawn from the source (the article: 100000)."),
     n: int = typer.Option(30, help="Training points per dataset."),
-    noise: float = typer.Option(0.1, help="Noise standard deviation σ."),
-    target: str = typer.Option("2*x**2 + 1", help="True mean ȳ(x), an expression in x."),
-    x_dist: str = typer.Option("uniform(0, 1)", "--x", help="Inputs: uniform(a, b), normal(mean, std) or grid(a, b)."),
+    noise: NoiseOption = 0.1,
+    target: TargetOption = "2*x**2 + 1",
+    x_dist: XDistOption = "uniform(0, 1)",
     basis: str = typer.Option("legendre", help="monomial, legendre or chebyshev."),
     solver: Optional[str] = typer.Option(None, help="Default: exact least squares of every degree in one pass; "
                                          "or lstsq (np.polyfit's cut-off), minnorm, ridge, lasso."),
@@ -61,7 +62,7 @@ def biasvar(
                                        "breast_cancer (needs --estimator; noise is then not separable)."),
     csv: Optional[Path] = typer.Option(None, help="Real data from a CSV (with --x-col, --y-col)."),
     x_col: str = typer.Option("x", help="CSV input column(s), comma-separated."),
-    y_col: str = typer.Option("y", help="CSV target column."),
+    y_col: YColOption = "y",
     method: str = typer.Option("disjoint", help="Real data: disjoint training subsets or bootstrap resamples."),
     n_train: Optional[int] = typer.Option(None, help="Real data: training points per round."),
     rounds: int = typer.Option(200, help="Real data: rounds (disjoint: at most this many)."),
@@ -70,7 +71,7 @@ def biasvar(
                                        "--estimator, the number of cores).", show_default=False),
     store: StoreOption = None,
     dask: DaskOption = None,
-    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
+    allow_large: AllowLargeOption = False,
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP, callback=check_out_folder),
 ):
@@ -80,7 +81,8 @@ def biasvar(
     """
     import matplotlib.pyplot as plt
 
-    from ..analysis.biasvar.engines import _blocks_of, decompose, decompose_polynomial
+    from ..analysis.biasvar import decompose, decompose_polynomial
+    from ..analysis.biasvar.blocks import blocks_of
     from ..runs.executors import check_jobs
     from ..runs.progress import Progress
     from ..core.limits import check_cap
@@ -138,10 +140,10 @@ def biasvar(
     if real is None:
         _plan_biasvar(datasets=datasets, n=n, n_test=n_test, degrees=degrees, solver=solver, alphas=alphas,
                       estimator=est is not None, jobs=jobs, allow_large=allow_large)
-    n_blocks = len(_blocks_of(datasets)[1])
+    n_blocks = len(blocks_of(datasets)[1])
     with Progress("datasets", n_blocks, transient=True, enabled=not as_json and sys.stderr.isatty()) as bar:
         if real is not None:
-            from ..analysis.biasvar.engines import decompose_data
+            from ..analysis.biasvar import decompose_data
 
             result = decompose_data(est, real, method=method, n_train=n_train,
                                     rounds=rounds, loss=loss, seed=seed, labels=[estimator],

@@ -11,10 +11,10 @@ from typing import Optional
 
 import typer
 
-from ._common import (DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption, SweepOutOption, emit,
-                      refuse_ignored, say, sweep_kwargs)
+from ._common import (AllowLargeOption, DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption,
+                      SweepOutOption, emit, refuse_ignored, say, sweep_kwargs)
 from ..core.errors import GenlabError
-from ..core.limits import ALLOW_LARGE_HELP, check_cap, check_run, isotropic_bytes, isotropic_seconds
+from ..core.limits import check_cap, check_run, isotropic_bytes, isotropic_seconds
 from ..core.seeding import check_seed
 
 KINDS = ("model", "samples", "epochs", "variance", "ablations", "singular")
@@ -67,7 +67,7 @@ def double_descent(
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,
-    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
+    allow_large: AllowLargeOption = False,
     as_json: JsonOption = False,
     out: SweepOutOption = DEFAULT_OUT,
 ):
@@ -188,7 +188,7 @@ def regularize(
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,
-    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
+    allow_large: AllowLargeOption = False,
     as_json: JsonOption = False,
     out: SweepOutOption = DEFAULT_OUT,
 ):

@@ -9,7 +9,8 @@ from typing import Optional
 import typer
 
 from ..core.errors import GenlabError
-from ._common import ALLOW_LARGE_HELP, JSON_HELP, OUT_HELP, check_out_folder, emit, say, synthetic_source, user_data
+from ._common import (AllowLargeOption, JSON_HELP, NoiseOption, OUT_HELP, TargetOption, XColOption, XDistOption,
+                      YColOption, check_out_folder, emit, say, synthetic_source, user_data)
 
 curve_app = typer.Typer(no_args_is_help=True, help="Training and validation error curves.")
 
@@ -22,16 +23,16 @@ def fit(
     scale: Optional[bool] = typer.Option(None, "--scale/--no-scale", help="Map x to [-1, 1] (default: yes except monomial)."),
     normalize: bool = typer.Option(False, help="Orthonormal Legendre/Chebyshev polynomials."),
     n: int = typer.Option(30, help="Training points drawn from the source."),
-    noise: float = typer.Option(0.1, help="Noise standard deviation σ."),
-    target: str = typer.Option("2*x**2 + 1", help="True mean ȳ(x), an expression in x."),
-    x_dist: str = typer.Option("uniform(0, 1)", "--x", help="Inputs: uniform(a, b), normal(mean, std) or grid(a, b)."),
+    noise: NoiseOption = 0.1,
+    target: TargetOption = "2*x**2 + 1",
+    x_dist: XDistOption = "uniform(0, 1)",
     seed: int = typer.Option(0, help="Dataset seed (same seed, same numbers)."),
     csv: Optional[Path] = typer.Option(None, help="Fit a CSV's columns instead of the synthetic source."),
-    x_col: str = typer.Option("x", help="CSV input column."),
-    y_col: str = typer.Option("y", help="CSV target column."),
+    x_col: XColOption = "x",
+    y_col: YColOption = "y",
     n_val: int = typer.Option(0, help="Also report validation RMSE on this many fresh points from the source."),
     val_fraction: float = typer.Option(0.0, help="Hold out this fraction of the data for validation RMSE."),
-    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
+    allow_large: AllowLargeOption = False,
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP, callback=check_out_folder),
 ):
@@ -107,14 +108,14 @@ def curve_capacity(
     solver: str = typer.Option("lstsq", help="lstsq, minnorm, ridge or lasso."),
     alpha: float = typer.Option(0.0, help="Ridge or lasso strength."),
     n: int = typer.Option(30, help="Points per dataset from the source."),
-    noise: float = typer.Option(0.1, help="Noise standard deviation σ."),
-    target: str = typer.Option("2*x**2 + 1", help="True mean ȳ(x), an expression in x."),
-    x_dist: str = typer.Option("uniform(0, 1)", "--x", help="Inputs: uniform(a, b), normal(mean, std) or grid(a, b)."),
+    noise: NoiseOption = 0.1,
+    target: TargetOption = "2*x**2 + 1",
+    x_dist: XDistOption = "uniform(0, 1)",
     seed: int = typer.Option(0, help="Seed (same seed, same numbers)."),
     csv: Optional[Path] = typer.Option(None, help="Use a CSV's columns instead of the synthetic source."),
-    x_col: str = typer.Option("x", help="CSV input column."),
-    y_col: str = typer.Option("y", help="CSV target column."),
-    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
+    x_col: XColOption = "x",
+    y_col: YColOption = "y",
+    allow_large: AllowLargeOption = False,
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP, callback=check_out_folder),
 ):

@@ -13,9 +13,8 @@ from typing import Optional
 
 import typer
 
-from ._common import (DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption, SweepOutOption, emit,
-                      say, sweep_kwargs)
-from ..core.limits import ALLOW_LARGE_HELP
+from ._common import (AllowLargeOption, DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption,
+                      SweepOutOption, emit, say, sweep_kwargs)
 
 
 def lottery(
@@ -37,7 +36,7 @@ def lottery(
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,
-    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
+    allow_large: AllowLargeOption = False,
     as_json: JsonOption = False,
     out: SweepOutOption = DEFAULT_OUT,
 ):

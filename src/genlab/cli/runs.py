@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional

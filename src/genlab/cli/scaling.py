@@ -12,9 +12,10 @@ from typing import Optional
 
 import typer
 
-from ._common import DaskOption, JobsOption, JsonOption, StoreOption, check_out_folder, emit, say, sweep_kwargs
+from ._common import (AllowLargeOption, DaskOption, JobsOption, JsonOption, StoreOption, check_out_folder, emit, say,
+                      sweep_kwargs)
 from ..core.errors import GenlabError
-from ..core.limits import ALLOW_LARGE_HELP, check_cap
+from ..core.limits import check_cap
 from ..core.seeding import check_seed
 
 scaling_app = typer.Typer(no_args_is_help=True,
@@ -42,7 +43,7 @@ def fit_cmd(
     budget: Optional[float] = typer.Option(None, help="FLOPs at which to report the compute optimum "
                                            "(default: the largest 6ND among the runs)."),
     seed: int = typer.Option(0, help="Seed of the bootstrap (same seed, same intervals)."),
-    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
+    allow_large: AllowLargeOption = False,
     as_json: JsonOption = False,
     out: Path = typer.Option(Path("genlab-out"), help="Folder for figures (PNG, SVG) and results (JSON, CSV).",
                              callback=check_out_folder),
@@ -161,7 +162,7 @@ def train_cmd(
     store: StoreOption = None,
     jobs: JobsOption = None,
     dask: DaskOption = None,
-    allow_large: bool = typer.Option(False, "--allow-large", help=ALLOW_LARGE_HELP),
+    allow_large: AllowLargeOption = False,
     as_json: JsonOption = False,
     out: Path = typer.Option(Path("genlab-out"), help="Folder for figures, runs.csv, the fit (JSON) and the "
                              "runs store.", callback=check_out_folder),

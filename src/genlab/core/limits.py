@@ -243,7 +243,7 @@ def check_memory(nbytes: float, what: str, shrink: str) -> None:
 
 def biasvar_bytes(*, n_datasets: int, n: int, n_test: int, n_params: int, n_models: int, jobs: int = 1,
                   engine: str = "polynomial") -> float:
-    """Memory of a bias-variance decomposition (:mod:`genlab.analysis.biasvar.engines`), in bytes.
+    """Memory of a bias-variance decomposition (:mod:`genlab.analysis.biasvar`), in bytes.
 
     Each worker holds one block of at most 500 datasets (draws, designs, QR
     buffers, coefficients); every block's moments are kept until the end; so

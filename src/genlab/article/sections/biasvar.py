@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...data.sources import ARTICLE_N, ARTICLE_SOURCE, SyntheticSource
-from ...analysis.biasvar.engines import decompose_polynomial
+from ...analysis.biasvar import decompose_polynomial
 from . import ARTICLE_YLIM
 from ..report.i18n import load_text
 from ..report.model import Figure, Number, Section

@@ -47,7 +47,7 @@ def _ablation_verdict(key: str, d: dict, t) -> str:
 
 def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, store=None) -> Section:
     from ...analysis import double_descent as dd
-    from ...analysis.biasvar.engines import decompose_polynomial
+    from ...analysis.biasvar import decompose_polynomial
     from ...analysis.regularize import sample_wise_linear
     from ...data.sources import ARTICLE_SOURCE
 

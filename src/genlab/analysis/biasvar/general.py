@@ -1,0 +1,358 @@
+"""The general engine: any scikit-learn estimator, cloned per dataset; squared, 0-1 and log loss."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...data.sources import ClassificationSource, SyntheticSource
+from ...core.errors import GenlabError
+from ...core.limits import biasvar_bytes, check_memory
+from ...core.stats import summarize
+from .blocks import Block, LOSSES, N_FIRST, SHRINK, blocks_of, check_common, draw_block, draw_test_noise, run_blocks
+from .results import BiasVariance, finish
+
+# -- the general engine: any estimator -------------------------------------------
+
+@dataclass
+class _EstimatorBlockJob:
+    source: SyntheticSource
+    n: int
+    seed: int
+    sizes: list[int]
+    estimators: list
+    x_test: np.ndarray
+    sbar: np.ndarray
+
+    def __call__(self, k: int) -> Block:
+        from sklearn.base import clone
+
+        size, m = self.sizes[k], self.x_test.size
+        x, y = draw_block(self.source, self.n, self.seed, k, size)
+        eps = draw_test_noise(self.source, m, self.seed, k, size)
+        H = np.empty((size, m, len(self.estimators)))
+        Xt = self.x_test[:, None]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for b in range(size):
+                for i, est in enumerate(self.estimators):
+                    H[b, :, i] = clone(est).fit(x[b][:, None], y[b]).predict(Xt)
+        dev = H - self.sbar[None, :, None]
+        dist = np.mean(dev ** 2, axis=1)
+        error = np.mean((dev - eps[:, :, None]) ** 2, axis=1)
+        noise = np.mean(eps ** 2, axis=1)
+        mean = H.mean(axis=0)                                        # (m, M)
+        dev = H - mean
+        m2 = np.einsum("btm,btm->tm", dev, dev)
+        devT = np.ascontiguousarray(dev.transpose(2, 1, 0))          # (M, m, b)
+        cov = devT @ devT.transpose(0, 2, 1)                         # (M, m, m)
+        return Block(size, mean, m2, cov, dist, error, noise, H[:N_FIRST] if k == 0 else None)
+
+
+@dataclass
+class _ClassBlock:
+    count: int
+    tally: np.ndarray         # (m, M, K): 0-1: how many fits predicted class k; log loss: sum of log q_k
+    loss: np.ndarray          # (b, M): expected loss of each fit over y ~ P(y|x), averaged over x
+    first: np.ndarray | None  # (k, m, M): labels (0-1) or P(y = 1) / max probability (log loss)
+    clipped: int = 0
+
+
+LOG_EPS = 1e-15  # probabilities are clipped here before the log
+
+
+@dataclass
+class _ClassifierBlockJob:
+    source: ClassificationSource
+    n: int
+    seed: int
+    sizes: list[int]
+    estimators: list
+    x_test: np.ndarray
+    p_test: np.ndarray  # (m, K)
+    loss: str
+
+    def __call__(self, k: int) -> _ClassBlock:
+        from sklearn.base import clone
+
+        size, m = self.sizes[k], self.x_test.size
+        K, M = self.p_test.shape[1], len(self.estimators)
+        x, y = draw_block(self.source, self.n, self.seed, k, size)
+        Xt = self.x_test[:, None]
+        tally = np.zeros((m, M, K))
+        loss = np.empty((size, M))
+        first = np.empty((min(size, N_FIRST), m, M)) if k == 0 else None
+        clipped = 0
+        rows = np.arange(m)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for b in range(size):
+                for i, est in enumerate(self.estimators):
+                    fitted = clone(est).fit(x[b][:, None], y[b])
+                    if self.loss == "zero_one":
+                        h = np.asarray(fitted.predict(Xt)).astype(int)
+                        np.add.at(tally, (rows, i, h), 1.0)
+                        loss[b, i] = np.mean(1.0 - self.p_test[rows, h])
+                        pred = h
+                    else:
+                        q = np.zeros((m, K))
+                        q[:, np.asarray(fitted.classes_, dtype=int)] = fitted.predict_proba(Xt)
+                        clipped += int(np.count_nonzero(q < LOG_EPS))
+                        logq = np.log(np.maximum(q, LOG_EPS))
+                        tally[:, i, :] += logq
+                        loss[b, i] = np.mean(-(self.p_test * logq).sum(axis=1))
+                        pred = q[:, 1] if K == 2 else q.max(axis=1)
+                    if first is not None and b < first.shape[0]:
+                        first[b, :, i] = pred
+        return _ClassBlock(size, tally, loss, first, clipped)
+
+
+def _class_terms(tally, N, p, loss):
+    """Per-x and averaged terms from the summed tally of N datasets (see decompose)."""
+    K = p.shape[1]
+    ystar = np.argmax(p, axis=1)                                         # (m,)
+    noise_x = np.where(loss == "zero_one", 1.0 - p.max(axis=1), 0.0)
+    if loss == "zero_one":
+        P = tally / N                                                    # (m, M, K) P_D(h = k)
+        ym = np.argmax(P, axis=2)                                        # (m, M) main prediction (mode)
+        p_ym = np.take_along_axis(P, ym[..., None], 2)[..., 0]
+        p_star = P[np.arange(P.shape[0]), :, ystar]                      # (m, M) P_D(h = y*)
+        B = (ym != ystar[:, None]).astype(float)
+        V = 1.0 - p_ym
+        other = np.where(np.arange(K)[None, :] == ystar[:, None], 0.0, p)  # p_k for k != y*
+        denom = 1.0 - p.max(axis=1)
+        cond = np.divide(other, denom[:, None], out=np.zeros_like(other), where=denom[:, None] > 0)
+        c1 = p_star - np.einsum("tmk,tk->tm", P, cond)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c2 = np.where(B == 0, 1.0, -np.where(V > 0, p_star / V, 0.0))
+        N_x = noise_x[:, None]
+        return {"bias": B.mean(0), "variance": V.mean(0), "net_variance": (c2 * V).mean(0),
+                "noise": np.full(B.shape[1], noise_x.mean()), "total": (c1 * N_x + B + c2 * V).mean(0),
+                "main": ym.T.astype(float), "var_x": V.T, "truth": ystar.astype(float)}
+    mean_log = tally / N                                                 # E_D log q_k
+    logZ = np.logaddexp.reduce(mean_log, axis=2)                         # (m, M)
+    log_qbar = mean_log - logZ[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.where(p > 0, p * np.log(p), 0.0)                      # (m, K)
+    H = -plogp.sum(axis=1)                                               # entropy: the noise
+    kl = (plogp[:, None, :] - p[:, None, :] * log_qbar).sum(axis=2)      # KL(p || q̄): bias
+    var = -logZ                                                          # E_D KL(q̄ || q_D): variance
+    qbar = np.exp(log_qbar)
+    main = qbar[..., 1] if K == 2 else qbar.max(axis=2)
+    return {"bias": kl.mean(0), "variance": var.mean(0), "net_variance": None,
+            "noise": np.full(kl.shape[1], H.mean()), "total": H.mean() + kl.mean(0) + var.mean(0),
+            "main": main.T, "var_x": var.T, "truth": p[:, 1] if K == 2 else p.max(axis=1)}
+
+
+def _finish_classification(blocks, *, p, loss, labels, knob, values, x_test, n, config) -> BiasVariance:
+    tally = sum(b.tally for b in blocks)
+    N = sum(b.count for b in blocks)
+    terms = _class_terms(tally, N, p, loss)
+    # delete-a-block jackknife for the standard errors of the plug-in terms
+    keys = ("bias", "variance", "total")
+    reps = {k: [] for k in keys}
+    if len(blocks) > 1:
+        for b in blocks:
+            t = _class_terms(tally - b.tally, N - b.count, p, loss)
+            for k in keys:
+                reps[k].append(t[k])
+    K = len(blocks)
+
+    def jk(k):
+        if K < 2:
+            return np.full_like(terms[k], np.nan)
+        r = np.array(reps[k])
+        return np.sqrt((K - 1) / K * ((r - r.mean(0)) ** 2).sum(0))
+
+    err = np.concatenate([b.loss for b in blocks])
+    es = summarize(err)
+    first = np.concatenate([b.first for b in blocks if b.first is not None])[:N_FIRST]
+    clipped = sum(b.clipped for b in blocks)
+    if clipped:
+        config = {**config, "probabilities_clipped": clipped, "clip": LOG_EPS}
+    M = len(labels)
+    return BiasVariance(
+        labels=list(labels), knob=knob, values=np.asarray(values), x_test=x_test, ybar=terms["truth"],
+        n_datasets=N, n=n, bias2=terms["bias"], bias2_se=jk("bias"), variance=terms["variance"],
+        variance_se=jk("variance"), noise=terms["noise"], noise_se=np.zeros(M), error=es["mean"],
+        error_se=es["se"], error_median=es["median"], error_trimmed=es["trimmed"], heavy_tail=es["heavy_tail"],
+        drift_z=np.zeros(M), hbar=terms["main"], var_x=terms["var_x"], first_fits=first.transpose(0, 2, 1),
+        per_dataset_error=err, per_dataset_dist=err, config=config, loss=loss,
+        net_variance=terms["net_variance"], sum_terms=terms["total"])
+
+
+# -- the general engine's blocks as store jobs -------------------------------------------
+
+def decompose_block_job(config: dict, seed) -> dict:
+    """One block of datasets of :func:`decompose`, as a job of the sweep executor.
+
+    The config names everything the block needs — the source and the
+    estimators as exact JSON (:meth:`SyntheticSource.to_config`,
+    :func:`genlab.core.estimators.to_spec`), ``n``, ``n_test``, the loss, the
+    decomposition's seed, the block index and its size — so a store can resume
+    a decomposition and a Dask cluster can run one. The datasets are drawn from
+    ``(config["seed"], block)`` as in the in-process path (the job's own stream
+    is not used), so the two paths see the same datasets.
+    """
+    from ...data.sources import source_from_config
+    from ...core.estimators import from_spec
+
+    source = source_from_config(config["source"])
+    ests = [from_spec(spec) for spec in config["estimators"]]
+    x_test = source.x_dist.quantiles(config["n_test"])
+    k, sizes = config["block"], {config["block"]: config["size"]}
+    if config["loss"] == "squared":
+        b = _EstimatorBlockJob(source, config["n"], config["seed"], sizes, ests, x_test, source.mean(x_test))(k)
+        arrays = dict(mean=b.mean, m2=b.m2, cov=b.cov, dist=b.dist, error=b.error, noise=b.noise)
+        metrics = {"count": b.count}
+    else:
+        c = _ClassifierBlockJob(source, config["n"], config["seed"], sizes, ests, x_test, source.proba(x_test),
+                                config["loss"])(k)
+        arrays, metrics, b = dict(tally=c.tally, loss=c.loss), {"count": c.count, "clipped": c.clipped}, c
+    if b.first is not None:
+        arrays["first"] = b.first
+    return {"metrics": metrics, "arrays": arrays}
+
+
+def _block_configs(source, ests, *, n, n_test, loss, seed, sizes):
+    """The blocks' job configs, or the reason they cannot be written as JSON."""
+    from ...core.estimators import NotDescribable, to_spec
+
+    src = source.to_config()
+    if src is None:
+        return None, "the source's target is a Python callable, not an expression"
+    try:
+        specs = [to_spec(e) for e in ests]
+    except NotDescribable as exc:
+        return None, str(exc)
+    return [{"engine": "general", "source": src, "estimators": specs, "n": n, "n_test": n_test, "loss": loss,
+             "seed": seed, "block": k, "size": size} for k, size in enumerate(sizes)], None
+
+
+def _run_general(job, configs, why, *, store, dask, seed, jobs, progress, classify: bool):
+    """The blocks of the general engine: through the sweep executor and store when the
+    configs can be written as JSON, else in this process (and joblib's workers)."""
+    if configs is None:
+        if store is not None or dask is not None:
+            raise GenlabError(f"this decomposition cannot run through a store or Dask: {why}; "
+                              "use an expression and estimators importable from a module, or drop store/dask")
+        return run_blocks(job, len(job.sizes), jobs, progress)
+    from ...runs.sweep import sweep
+
+    res = sweep(decompose_block_job, configs, store=store, seed=seed, jobs=jobs, dask=dask,
+                progress=progress)
+    blocks = []
+    for rec in res.records:
+        a, m = rec["arrays"], rec["metrics"]
+        if classify:
+            blocks.append(_ClassBlock(int(m["count"]), a["tally"], a["loss"], a.get("first"), int(m["clipped"])))
+        else:
+            blocks.append(Block(int(m["count"]), a["mean"], a["m2"], a["cov"], a["dist"], a["error"], a["noise"],
+                                 a.get("first")))
+    return blocks
+
+
+def _label(est) -> str:
+    params = est.get_params(deep=False) if hasattr(est, "get_params") else {}
+    if "degree" in params:
+        return f"degree {params['degree']}"
+    return type(est).__name__
+
+
+def decompose(estimators, source: SyntheticSource | ClassificationSource | None = None, *, n: int = 30, n_datasets: int = 1000,
+              n_test: int = 200, loss: str = "squared", seed: int = 0, jobs: int = 1, labels=None,
+              knob: str = "model", values=None, progress=None, store=None, dask=None) -> BiasVariance:
+    """Bias-variance decomposition of any scikit-learn estimator(s), each cloned per dataset.
+
+    Parameters
+    ----------
+    estimators : estimator or list of estimators
+        Unfitted; each is cloned and fitted on every dataset (one input feature).
+    source : SyntheticSource, default: the article's
+    n, n_datasets, n_test, seed
+        As in :func:`decompose_polynomial`; the same seed draws the same datasets,
+        so the two engines can be compared dataset by dataset.
+    loss : {"squared", "zero_one", "cross_entropy"}
+        Squared loss for a :class:`SyntheticSource`. For a
+        :class:`ClassificationSource`: ``"zero_one"`` decomposes as Domingos
+        (2000) — main prediction = the mode over datasets, bias = [mode ≠ optimal
+        class], variance = P(h ≠ mode), net variance with the sign rule, noise =
+        1 − max P(y | x), error = c1·noise + bias + net variance exactly;
+        ``"cross_entropy"`` as Heskes (1998) — main prediction = the normalized
+        geometric mean q̄, bias = KL(p ‖ q̄), variance = E_D KL(q̄ ‖ q_D), noise =
+        the entropy of P(y | x). Standard errors by a delete-a-block jackknife.
+    jobs : int
+        Worker processes over blocks of datasets; the result does not depend on it.
+    store : str or Path, optional
+        A results store (:mod:`genlab.runs.store`): each block of datasets is one
+        job, so an interrupted decomposition resumes where it stopped and a
+        finished one is read back instead of refitted. Default: a temporary one.
+    dask : str, optional
+        Run the blocks on Dask (``"local"`` or a scheduler address), as
+        :func:`genlab.runs.sweep.run_sweep`.
+
+    The blocks run through the sweep executor whenever the source is an
+    expression and the estimators can be rebuilt from JSON (scikit-learn
+    estimators, pipelines, genlab's, your own classes in an importable
+    module); otherwise (a lambda target, a class defined in ``__main__``) they
+    run in this process, and ``store``/``dask`` are refused.
+
+    Returns
+    -------
+    BiasVariance
+    """
+    source = source if source is not None else SyntheticSource()
+    n, n_datasets, n_test, seed = check_common(source, n, n_datasets, n_test, seed)
+    classify = isinstance(source, ClassificationSource)
+    if loss not in LOSSES:
+        raise GenlabError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+    if classify and loss == "squared":
+        raise GenlabError("squared loss needs a regression source; for class labels use zero_one or cross_entropy")
+    if not classify and loss != "squared":
+        raise GenlabError(f"{loss} loss needs class labels, but the target is continuous; "
+                          "use a ClassificationSource or squared loss")
+    ests = list(estimators) if isinstance(estimators, (list, tuple)) else [estimators]
+    needs = ("fit", "predict_proba" if loss == "cross_entropy" else "predict", "get_params")
+    for est in ests:
+        for method in needs:
+            if not callable(getattr(est, method, None)):
+                raise GenlabError(f"{type(est).__name__} has no {method}(); give a scikit-learn "
+                                  f"{'classifier' if classify else 'regressor'}")
+    from sklearn.base import is_classifier, is_regressor
+
+    for est in ests:
+        if classify and not is_classifier(est):
+            raise GenlabError(f"{type(est).__name__} is not a classifier; {loss} loss needs class predictions")
+        if not classify and not is_regressor(est):
+            raise GenlabError(f"{type(est).__name__} is not a regressor; squared loss needs numeric predictions")
+    check_memory(biasvar_bytes(n_datasets=n_datasets, n=n, n_test=n_test, n_params=1, n_models=len(ests),
+                               jobs=jobs or 1, engine="estimator"), "this decomposition", SHRINK)
+    x_test = source.x_dist.quantiles(n_test)
+    labels = list(labels) if labels is not None else [_label(e) for e in ests]
+    values = np.asarray(values) if values is not None else np.arange(len(ests))
+    bs, sizes = blocks_of(n_datasets)
+    if classify:
+        p = source.proba(x_test)
+        job = _ClassifierBlockJob(source, n, seed, sizes, ests, x_test, p, loss)
+        configs, why = _block_configs(source, ests, n=n, n_test=n_test, loss=loss, seed=seed, sizes=sizes)
+        blocks = _run_general(job, configs, why, store=store, dask=dask, seed=seed, jobs=jobs, progress=progress,
+                              classify=True)
+        return _finish_classification(
+            blocks, p=p, loss=loss, labels=labels, knob=knob, values=values, x_test=x_test, n=n,
+            config={"engine": "general", "source": source.describe(), "n": n, "n_datasets": n_datasets,
+                    "n_test": n_test, "seed": seed, "block": bs, "models": labels, "loss": loss})
+    sbar = source.mean(x_test)
+    job = _EstimatorBlockJob(source, n, seed, sizes, ests, x_test, sbar)
+    configs, why = _block_configs(source, ests, n=n, n_test=n_test, loss=loss, seed=seed, sizes=sizes)
+    blocks = _run_general(job, configs, why, store=store, dask=dask, seed=seed, jobs=jobs, progress=progress,
+                          classify=False)
+
+    def to_points(mean, cov):
+        return mean.T, (None if cov is None else np.diagonal(cov, axis1=1, axis2=2))
+
+    return finish(blocks, weight=1.0 / n_test, g=sbar[:, None], r=np.zeros(len(ests)), to_points=to_points,
+                   labels=labels, knob=knob, values=values, x_test=x_test, ybar=sbar, n=n,
+                   config={"engine": "general", "source": source.describe(), "n": n, "n_datasets": n_datasets,
+                           "n_test": n_test, "seed": seed, "block": bs, "models": labels})

@@ -1,0 +1,252 @@
+"""Real data, no known source: disjoint training subsets or bootstrap resamples of a dataset."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...data.sources import check_n
+from ...core.errors import GenlabError
+from ...core.seeding import check_seed, rng as make_rng
+from ...core.stats import summarize
+from .blocks import N_FIRST, run_blocks
+from .general import _label
+from .results import BiasVariance
+
+# -- real data: no known source ------------------------------------------------------
+
+DATA_METHODS = ("disjoint", "bootstrap")
+
+
+@dataclass
+class _RoundJob:
+    X_pool: np.ndarray
+    y_pool: np.ndarray
+    X_test: np.ndarray
+    estimators: list
+    indices: list  # training indices of each round
+
+    def __call__(self, r: int) -> np.ndarray:
+        from sklearn.base import clone
+
+        idx = self.indices[r]
+        out = np.empty((self.X_test.shape[0], len(self.estimators)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for i, est in enumerate(self.estimators):
+                out[:, i] = clone(est).fit(self.X_pool[idx], self.y_pool[idx]).predict(self.X_test)
+        return out
+
+
+def _data_plan(n_total: int, *, method: str, n_train, rounds: int, test_fraction: float, seed: int):
+    """The held-out test rows, the pool and each round's training rows (indices into the pool)."""
+    g = make_rng(seed, "biasvar-data")
+    perm = g.permutation(n_total)
+    n_test = int(round(n_total * test_fraction))
+    test, pool = perm[:n_test], perm[n_test:]
+    if n_test < 1 or pool.size < 2:
+        raise GenlabError(f"{n_total} points are too few to hold out {test_fraction:g} and still train; "
+                          "change test_fraction or use more data")
+    if method == "disjoint":
+        n_train = n_train or max(1, pool.size // 10)
+        k = min(pool.size // n_train, check_n(rounds, "rounds"))
+        if k < 2:
+            raise GenlabError(f"the pool of {pool.size} points holds fewer than 2 disjoint training sets of "
+                              f"{n_train}; lower n_train")
+        shuffled = g.permutation(pool.size)
+        indices = [shuffled[i * n_train:(i + 1) * n_train] for i in range(k)]
+    else:
+        n_train = n_train or pool.size
+        k = check_n(rounds, "rounds")
+        if k < 2:
+            raise GenlabError("the bootstrap needs at least 2 rounds")
+        indices = [g.integers(0, pool.size, n_train) for _ in range(k)]
+    return test, pool, indices
+
+
+def _round_configs(data, ests, *, method, n_train, rounds, test_fraction, seed, k):
+    """The rounds' job configs, or the reason they cannot be written as JSON."""
+    from ...core.estimators import NotDescribable, to_spec
+
+    if data.origin is None:
+        return None, "the data was made in memory (load it with load_dataset or load_csv)"
+    try:
+        specs = [to_spec(e) for e in ests]
+    except NotDescribable as exc:
+        return None, str(exc)
+    plan = {"data": data.origin, "fingerprint": data.fingerprint(), "estimators": specs, "method": method,
+            "n_train": n_train, "rounds": rounds, "test_fraction": test_fraction, "seed": seed}
+    return [{**plan, "round": r} for r in range(k)], None
+
+
+@functools.lru_cache(maxsize=4)
+def _round_setup(plan_json: str):
+    """A worker's data and split for one decomposition (cached: its rounds arrive one by one)."""
+    import json
+
+    from ...data.sources import dataset_from_origin
+
+    plan = json.loads(plan_json)
+    data = dataset_from_origin(plan["data"])
+    if data.fingerprint() != plan["fingerprint"]:
+        raise GenlabError(f"the data at {plan['data']} changed since the decomposition started "
+                          "(its fingerprint differs); use another store to start again")
+    test, pool, indices = _data_plan(data.n, method=plan["method"], n_train=plan["n_train"],
+                                     rounds=plan["rounds"], test_fraction=plan["test_fraction"], seed=plan["seed"])
+    return data.X[pool], data.y[pool], data.X[test], indices
+
+
+def decompose_round_job(config: dict, seed) -> dict:
+    """One round of :func:`decompose_data` (fit every estimator on one training set) as a sweep job.
+
+    The config names the data by where it can be loaded (:attr:`Dataset.origin`)
+    and its fingerprint, so a worker on another machine of a Dask cluster
+    refits on the same numbers or fails with a clear message.
+    """
+    import json
+
+    from ...core.estimators import from_spec
+
+    plan = {k: v for k, v in config.items() if k != "round"}
+    X_pool, y_pool, X_test, indices = _round_setup(json.dumps(plan, sort_keys=True))
+    job = _RoundJob(X_pool, y_pool, X_test, [from_spec(e) for e in config["estimators"]], indices)
+    return {"arrays": {"predictions": job(config["round"])}}
+
+
+def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int | None = None,
+                   rounds: int = 200, test_fraction: float = 0.25, loss: str = "squared", seed: int = 0,
+                   jobs: int = 1, labels=None, knob: str = "model", values=None, progress=None, store=None,
+                   dask=None) -> BiasVariance:
+    """Bias and variance from one dataset, where no source is known.
+
+    A test set is held out once; the models are trained on ``"disjoint"``
+    subsets of the rest (independent draws from the data's distribution, as
+    many as fit) or on ``"bootstrap"`` resamples of it. Without the true
+    ȳ(x), the noise cannot be separated: the result reports *bias² + noise*
+    (squared loss) or *bias with noise included* (0-1 loss, Domingos with the
+    observed label as the target), and says so in ``config["notes"]``.
+    Bootstrap samples overlap, so their variance is that of resampling this
+    dataset — not the variance over fresh datasets, which it underestimates.
+
+    Parameters
+    ----------
+    estimators : estimator or list of estimators
+    data : Dataset
+    method : {"disjoint", "bootstrap"}
+    n_train : int, optional
+        Training points per round (default: a tenth of the pool for disjoint
+        subsets, the whole pool for the bootstrap).
+    rounds : int
+        Bootstrap rounds (disjoint: as many subsets as fit, at most this many).
+    test_fraction : float
+        Share of the data held out for testing.
+    loss : {"squared", "zero_one"}
+    jobs, store, dask, progress
+        As in :func:`decompose`: each round is a job of the sweep executor and
+        its store (resumable; Dask-capable) when the data was loaded with
+        :func:`~genlab.data.sources.load_dataset` or :func:`~genlab.data.sources.load_csv` (so a
+        worker can load it again) and the estimators can be rebuilt from JSON;
+        otherwise the rounds run in this process.
+
+    Returns
+    -------
+    BiasVariance
+    """
+    from ...data.sources import Dataset
+
+    if not isinstance(data, Dataset):
+        raise GenlabError("decompose_data needs a Dataset (load_dataset, load_csv, or a source's draw)")
+    if method not in DATA_METHODS:
+        raise GenlabError(f"unknown method {method!r}; choose disjoint or bootstrap")
+    if loss not in ("squared", "zero_one"):
+        raise GenlabError(f"loss {loss!r} is not available on real data; use squared or zero_one")
+    if loss == "zero_one" and data.task != "classification":
+        raise GenlabError("zero_one loss needs class labels, but the target is continuous; use squared")
+    if not 0 < test_fraction < 1:
+        raise GenlabError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}")
+    seed = check_seed(seed)
+    ests = list(estimators) if isinstance(estimators, (list, tuple)) else [estimators]
+    for est in ests:
+        if not callable(getattr(est, "fit", None)) or not callable(getattr(est, "predict", None)):
+            raise GenlabError(f"{type(est).__name__} has no fit/predict; give a scikit-learn estimator")
+    test, pool, indices = _data_plan(data.n, method=method, n_train=n_train, rounds=rounds,
+                                     test_fraction=test_fraction, seed=seed)
+    k, n_train, n_test = len(indices), len(indices[0]), len(test)
+    configs, why = _round_configs(data, ests, method=method, n_train=n_train, rounds=rounds,
+                                  test_fraction=test_fraction, seed=seed, k=k)
+    if configs is None:
+        if store is not None or dask is not None:
+            raise GenlabError(f"this decomposition cannot run through a store or Dask: {why}")
+        job = _RoundJob(data.X[pool], data.y[pool], data.X[test], ests, indices)
+        H = np.stack(run_blocks(job, k, jobs))                        # (R, m, M)
+    else:
+        from ...runs.sweep import sweep
+
+        res = sweep(decompose_round_job, configs, store=store, seed=seed, jobs=jobs, dask=dask,
+                    progress=progress)
+        H = np.stack(res.arrays("predictions"))
+    y_t = data.y[test].astype(float)
+    R = k
+    labels = list(labels) if labels is not None else [_label(e) for e in ests]
+    values = np.asarray(values) if values is not None else np.arange(len(ests))
+    notes = ["no source is known: noise cannot be separated from bias (it is included in the bias term)"]
+    if method == "bootstrap":
+        notes.append("bootstrap samples overlap: this variance is that of resampling one dataset, "
+                     "not of fresh datasets, and usually underestimates it")
+
+    def terms(Hs):
+        if loss == "squared":
+            hbar = Hs.mean(axis=0)
+            var_x = Hs.var(axis=0, ddof=1)
+            var = var_x.mean(axis=0)
+            bn = ((hbar - y_t[:, None]) ** 2).mean(axis=0) - var / Hs.shape[0]
+            return bn, var, bn + var, hbar, var_x
+        classes = np.unique(np.concatenate([Hs.ravel(), y_t])).astype(int)
+        P = np.stack([(Hs == c).mean(axis=0) for c in classes], axis=-1)  # (m, M, C)
+        ym = classes[np.argmax(P, axis=-1)]
+        p_ym = P.max(axis=-1)
+        p_y = np.take_along_axis(P, np.searchsorted(classes, y_t.astype(int))[:, None, None]
+                                 .repeat(P.shape[1], 1), 2)[..., 0]
+        B = (ym != y_t[:, None]).astype(float)
+        V = 1 - p_ym
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c2 = np.where(B == 0, 1.0, -np.where(V > 0, p_y / V, 0.0))
+        return B.mean(0), V.mean(0), (B + c2 * V).mean(0), ym.T.astype(float), V
+
+    bn, var, total, hbar, var_x = terms(H)
+    if loss == "squared":
+        per_round = ((H - y_t[None, :, None]) ** 2).mean(axis=1)       # (R, M)
+    else:
+        per_round = (H != y_t[None, :, None]).mean(axis=1)
+    if R <= 2:
+        loo = None
+    elif loss == "squared":  # leave-one-round-out terms in closed form, (R, M) each
+        S1, S2 = H.sum(axis=0), (H ** 2).sum(axis=0)
+        m1 = (S1[None] - H) / (R - 1)
+        v = (((S2[None] - H ** 2) - (R - 1) * m1 ** 2) / (R - 2)).mean(axis=1)
+        loo = (((m1 - y_t[None, :, None]) ** 2).mean(axis=1) - v / (R - 1), v)
+    else:
+        reps = [terms(np.delete(H, r, axis=0)) for r in range(R)]
+        loo = (np.array([t[0] for t in reps]), np.array([t[1] for t in reps]))
+
+    def jk(i):
+        if loo is None:
+            return np.full(len(ests), np.nan)
+        r = loo[i]
+        return np.sqrt((R - 1) / R * ((r - r.mean(0)) ** 2).sum(0))
+
+    es = summarize(per_round)
+    M = len(ests)
+    return BiasVariance(
+        labels=labels, knob=knob, values=values, x_test=np.arange(n_test, dtype=float), ybar=y_t,
+        n_datasets=R, n=int(n_train), bias2=bn, bias2_se=jk(0), variance=var, variance_se=jk(1),
+        noise=np.zeros(M), noise_se=np.zeros(M), error=es["mean"], error_se=es["se"],
+        error_median=es["median"], error_trimmed=es["trimmed"], heavy_tail=es["heavy_tail"],
+        drift_z=np.zeros(M), hbar=(hbar.T if loss == "squared" else hbar), var_x=var_x.T,
+        first_fits=H[:N_FIRST].transpose(0, 2, 1), per_dataset_error=per_round, per_dataset_dist=per_round,
+        config={"engine": "real data", "data": data.name, "method": method, "rounds": R, "n_train": int(n_train),
+                "n_test": n_test, "seed": seed, "models": labels, "notes": notes},
+        mode=f"{method}-splits" if method == "disjoint" else "bootstrap", loss=loss, sum_terms=total)

@@ -1,0 +1,220 @@
+"""The result of every engine: :class:`BiasVariance`, and the reduction of per-block statistics into it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...core.errors import GenlabError
+from ...core.stats import summarize
+from .blocks import Block, N_FIRST, merge_blocks
+
+# -- the result -----------------------------------------------------------------
+
+@dataclass
+class BiasVariance:
+    """A measured decomposition, one entry per model (e.g. per degree).
+
+    Attributes with shape (n_models,): ``bias2``, ``variance``, ``noise``,
+    ``error`` (measured directly) and their standard errors ``*_se``;
+    ``error_median``, ``error_trimmed`` (10%) and ``heavy_tail`` from the
+    per-dataset errors. Per-x curves with shape (n_models, n_test): ``hbar``,
+    ``var_x``; ``first_fits`` (n_first, n_models, n_test) are the predictions of
+    the first datasets.
+    """
+
+    labels: list[str]
+    knob: str
+    values: np.ndarray
+    x_test: np.ndarray
+    ybar: np.ndarray
+    n_datasets: int
+    n: int
+    bias2: np.ndarray
+    bias2_se: np.ndarray
+    variance: np.ndarray
+    variance_se: np.ndarray
+    noise: np.ndarray
+    noise_se: np.ndarray
+    error: np.ndarray
+    error_se: np.ndarray
+    error_median: np.ndarray
+    error_trimmed: np.ndarray
+    heavy_tail: np.ndarray
+    drift_z: np.ndarray
+    hbar: np.ndarray
+    var_x: np.ndarray
+    first_fits: np.ndarray
+    per_dataset_error: np.ndarray = field(repr=False)   # (n_datasets, n_models)
+    per_dataset_dist: np.ndarray = field(repr=False)    # mean_x (h_D - ȳ)², same shape
+    config: dict = field(default_factory=dict)
+    mode: str = "source"
+    loss: str = "squared"
+    net_variance: np.ndarray | None = None   # 0-1 loss: variance with Domingos' sign rule
+    sum_terms: np.ndarray | None = None      # what the decomposition says the error is, when not the plain sum
+
+    @property
+    def total(self) -> np.ndarray:
+        """The decomposition's prediction of the error (bias² + variance + noise for squared
+        loss; Domingos' c1·noise + bias + net variance for 0-1; noise + bias + variance for log loss)."""
+        return self.bias2 + self.variance + self.noise if self.sum_terms is None else self.sum_terms
+
+    @property
+    def identity_z(self) -> np.ndarray:
+        """(bias² + variance + noise − error) in units of its standard error."""
+        se = np.sqrt(self.bias2_se ** 2 + self.variance_se ** 2 + self.noise_se ** 2 + self.error_se ** 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(se > 0, (self.total - self.error) / se, 0.0)
+
+    @property
+    def converged(self) -> np.ndarray:
+        """False where the mean cannot be trusted: heavy tails, a large relative
+        standard error, or estimates that drift between the first and second half."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.where(self.variance > 0, self.variance_se / self.variance, 0.0)
+        return ~self.heavy_tail & (rel < 0.1) & (self.drift_z < 4)
+
+    def summary(self):
+        """One row per model with every term, its standard error and the diagnostics."""
+        import pandas as pd
+
+        bias = "bias2" if self.loss == "squared" else "bias"
+        known = self.mode == "source"
+        if not known:  # noise is not separable without a known source: say what the term holds
+            bias = "bias2_plus_noise" if self.loss == "squared" else "bias_incl_noise"
+        cols = {
+            self.knob: self.values, "label": self.labels,
+            bias: self.bias2, f"{bias}_se": self.bias2_se,
+            "variance": self.variance, "variance_se": self.variance_se,
+        }
+        if self.net_variance is not None:
+            cols["net_variance"] = self.net_variance
+        if known:
+            cols.update({"noise": self.noise, "noise_se": self.noise_se})
+        cols.update({
+            "error": self.error, "error_se": self.error_se,
+            "decomposition": self.total, "identity_z": self.identity_z,
+            "error_median": self.error_median, "error_trimmed": self.error_trimmed,
+            "heavy_tail": self.heavy_tail, "drift_z": self.drift_z, "converged": self.converged,
+        })
+        return pd.DataFrame(cols)
+
+    to_frame = summary
+
+    def to_dict(self) -> dict:
+        return {"mode": self.mode, "loss": self.loss, "n_datasets": self.n_datasets, "n": self.n,
+                "knob": self.knob, "config": self.config,
+                "models": self.summary().to_dict(orient="records")}
+
+    def index(self, value) -> int:
+        hits = np.flatnonzero(np.asarray(self.values) == value)
+        if hits.size == 0:
+            raise GenlabError(f"no model with {self.knob} = {value}")
+        return int(hits[0])
+
+    def plot(self, ax=None, *, title=None, log=True):
+        """bias², variance, noise and the measured error against the knob, with ±2 s.e. bands."""
+        from ...plots.helpers import axes
+
+        ax = axes(ax, (6.4, 4.2))
+        x = np.asarray(self.values, dtype=float)
+        floor = 1e-6 * max(float(np.nanmax(self.error_median)), 1e-12)
+        known = self.mode == "source"
+        bias_name = ("bias²" if self.loss == "squared" else "bias") + ("" if known else " + noise")
+        curves = [(bias_name, self.bias2, self.bias2_se, "tab:blue"),
+                  ("variance", self.variance, self.variance_se, "tab:orange")]
+        if known:
+            curves.append(("noise", self.noise, self.noise_se, "tab:gray"))
+        curves.append(("test error (measured)", self.error, self.error_se, "tab:red"))
+        for name, val, se, color in curves:
+            # bias² is bias-corrected and can dip below 0 by its error: on a log axis draw it at a floor
+            shown = np.where(val > floor, val, np.nan) if log else val
+            lo = np.maximum(val - 2 * se, floor) if log else val - 2 * se
+            ax.plot(x, shown, color=color, marker="o", ms=3, label=name)
+            ax.fill_between(x, lo, np.maximum(val + 2 * se, lo), color=color, alpha=0.2, lw=0)
+        ax.plot(x, self.error_median, color="tab:red", ls=":", lw=1, label="test error (median)")
+        bad = ~self.converged
+        if bad.any():
+            ax.scatter(x[bad], self.error[bad], s=60, facecolors="none", edgecolors="k", zorder=4,
+                       label="not converged")
+        if log:
+            ax.set_yscale("log")
+            ax.set_ylim(bottom=floor)
+        ax.set_xlabel(self.knob)
+        ax.set_ylabel({"squared": "squared error", "zero_one": "0-1 error", "cross_entropy": "log loss (nats)"}
+                      [self.loss])
+        ax.legend(fontsize="small")
+        if title:
+            ax.set_title(title)
+        return ax
+
+    def plot_fits(self, value, ax=None, *, n_fits: int = 100, ylim=None, title=None):
+        """The first fits (faint), their mean h̄ over all datasets (dark) and ȳ (dashed).
+
+        ``ylim`` defaults to the span of ȳ and h̄ (the fits themselves may fly far off).
+        """
+        from ...plots.helpers import axes, data_ylim, finish_xy
+
+        ax = axes(ax)
+        i = self.index(value)
+        order = np.argsort(self.x_test)
+        xs = self.x_test[order]
+        for f in self.first_fits[:n_fits, i]:
+            ax.plot(xs, f[order], color="tab:red", alpha=0.12, lw=0.8)
+        ax.plot(xs, self.ybar[order], color="0.3", ls="--", lw=1.2, label="ȳ(x)")
+        ax.plot(xs, self.hbar[i][order], color="darkred", lw=2.2,
+                label=f"h̄(x), mean of {self.n_datasets:,} fits")
+        ax.plot([], [], color="tab:red", alpha=0.4, label=f"first {min(n_fits, len(self.first_fits))} fits")
+        if not self.converged[i]:
+            ax.text(0.03, 0.97, "h̄ not converged (heavy tails)", transform=ax.transAxes, va="top",
+                    color="darkred", bbox=dict(boxstyle="round", fc="white", ec="darkred"))
+        if ylim is None:
+            ylim = data_ylim(self.ybar, self.hbar[i])
+        return finish_xy(ax, ylim=ylim, title=title)
+
+
+def finish(blocks: list[Block], *, weight: float, g: np.ndarray, r: np.ndarray, to_points,
+            labels, knob, values, x_test, ybar, n, config, mode="source") -> BiasVariance:
+    """Reduce per-block statistics into a :class:`BiasVariance`.
+
+    ``weight`` turns a sum of squared coordinates into a mean over test points;
+    ``g`` (K, M) are ȳ's coordinates and ``r`` (M,) the part of mean_x ȳ² they miss;
+    ``to_points(mean, cov_or_m2)`` gives (hbar, var_x) at the test points.
+    """
+    N, mean, m2, cov = merge_blocks(blocks)
+    K = len(blocks)
+    variance = weight * m2.sum(axis=0) / (N - 1)
+    # batch means over blocks for the variance's standard error, and its drift
+    vb = np.array([weight * b.m2.sum(axis=0) / max(b.count - 1, 1) for b in blocks])  # (K, M)
+    wts = np.array([b.count for b in blocks], dtype=float)
+    variance_se = np.sqrt(np.sum(wts[:, None] ** 2 * (vb - variance) ** 2, axis=0) / (N ** 2) * K / max(K - 1, 1))
+    half = K // 2
+    if half >= 2:
+        v1, v2 = vb[:half].mean(axis=0), vb[half:].mean(axis=0)
+        s1 = vb[:half].std(axis=0, ddof=1) / np.sqrt(half)
+        s2 = vb[half:].std(axis=0, ddof=1) / np.sqrt(K - half)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            drift = np.where(s1 + s2 > 0, np.abs(v1 - v2) / np.sqrt(s1 ** 2 + s2 ** 2), 0.0)
+    else:
+        drift = np.zeros_like(variance)
+    # bias²: unbiased for ||E h - ȳ||² (subtract variance / N), delta-method s.e.
+    delta = mean - g
+    bias2 = weight * (delta ** 2).sum(axis=0) + r - variance / N
+    Sigma = cov / (N - 1)  # (M, K, K)
+    quad = np.einsum("km,mkl,lm->m", delta, Sigma, delta)
+    tr2 = np.einsum("mkl,mlk->m", Sigma, Sigma)
+    bias2_se = weight * np.sqrt(np.maximum(4 * quad / N + 2 * tr2 / N ** 2, 0.0))
+    err = np.concatenate([b.error for b in blocks])
+    noise = np.concatenate([b.noise for b in blocks])
+    es = summarize(err)
+    hbar, var_x = to_points(mean, Sigma)
+    first = np.concatenate([b.first for b in blocks if b.first is not None])[:N_FIRST]
+    return BiasVariance(
+        labels=list(labels), knob=knob, values=np.asarray(values), x_test=x_test, ybar=ybar,
+        n_datasets=N, n=n, bias2=bias2, bias2_se=bias2_se, variance=variance, variance_se=variance_se,
+        noise=np.full(len(labels), noise.mean()), noise_se=np.full(len(labels), noise.std(ddof=1) / np.sqrt(N)),
+        error=es["mean"], error_se=es["se"], error_median=es["median"], error_trimmed=es["trimmed"],
+        heavy_tail=es["heavy_tail"], drift_z=drift, hbar=hbar, var_x=var_x,
+        first_fits=np.stack([to_points(f, None)[0] for f in first]) if len(first) else np.empty((0,) + hbar.shape),
+        per_dataset_error=err, per_dataset_dist=np.concatenate([b.dist for b in blocks]), config=config, mode=mode)
