@@ -1,0 +1,67 @@
+"""The compiled nested least-squares engine against np.linalg.lstsq, the LAPACK reference and exact arithmetic."""
+
+import numpy as np
+import pytest
+
+from genlab import fast
+from genlab.fast import nested_lstsq
+
+
+@pytest.mark.parametrize("n, P", [(30, 30), (45, 30), (31, 30), (12, 1), (12, 2), (9, 7)])
+def test_compiled_nested_lstsq_is_least_squares_at_every_degree(n, P):
+    # square (n = P), tall, and stacks that do not fill the last chunk of 8 datasets
+    g = np.random.default_rng(n * 100 + P)
+    B = 13
+    Phi, Y = g.standard_normal((B, n, P)), g.standard_normal((B, n))
+    C, rdiag = nested_lstsq(Phi, Y, engine="numba")
+    C0, rdiag0 = nested_lstsq(Phi, Y, engine="lapack")
+    assert C.shape == (B, P, P) and rdiag.shape == (B, P)
+    for b in range(B):
+        for d in range(P):
+            ref = np.linalg.lstsq(Phi[b, :, : d + 1], Y[b], rcond=None)[0]
+            np.testing.assert_allclose(C[b, : d + 1, d], ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())
+            assert not C[b, d + 1:, d].any()
+    np.testing.assert_allclose(C, C0, rtol=0, atol=1e-10 * np.abs(C0).max())
+    np.testing.assert_allclose(rdiag, rdiag0, rtol=1e-10)
+
+
+def test_each_datasets_fit_does_not_depend_on_its_place_in_the_stack():
+    # datasets are factored 8 side by side: whichever lane (or chunk, block, thread) one lands in, the
+    # arithmetic is the same, bit for bit -- what makes the numbers independent of the worker count
+    g = np.random.default_rng(3)
+    Phi, Y = g.standard_normal((21, 30, 30)), g.standard_normal((21, 30))
+    C, _ = nested_lstsq(Phi, Y)
+    for start in (1, 5, 13):
+        assert np.array_equal(nested_lstsq(Phi[start:], Y[start:])[0], C[start:])
+    order = g.permutation(21)
+    assert np.array_equal(nested_lstsq(Phi[order], Y[order])[0], C[order])
+
+
+def test_where_the_fits_are_ill_conditioned_both_engines_are_as_close_to_exact_arithmetic():
+    # n = 30 and degree up to 29: cond(A) reaches 1e14, so no two floating-point solvers agree to 1e-10 there.
+    # Each must be within the first-order perturbation bound of least squares (a backward-stable solver's
+    # accuracy, Golub & Van Loan 5.3.8) of the exact solution of the same inputs: eps (k + k^2 |r| / (|A| |x|)) |x|
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 60
+    g = np.random.default_rng(7)
+    tb = fast.TestBasis(np.linspace(0, 1, 200), 29, "legendre", (0.0, 1.0))
+    x = g.uniform(0, 1, (4, 30))
+    A, y = np.ascontiguousarray(tb(x)), 2 * x ** 2 + 1 + g.normal(0, 0.1, (4, 30))
+    fits = {engine: nested_lstsq(A, y, engine=engine)[0] for engine in ("numba", "lapack")}
+    worst = dict.fromkeys(fits, 0.0)
+    for b in range(4):
+        for d in (2, 15, 22, 29):
+            Ad = A[b, :, : d + 1]
+            M, v = mp.matrix(Ad.tolist()), mp.matrix(y[b].tolist())
+            exact = np.array([float(c) for c in mp.lu_solve(M.T * M, M.T * v)], dtype=float)
+            k, nx = np.linalg.cond(Ad), np.linalg.norm(exact)
+            r = np.linalg.norm(y[b] - Ad @ exact)
+            bound = np.finfo(float).eps * (k + k * k * r / (np.linalg.norm(Ad, 2) * nx)) * nx
+            for engine, C in fits.items():
+                worst[engine] = max(worst[engine], np.linalg.norm(C[b, : d + 1, d] - exact) / bound)
+    assert max(worst.values()) < 10, worst
+
+
+def test_unknown_engines_are_refused():
+    with pytest.raises(ValueError, match="engine"):
+        nested_lstsq(np.ones((1, 3, 2)), np.ones((1, 3)), engine="fortran")
