@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from genlab import fast
+from genlab.data import ARTICLE_SOURCE, SyntheticSource
+from genlab.decompose import decompose_polynomial
 from genlab.fast import nested_lstsq
+
+FIELDS = ("bias2", "variance", "noise", "error", "error_median", "error_trimmed", "bias2_se", "variance_se",
+          "error_se", "hbar", "var_x", "first_fits", "per_dataset_error", "per_dataset_dist")
 
 
 @pytest.mark.parametrize("n, P", [(30, 30), (45, 30), (31, 30), (12, 1), (12, 2), (9, 7)])
@@ -37,6 +42,23 @@ def test_each_datasets_fit_does_not_depend_on_its_place_in_the_stack():
     assert np.array_equal(nested_lstsq(Phi[order], Y[order])[0], C[order])
 
 
+@pytest.mark.parametrize("kwargs", [
+    dict(degrees=range(13), n=30, n_datasets=300),          # blocks of 15: the last chunk of each is partial
+    dict(degrees=[0, 3, 8], n=30, n_datasets=416),          # a subset of the degrees
+    dict(degrees=range(30), n=120, n_datasets=200),          # every degree, with enough points to be well posed
+    dict(degrees=[1, 4, 6], n=12, n_datasets=160, source=SyntheticSource("sin(2*pi*x)", noise=0.3)),
+])
+def test_compiled_engine_equals_the_lapack_engine_on_the_same_datasets(kwargs):
+    kwargs = dict(kwargs)
+    source = kwargs.pop("source", ARTICLE_SOURCE)
+    a = decompose_polynomial(source, seed=11, engine="numba", **kwargs)
+    b = decompose_polynomial(source, seed=11, engine="lapack", **kwargs)
+    for k in FIELDS:
+        x, y = getattr(a, k), getattr(b, k)
+        np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-10 * np.abs(y).max(), err_msg=k)
+    assert a.config == b.config
+
+
 def test_where_the_fits_are_ill_conditioned_both_engines_are_as_close_to_exact_arithmetic():
     # n = 30 and degree up to 29: cond(A) reaches 1e14, so no two floating-point solvers agree to 1e-10 there.
     # Each must be within the first-order perturbation bound of least squares (a backward-stable solver's
@@ -62,6 +84,17 @@ def test_where_the_fits_are_ill_conditioned_both_engines_are_as_close_to_exact_a
     assert max(worst.values()) < 10, worst
 
 
+def test_compiled_engine_gives_the_same_numbers_on_one_worker_or_two():
+    a = decompose_polynomial(ARTICLE_SOURCE, range(30), n_datasets=1000, seed=4, jobs=1)
+    b = decompose_polynomial(ARTICLE_SOURCE, range(30), n_datasets=1000, seed=4, jobs=2)
+    for k in FIELDS:
+        assert np.array_equal(getattr(a, k), getattr(b, k)), k
+
+
 def test_unknown_engines_are_refused():
+    from genlab import GenlabError
+
+    with pytest.raises(GenlabError, match="engine"):
+        decompose_polynomial(ARTICLE_SOURCE, [1], n_datasets=40, engine="fortran")
     with pytest.raises(ValueError, match="engine"):
         nested_lstsq(np.ones((1, 3, 2)), np.ones((1, 3)), engine="fortran")

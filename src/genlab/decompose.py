@@ -253,13 +253,27 @@ class BiasVariance:
         return finish_xy(ax, ylim=ylim, title=title)
 
 
+def _summarize_models(err: np.ndarray, threads: int = 1) -> dict:
+    """stats.summarize over datasets, for each model (column) of ``err`` (n_datasets, M); with threads > 1
+    the columns are shared out over threads (sorting releases the GIL), with the same numbers."""
+    if threads <= 1 or err.shape[1] < 2:
+        return summarize(err)
+    from concurrent.futures import ThreadPoolExecutor
+
+    parts = np.array_split(np.arange(err.shape[1]), min(threads, err.shape[1]))
+    with ThreadPoolExecutor(len(parts)) as pool:
+        done = list(pool.map(lambda cols: summarize(err[:, cols]), parts))
+    return {k: np.concatenate([d[k] for d in done], axis=-1) for k in done[0]}
+
+
 def _finish(blocks: list[_Block], *, weight: float, g: np.ndarray, r: np.ndarray, to_points,
-            labels, knob, values, x_test, ybar, n, config, mode="source") -> BiasVariance:
+            labels, knob, values, x_test, ybar, n, config, mode="source", threads: int = 1) -> BiasVariance:
     """Reduce per-block statistics into a :class:`BiasVariance`.
 
     ``weight`` turns a sum of squared coordinates into a mean over test points;
     ``g`` (K, M) are ȳ's coordinates and ``r`` (M,) the part of mean_x ȳ² they miss;
-    ``to_points(mean, cov_or_m2)`` gives (hbar, var_x) at the test points.
+    ``to_points(mean, cov_or_m2)`` gives (hbar, var_x) at the test points; ``threads`` may share out the
+    per-dataset error summaries.
     """
     N, mean, m2, cov = _merge(blocks)
     K = len(blocks)
@@ -286,7 +300,7 @@ def _finish(blocks: list[_Block], *, weight: float, g: np.ndarray, r: np.ndarray
     bias2_se = weight * np.sqrt(np.maximum(4 * quad / N + 2 * tr2 / N ** 2, 0.0))
     err = np.concatenate([b.error for b in blocks])
     noise = np.concatenate([b.noise for b in blocks])
-    es = summarize(err)
+    es = _summarize_models(err, threads)
     hbar, var_x = to_points(mean, Sigma)
     first = np.concatenate([b.first for b in blocks if b.first is not None])[:N_FIRST]
     return BiasVariance(
@@ -311,8 +325,22 @@ def _check_common(source, n, n_datasets, n_test, seed):
     return n, int(n_datasets), int(n_test), check_seed(seed)
 
 
-def _run_blocks(fn, n_blocks: int, jobs: int, progress=None):
-    """Run ``fn(k)`` for every block, in parallel over processes when ``jobs > 1``; results in block order."""
+def _run_blocks(fn, n_blocks: int, jobs: int, progress=None, threads: bool = False):
+    """Run ``fn(k)`` for every block, in parallel over processes (or threads) when ``jobs > 1``; results in
+    block order."""
+    if threads and jobs and jobs > 1 and n_blocks > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        out = []
+        pool = ThreadPoolExecutor(jobs)
+        try:
+            for res in pool.map(fn, range(n_blocks)):
+                out.append(res)
+                if progress:
+                    progress(1)
+        finally:  # on an error or Ctrl-C, blocks not started are dropped rather than waited for
+            pool.shutdown(wait=True, cancel_futures=True)
+        return out
     if jobs is None or jobs == 1 or n_blocks == 1:
         out = []
         for k in range(n_blocks):
@@ -353,6 +381,7 @@ class _PolyBlockJob:
     g: np.ndarray         # (P, M) ȳ's coordinates within each model's span
     sbar: np.ndarray      # (m,) ȳ at the test points
     r: np.ndarray         # (M,) part of mean ȳ² outside each model's span
+    engine: str = "numba"   # nested least squares: compiled kernels, or "lapack" (one LAPACK QR per dataset)
 
     def _fit(self, x, y) -> np.ndarray:
         from .fast import nested_lstsq
@@ -380,6 +409,8 @@ class _PolyBlockJob:
     def __call__(self, k: int) -> _Block:
         size, m = self.sizes[k], self.sbar.size
         x, y = _draw_block(self.source, self.n, self.seed, k, size)
+        if self.mode == "nested" and self.engine == "numba":
+            return self._compiled(k, x, y)
         C = self._fit(x, y)                                          # (b, P, M)
         eps = _test_noise(self.source, m, self.seed, k, size)
         e = eps @ self.tb.phi_test / m                               # (b, P)
@@ -400,6 +431,25 @@ class _PolyBlockJob:
         m2 = np.diagonal(cov, axis1=1, axis2=2).T.copy()             # (P, M)
         return _Block(size, mean, m2, cov, dist, error, noise, C[:N_FIRST] if k == 0 else None)
 
+    def _compiled(self, k: int, x, y) -> _Block:
+        """The same block in compiled kernels: fits, distances and errors per dataset in one loop, then the
+        block's mean and scatter; numbers equal to the LAPACK path's up to rounding."""
+        from . import kernels
+
+        size, m, tb = x.shape[0], self.sbar.size, self.tb
+        eps = _test_noise(self.source, m, self.seed, k, size)
+        e = eps @ tb.phi_test / m                                    # (b, P) coordinates of the test noise
+        rho = (eps @ self.sbar / m)[:, None] - e @ self.g             # (b, M)
+        noise = np.einsum("bt,bt->b", eps, eps) / m
+        u, y = (np.ascontiguousarray(v, dtype=np.float64) for v in (tb._window(x), y))
+        F, dist, error = kernels.block_fits(u, y, tb._a, tb._b, tb._phi0, self.degrees, self.g, self.r, e, rho,
+                                            noise)
+        mean, cov = kernels.block_scatter(F, size, self.degrees)
+        m2 = np.diagonal(cov, axis1=1, axis2=2).T.copy()             # (P, M)
+        # F is (chunk, model, coordinate, lane): dataset i is lane i % LANES of chunk i // LANES
+        first = F.transpose(0, 3, 2, 1).reshape(-1, *F.shape[2:0:-1])[:min(size, N_FIRST)].copy() if k == 0 else None
+        return _Block(size, mean, m2, cov, dist, error, noise, first)
+
 
 def _blocks_of(n_datasets: int) -> tuple[int, list[int]]:
     bs = block_size(n_datasets)
@@ -409,7 +459,7 @@ def _blocks_of(n_datasets: int) -> tuple[int, list[int]]:
 def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0, 30), *, n: int = 30,
                          n_datasets: int = 10_000, n_test: int = 200, x_test=None, basis: str = "legendre",
                          solver: str | None = None, alpha: float = 0.0, alphas=None, scale=None,
-                         seed: int = 0, jobs: int = 1, progress=None) -> BiasVariance:
+                         seed: int = 0, jobs: int = 1, progress=None, engine: str = "numba") -> BiasVariance:
     """Bias-variance decomposition of polynomial fits of many degrees (or ridge strengths) in one pass.
 
     Parameters
@@ -437,7 +487,11 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
     scale : bool or None
         As in :class:`~genlab.PolynomialRegression` (None: all but monomial).
     jobs : int
-        Worker processes over blocks; the result does not depend on it.
+        Workers over blocks; the result does not depend on it. Exact least squares runs them as threads
+        of this process (its compiled kernels release the GIL), the other solvers as processes.
+    engine : {"numba", "lapack"}
+        Exact least squares only: compiled kernels that factor the datasets side by side (the default),
+        or one LAPACK QR per dataset in a Python loop, kept as the reference they are tested against.
 
     Returns
     -------
@@ -449,6 +503,8 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
 
     source = source if source is not None else SyntheticSource()
     n, n_datasets, n_test, seed = _check_common(source, n, n_datasets, n_test, seed)
+    if engine not in ("numba", "lapack"):
+        raise GenlabError(f"engine must be 'numba' or 'lapack', got {engine!r}")
     degrees = parse_degrees(degrees) if isinstance(degrees, str) else sorted({check_degree(d) for d in degrees})
     if not degrees:
         raise GenlabError("give at least one degree")
@@ -492,8 +548,17 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
     g = g_full[:, None] * mask
     r = np.maximum(np.mean(sbar ** 2) - (g ** 2).sum(axis=0), 0.0)
     bs, sizes = _blocks_of(n_datasets)
-    job = _PolyBlockJob(source, n, seed, sizes, tb, mode, dg, al, solver or "lstsq", g, sbar, r)
-    blocks = _run_blocks(job, len(sizes), jobs, progress)
+    job = _PolyBlockJob(source, n, seed, sizes, tb, mode, dg, al, solver or "lstsq", g, sbar, r, engine)
+    compiled = mode == "nested" and engine == "numba"
+    if compiled and (jobs or 1) > 1:
+        # threads of this process: the kernels release the GIL, and so do numpy's draws and products; no
+        # worker start-up, nothing pickled. One BLAS thread each, so that jobs threads use jobs cores.
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            blocks = _run_blocks(job, len(sizes), jobs, progress, threads=True)
+    else:
+        blocks = _run_blocks(job, len(sizes), jobs, progress)
 
     def to_points(mean, cov):
         hbar = (tb.phi_test @ mean).T                                # (M, m)
@@ -506,7 +571,7 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
     else:
         labels, knob, values = [f"alpha {a:g}" for a in alphas], "alpha", alphas
     return _finish(blocks, weight=1.0, g=g, r=r, to_points=to_points, labels=labels, knob=knob, values=values,
-                   x_test=x_test, ybar=sbar, n=n,
+                   x_test=x_test, ybar=sbar, n=n, threads=(jobs or 1) if compiled else 1,
                    config={"engine": f"fast-{mode}", "source": source.describe(), "n": n, "n_datasets": n_datasets,
                            "n_test": m, "basis": basis, "scale": scaled, "solver": solver or "exact least squares",
                            "alpha": alpha if alphas is None else None, "degrees": degrees, "seed": seed, "block": bs})

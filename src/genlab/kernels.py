@@ -14,10 +14,13 @@ comes before its stores, which lets LLVM's SLP vectorizer turn each of them
 into one vector instruction. Numba leaves that vectorizer off by default, so
 it is switched on while this module compiles (and restored after).
 
-The kernels release the GIL (``nogil``): blocks can run in threads. The
-``*_parallel`` drivers split one block over numba's threads instead. Compiled
-code is cached next to this file (``cache=True``): the compile is paid once
-per install (see :data:`COMPILE_SECONDS`).
+The kernels release the GIL (``nogil``), so the engine runs blocks in threads
+of one process; they never start numba's own thread pool. (Splitting each
+block over numba's threads with ``prange`` instead measured 1.4-4x slower on
+2 cores: drawing the datasets stayed serial, and its OpenMP threads suffer
+most when the machine is shared.) Compiled code is cached next to this file
+(``cache=True``): the compile is paid once per install (see
+:data:`COMPILE_SECONDS`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import time
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 #: Datasets factored side by side: one AVX-512 vector of doubles, two AVX2 ones. The lane helpers
 #: below spell out 8 lanes.
@@ -276,21 +279,6 @@ try:
             _fit_chunk(U, Y, c * LANES, a, b, phi0, degrees, g, r, e, rho, noise, W, t, C, F[c], dist, error)
         return F, dist, error
 
-    @njit(_FITS, parallel=True, **_jit)
-    def block_fits_parallel(U, Y, a, b, phi0, degrees, g, r, e, rho, noise):
-        """block_fits with the chunks shared out over numba's threads (same numbers)."""
-        B, n = U.shape
-        P = g.shape[0]
-        F = np.empty(((B + LANES - 1) // LANES, degrees.size, P, LANES))
-        dist = np.empty((B, degrees.size))
-        error = np.empty((B, degrees.size))
-        for c in prange(F.shape[0]):
-            W = np.empty((P + 1, n, LANES))
-            t = np.empty((P, LANES))
-            C = np.empty((P, P, LANES))
-            _fit_chunk(U, Y, c * LANES, a, b, phi0, degrees, g, r, e, rho, noise, W, t, C, F[c], dist, error)
-        return F, dist, error
-
     @njit(**_jit)
     def _scatter_model(F, B, m, k, mean, cov):
         """Model m's mean coefficients over the block's B datasets, and the scatter of their deviations
@@ -335,16 +323,6 @@ try:
         mean = np.zeros((P, M))
         cov = np.zeros((M, P, P))
         for m in range(M):
-            _scatter_model(F, B, m, degrees[m] + 1, mean, cov)
-        return mean, cov
-
-    @njit(_SCATTER, parallel=True, **_jit)
-    def block_scatter_parallel(F, B, degrees):
-        """block_scatter with the models shared out over numba's threads (same numbers)."""
-        M, P = F.shape[1], F.shape[2]
-        mean = np.zeros((P, M))
-        cov = np.zeros((M, P, P))
-        for m in prange(M):
             _scatter_model(F, B, m, degrees[m] + 1, mean, cov)
         return mean, cov
 finally:
