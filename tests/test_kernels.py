@@ -42,10 +42,13 @@ def test_each_datasets_fit_does_not_depend_on_its_place_in_the_stack():
     assert np.array_equal(nested_lstsq(Phi[order], Y[order])[0], C[order])
 
 
+# Every number -- each term, standard error, per-x curve, first fit and per-dataset error -- to 1e-10 relative,
+# at the degrees whose fits are well conditioned enough for any two solvers to agree that far (measured: up to
+# ~9 at n = 30, ~18 at n = 120; past them the differences grow with cond(A), see the test below)
 @pytest.mark.parametrize("kwargs", [
-    dict(degrees=range(13), n=30, n_datasets=300),          # blocks of 15: the last chunk of each is partial
+    dict(degrees=range(9), n=30, n_datasets=300),           # blocks of 15: the last chunk of each is partial
     dict(degrees=[0, 3, 8], n=30, n_datasets=416),          # a subset of the degrees
-    dict(degrees=range(30), n=120, n_datasets=200),          # every degree, with enough points to be well posed
+    dict(degrees=range(17), n=120, n_datasets=200),
     dict(degrees=[1, 4, 6], n=12, n_datasets=160, source=SyntheticSource("sin(2*pi*x)", noise=0.3)),
 ])
 def test_compiled_engine_equals_the_lapack_engine_on_the_same_datasets(kwargs):
@@ -55,8 +58,27 @@ def test_compiled_engine_equals_the_lapack_engine_on_the_same_datasets(kwargs):
     b = decompose_polynomial(source, seed=11, engine="lapack", **kwargs)
     for k in FIELDS:
         x, y = getattr(a, k), getattr(b, k)
-        np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-10 * np.abs(y).max(), err_msg=k)
+        # a curve over the test points (h-bar, var_x, a fit) relative to its own size: where it crosses 0,
+        # a value relative to itself is rounding noise
+        scale = np.abs(y).max(axis=-1, keepdims=True) if k in ("hbar", "var_x", "first_fits") else np.abs(y)
+        assert np.all(np.abs(x - y) <= 1e-10 * scale), (k, np.max(np.abs(x - y) / scale))
     assert a.config == b.config
+
+
+def test_the_lapack_engine_is_lapack():
+    # the reference must not quietly run the kernels it is the reference for
+    from genlab import kernels
+
+    called = []
+    real = kernels.nested_lstsq
+    try:
+        kernels.nested_lstsq = lambda *a: called.append(1) or real(*a)
+        decompose_polynomial(ARTICLE_SOURCE, [1, 5], n_datasets=40, engine="lapack")
+        assert not called
+        fast.nested_lstsq(np.ones((2, 3, 2)), np.ones((2, 3)), engine="numba")
+        assert called
+    finally:
+        kernels.nested_lstsq = real
 
 
 def test_where_the_fits_are_ill_conditioned_both_engines_are_as_close_to_exact_arithmetic():

@@ -390,7 +390,7 @@ class _PolyBlockJob:
         b, P, M = x.shape[0], self.tb.degree + 1, self.degrees.size
         if self.mode == "nested":
             with np.errstate(all="ignore"):
-                C, _ = nested_lstsq(self.tb(x), y)
+                C, _ = nested_lstsq(self.tb(x), y, engine=self.engine)
             return C if np.array_equal(self.degrees, np.arange(P)) else C[:, :, self.degrees]
         V = self.tb.design(x)                                      # (b, n, P) in the solver's basis
         Rt = self.tb.R                                             # coefficients -> coordinates
