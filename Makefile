@@ -18,12 +18,16 @@ export MPLBACKEND ?= Agg
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The fast engine's numba kernels compile once per install (cached next to genlab/linalg/kernels.py), here
+# rather than in the first decomposition.
 $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) -e .
+	$(BIN)/python -c "import genlab.linalg.kernels"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) -e ".[test]"
+	$(BIN)/python -c "import genlab.linalg.kernels"
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

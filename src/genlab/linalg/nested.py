@@ -7,6 +7,12 @@ coefficients solve ``R[:d+1, :d+1] c = z[:d+1]``, and since the inverse of an
 upper-triangular matrix restricted to a leading block is the leading block of
 its inverse, ``c_d = cumsum_k(R^{-1}[:, k] z[k])`` evaluated at ``k = d``. The
 cost per dataset is one small QR plus one triangular inverse, for all degrees.
+
+Two implementations: compiled kernels (:mod:`genlab.linalg.kernels`, numba) that run
+the whole block — coordinates, factorization, moments — in one loop over
+datasets, and the LAPACK reference (dgeqrf + dtrtri per dataset), several
+times slower on 30 x 31 designs, where its per-call overhead and the Python
+loop around it, not arithmetic, are the cost.
 """
 
 from __future__ import annotations
@@ -81,7 +87,7 @@ class TestBasis:
         return np.moveaxis(out, 0, -1)
 
 
-def nested_lstsq(Phi, Y) -> tuple[np.ndarray, np.ndarray]:
+def nested_lstsq(Phi, Y, engine: str = "numba") -> tuple[np.ndarray, np.ndarray]:
     """Least-squares coefficients of every nested degree, for a stack of datasets.
 
     Parameters
@@ -89,6 +95,12 @@ def nested_lstsq(Phi, Y) -> tuple[np.ndarray, np.ndarray]:
     Phi : ndarray of shape (n_datasets, n, P)
         Designs; column j is the degree-j coordinate.
     Y : ndarray of shape (n_datasets, n)
+    engine : {"numba", "lapack"}
+        ``"numba"``: one compiled loop that factors 8 datasets side by side
+        (:mod:`genlab.linalg.kernels`); ``"lapack"``: LAPACK's dgeqrf and dtrtri per
+        dataset, the reference. They agree to rounding: ~1e-14 relative on a
+        well-conditioned design; on an ill-conditioned one each is within the
+        least-squares rounding bound of the exact solution, not of the other.
 
     Returns
     -------
@@ -101,6 +113,13 @@ def nested_lstsq(Phi, Y) -> tuple[np.ndarray, np.ndarray]:
     B, n, P = Phi.shape
     if n < P:
         raise ValueError(f"nested least squares needs n >= P (n = {n}, P = {P})")
+    if engine == "numba":
+        from . import kernels
+
+        return kernels.nested_lstsq(np.ascontiguousarray(Phi, dtype=np.float64),
+                                    np.ascontiguousarray(Y, dtype=np.float64))
+    if engine != "lapack":
+        raise ValueError(f"engine must be 'numba' or 'lapack', got {engine!r}")
     # buf[b].T is dataset b's augmented design [A | y] in Fortran order: LAPACK works on it in place,
     # leaving R (then R^-1, by dtrtri) in its upper triangle and z = Q^T y in its last column
     buf = np.empty((B, P + 1, n))

@@ -81,8 +81,22 @@ def check_common(source, n, n_datasets, n_test, seed):
     return n, int(n_datasets), int(n_test), check_seed(seed)
 
 
-def run_blocks(fn, n_blocks: int, jobs: int, progress=None):
-    """Run ``fn(k)`` for every block, in parallel over processes when ``jobs > 1``; results in block order."""
+def run_blocks(fn, n_blocks: int, jobs: int, progress=None, threads: bool = False):
+    """Run ``fn(k)`` for every block, in parallel over processes (or threads) when ``jobs > 1``; results in
+    block order."""
+    if threads and jobs and jobs > 1 and n_blocks > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        out = []
+        pool = ThreadPoolExecutor(jobs)
+        try:
+            for res in pool.map(fn, range(n_blocks)):
+                out.append(res)
+                if progress:
+                    progress(1)
+        finally:  # on an error or Ctrl-C, blocks not started are dropped rather than waited for
+            pool.shutdown(wait=True, cancel_futures=True)
+        return out
     if jobs is None or jobs == 1 or n_blocks == 1:
         out = []
         for k in range(n_blocks):

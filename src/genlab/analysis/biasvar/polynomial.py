@@ -38,6 +38,7 @@ class _PolyBlockJob:
     g: np.ndarray         # (P, M) ȳ's coordinates within each model's span
     sbar: np.ndarray      # (m,) ȳ at the test points
     r: np.ndarray         # (M,) part of mean ȳ² outside each model's span
+    engine: str = "numba"   # nested least squares: compiled kernels, or "lapack" (one LAPACK QR per dataset)
 
     def _fit(self, x, y) -> np.ndarray:
         from ...linalg.nested import nested_lstsq
@@ -46,7 +47,7 @@ class _PolyBlockJob:
         b, P, M = x.shape[0], self.tb.degree + 1, self.degrees.size
         if self.mode == "nested":
             with np.errstate(all="ignore"):
-                C, _ = nested_lstsq(self.tb(x), y)
+                C, _ = nested_lstsq(self.tb(x), y, engine=self.engine)
             return C if np.array_equal(self.degrees, np.arange(P)) else C[:, :, self.degrees]
         V = self.tb.design(x)                                      # (b, n, P) in the solver's basis
         Rt = self.tb.R                                             # coefficients -> coordinates
@@ -65,6 +66,8 @@ class _PolyBlockJob:
     def __call__(self, k: int) -> Block:
         size, m = self.sizes[k], self.sbar.size
         x, y = draw_block(self.source, self.n, self.seed, k, size)
+        if self.mode == "nested" and self.engine == "numba":
+            return self._compiled(k, x, y)
         C = self._fit(x, y)                                          # (b, P, M)
         eps = draw_test_noise(self.source, m, self.seed, k, size)
         e = eps @ self.tb.phi_test / m                               # (b, P)
@@ -85,11 +88,30 @@ class _PolyBlockJob:
         m2 = np.diagonal(cov, axis1=1, axis2=2).T.copy()             # (P, M)
         return Block(size, mean, m2, cov, dist, error, noise, C[:N_FIRST] if k == 0 else None)
 
+    def _compiled(self, k: int, x, y) -> Block:
+        """The same block in compiled kernels: fits, distances and errors per dataset in one loop, then the
+        block's mean and scatter; numbers equal to the LAPACK path's up to rounding."""
+        from ...linalg import kernels
+
+        size, m, tb = x.shape[0], self.sbar.size, self.tb
+        eps = draw_test_noise(self.source, m, self.seed, k, size)
+        e = eps @ tb.phi_test / m                                    # (b, P) coordinates of the test noise
+        rho = (eps @ self.sbar / m)[:, None] - e @ self.g             # (b, M)
+        noise = np.einsum("bt,bt->b", eps, eps) / m
+        u, y = (np.ascontiguousarray(v, dtype=np.float64) for v in (tb._window(x), y))
+        F, dist, error = kernels.block_fits(u, y, tb._a, tb._b, tb._phi0, self.degrees, self.g, self.r, e, rho,
+                                            noise)
+        mean, cov = kernels.block_scatter(F, size, self.degrees)
+        m2 = np.diagonal(cov, axis1=1, axis2=2).T.copy()             # (P, M)
+        # F is (chunk, model, coordinate, lane): dataset i is lane i % LANES of chunk i // LANES
+        first = F.transpose(0, 3, 2, 1).reshape(-1, *F.shape[2:0:-1])[:min(size, N_FIRST)].copy() if k == 0 else None
+        return Block(size, mean, m2, cov, dist, error, noise, first)
+
 
 def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0, 30), *, n: int = 30,
                          n_datasets: int = 10_000, n_test: int = 200, x_test=None, basis: str = "legendre",
                          solver: str | None = None, alpha: float = 0.0, alphas=None, scale=None,
-                         seed: int = 0, jobs: int = 1, progress=None) -> BiasVariance:
+                         seed: int = 0, jobs: int = 1, progress=None, engine: str = "numba") -> BiasVariance:
     """Bias-variance decomposition of polynomial fits of many degrees (or ridge strengths) in one pass.
 
     Parameters
@@ -117,7 +139,11 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
     scale : bool or None
         As in :class:`~genlab.PolynomialRegression` (None: all but monomial).
     jobs : int
-        Worker processes over blocks; the result does not depend on it.
+        Workers over blocks; the result does not depend on it. Exact least squares runs them as threads
+        of this process (its compiled kernels release the GIL), the other solvers as processes.
+    engine : {"numba", "lapack"}
+        Exact least squares only: compiled kernels that factor the datasets side by side (the default),
+        or one LAPACK QR per dataset in a Python loop, kept as the reference they are tested against.
 
     Returns
     -------
@@ -129,6 +155,8 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
 
     source = source if source is not None else SyntheticSource()
     n, n_datasets, n_test, seed = check_common(source, n, n_datasets, n_test, seed)
+    if engine not in ("numba", "lapack"):
+        raise GenlabError(f"engine must be 'numba' or 'lapack', got {engine!r}")
     degrees = parse_degrees(degrees) if isinstance(degrees, str) else sorted({check_degree(d) for d in degrees})
     if not degrees:
         raise GenlabError("give at least one degree")
@@ -176,8 +204,17 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
     g = g_full[:, None] * mask
     r = np.maximum(np.mean(sbar ** 2) - (g ** 2).sum(axis=0), 0.0)
     bs, sizes = blocks_of(n_datasets)
-    job = _PolyBlockJob(source, n, seed, sizes, tb, mode, dg, al, solver or "lstsq", g, sbar, r)
-    blocks = run_blocks(job, len(sizes), jobs, progress)
+    job = _PolyBlockJob(source, n, seed, sizes, tb, mode, dg, al, solver or "lstsq", g, sbar, r, engine)
+    compiled = mode == "nested" and engine == "numba"
+    if compiled and (jobs or 1) > 1:
+        # threads of this process: the kernels release the GIL, and so do numpy's draws and products; no
+        # worker start-up, nothing pickled. One BLAS thread each, so that jobs threads use jobs cores.
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            blocks = run_blocks(job, len(sizes), jobs, progress, threads=True)
+    else:
+        blocks = run_blocks(job, len(sizes), jobs, progress)
 
     def to_points(mean, cov):
         hbar = (tb.phi_test @ mean).T                                # (M, m)
@@ -190,7 +227,7 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
     else:
         labels, knob, values = [f"alpha {a:g}" for a in alphas], "alpha", alphas
     return finish(blocks, weight=1.0, g=g, r=r, to_points=to_points, labels=labels, knob=knob, values=values,
-                   x_test=x_test, ybar=sbar, n=n,
+                   x_test=x_test, ybar=sbar, n=n, threads=(jobs or 1) if compiled else 1,
                    config={"engine": f"fast-{mode}", "source": source.describe(), "n": n, "n_datasets": n_datasets,
                            "n_test": m, "basis": basis, "scale": scaled, "solver": solver or "exact least squares",
                            "alpha": alpha if alphas is None else None, "degrees": degrees, "seed": seed, "block": bs})
