@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core.errors import GenlabError, IllConditionedWarning
 from ..core.limits import check_memory, fit_bytes
+from ..core.io import plain
 from ..core.results import Result
 from ..data.sources import Dataset, SyntheticSource
 from ..linalg.bases import check_degree
@@ -66,7 +67,7 @@ class FitResult(Result):
             out.update(n_val=self.validation.n, val_rmse=self.val_rmse)
         if self.source is not None:
             out["source"] = self.source.describe()
-        return out
+        return plain(out)
 
     def curve(self, num: int = 400, lim=None) -> tuple[np.ndarray, np.ndarray]:
         x = self.train.x

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...core.errors import GenlabError
+from ...core.results import Result
 from ...core.stats import summarize
 from .blocks import Block, N_FIRST, merge_blocks
 
 # -- the result -----------------------------------------------------------------
 
 @dataclass
-class BiasVariance:
+class BiasVariance(Result):
     """A measured decomposition, one entry per model (e.g. per degree).
 
     Attributes with shape (n_models,): ``bias2``, ``variance``, ``noise``,
