@@ -6,7 +6,7 @@ Layers, bottom to top (a module may import from its own layer and those below)::
 
 Lazy imports inside functions count too: a lower layer never reaches up, even late.
 Also checked: no import cycles between modules, and the size rules of the layout
-(no module over 600 lines).
+(no module over 600 lines, no function body over 80 lines unless its docstring says why).
 """
 
 import ast
@@ -20,6 +20,7 @@ ROOT = Path(genlab.__file__).parent
 LAYERS = {"core": 0, "data": 1, "linalg": 1, "plots": 1, "models": 2, "runs": 3, "analysis": 4, "article": 5,
           "cli": 6}
 MAX_LINES = 600
+MAX_BODY = 80  # lines of a function's body past its docstring; longer ones say why ("Long because ...")
 
 
 def modules():
@@ -115,3 +116,22 @@ def test_no_import_cycles():
 def test_modules_stay_readable(name, path, is_pkg):
     n = len(path.read_text().splitlines())
     assert n <= MAX_LINES, f"{name} has {n} lines; split it (the layout allows {MAX_LINES})"
+
+
+def _long_functions(path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            doc = ast.get_docstring(node) or ""
+            first = node.body[0]
+            has_doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and \
+                isinstance(first.value.value, str)
+            start = first.end_lineno + 1 if has_doc else first.lineno
+            if node.end_lineno - start + 1 > MAX_BODY and "Long because" not in doc:
+                yield f"{node.name} (line {node.lineno}, {node.end_lineno - start + 1} lines)"
+
+
+@pytest.mark.parametrize("name, path, is_pkg", ALL, ids=[m[0] for m in ALL])
+def test_long_functions_say_why(name, path, is_pkg):
+    bad = list(_long_functions(path))
+    assert not bad, f"{name}: functions over {MAX_BODY} lines without 'Long because ...' in their docstring: {bad}"

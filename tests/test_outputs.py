@@ -182,12 +182,12 @@ def test_a_read_only_output_folder_is_one_line(tmp_path, capsys, monkeypatch):
 
 def test_lottery_writes_its_extra_table_in_the_same_set(tmp_path, monkeypatch):
     """`lottery` writes lottery_sizes.csv with its figure: a failure there leaves no part of the set."""
-    import genlab.cli.app as cli
+    import genlab.cli._common as cli
 
     full_disk_on(monkeypatch, "_sizes.csv")
     fig = small_figure()
     with pytest.raises(OutputError, match="lottery_sizes.csv"):
-        cli._emit(tmp_path, "lottery", fig, pd.DataFrame({"a": [1]}), {"x": 1}, False,
+        cli.emit(tmp_path, "lottery", fig, pd.DataFrame({"a": [1]}), {"x": 1}, False,
                   tables={"lottery_sizes.csv": pd.DataFrame({"b": [2]})})
     assert names(tmp_path) == []
 

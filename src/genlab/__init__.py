@@ -14,39 +14,31 @@ import importlib
 from .core.errors import ConvergenceWarning, GenlabError, IllConditionedWarning
 from .core.version import __version__
 
-#: public name -> the module that defines it
-_LAZY = {
-    # core
-    "Result": "genlab.core.results",
-    "parse_estimator": "genlab.core.estimators",
-    # data
-    "ARTICLE_SOURCE": "genlab.data.sources", "ClassificationSource": "genlab.data.sources",
-    "Dataset": "genlab.data.sources", "SyntheticSource": "genlab.data.sources",
-    "load_csv": "genlab.data.sources", "load_dataset": "genlab.data.sources",
-    # models
-    "PolynomialRegression": "genlab.models.polynomial", "RandomFeaturesRegressor": "genlab.models.random_features",
-    "TorchMLPClassifier": "genlab.models.mlp",
-    # runs
-    "Store": "genlab.runs.store", "SweepResult": "genlab.runs.sweep", "run_sweep": "genlab.runs.sweep",
-    # analysis
-    "FitResult": "genlab.analysis.fitting", "fit_polynomial": "genlab.analysis.fitting",
-    "CapacityCurve": "genlab.analysis.curves", "capacity_curve": "genlab.analysis.curves",
-    "BiasVariance": "genlab.analysis.biasvar", "decompose": "genlab.analysis.biasvar",
-    "decompose_data": "genlab.analysis.biasvar", "decompose_polynomial": "genlab.analysis.biasvar",
-    "DoubleDescentCurve": "genlab.analysis.double_descent", "CurveFamily": "genlab.analysis.double_descent",
-    "random_features_sweep": "genlab.analysis.double_descent",
-    "label_noise_sweep": "genlab.analysis.double_descent",
-    "polynomial_model_wise": "genlab.analysis.double_descent",
-    "random_features_variance_split": "genlab.analysis.double_descent",
-    "linear_sample_wise": "genlab.analysis.double_descent", "mlp_width_sweep": "genlab.analysis.double_descent",
-    "epoch_wise": "genlab.analysis.double_descent", "schaeffer_ablations": "genlab.analysis.double_descent",
-    "ridge_cv": "genlab.analysis.regularize", "implicit_regularization": "genlab.analysis.regularize",
-    "sample_wise_linear": "genlab.analysis.regularize", "regularizers_side_by_side": "genlab.analysis.regularize",
-    "ScalingLaw": "genlab.analysis.scaling", "ScalingFit": "genlab.analysis.scaling",
-    "ComputePlan": "genlab.analysis.scaling", "scaling_sweep": "genlab.analysis.scaling",
-    "preset": "genlab.analysis.scaling", "load_law": "genlab.analysis.scaling",
-    "LotteryResult": "genlab.analysis.lottery", "lottery_sweep": "genlab.analysis.lottery",
+#: each module of the public API -> the public names it defines
+_PUBLIC = {
+    "genlab.core.results": ["Result"],
+    "genlab.core.estimators": ["parse_estimator"],
+    "genlab.data.sources": ["ARTICLE_SOURCE", "ClassificationSource", "Dataset", "SyntheticSource", "load_csv",
+                            "load_dataset"],
+    "genlab.models.polynomial": ["PolynomialRegression"],
+    "genlab.models.random_features": ["RandomFeaturesRegressor"],
+    "genlab.models.mlp": ["TorchMLPClassifier"],
+    "genlab.runs.store": ["Store"],
+    "genlab.runs.sweep": ["SweepResult", "run_sweep"],
+    "genlab.analysis.fitting": ["FitResult", "fit_polynomial"],
+    "genlab.analysis.curves": ["CapacityCurve", "capacity_curve"],
+    "genlab.analysis.biasvar": ["BiasVariance", "decompose", "decompose_data", "decompose_polynomial"],
+    "genlab.analysis.double_descent": ["DoubleDescentCurve", "CurveFamily", "random_features_sweep",
+                                       "label_noise_sweep", "polynomial_model_wise",
+                                       "random_features_variance_split", "linear_sample_wise", "mlp_width_sweep",
+                                       "epoch_wise", "schaeffer_ablations"],
+    "genlab.analysis.regularize": ["ridge_cv", "implicit_regularization", "sample_wise_linear",
+                                   "regularizers_side_by_side"],
+    "genlab.analysis.scaling": ["ScalingLaw", "ScalingFit", "ComputePlan", "scaling_sweep", "preset", "load_law"],
+    "genlab.analysis.lottery": ["LotteryResult", "lottery_sweep"],
 }
+#: public name -> the module that defines it
+_LAZY = {name: module for module, names in _PUBLIC.items() for name in names}
 
 __all__ = ["ConvergenceWarning", "GenlabError", "IllConditionedWarning", "__version__", *sorted(_LAZY)]
 

@@ -1,24 +1,31 @@
 """What every command of the CLI shares: the output options, writing a result's files, the
-human-readable lines, refusing options a command would ignore, and the sweep options
-(``--store``, ``--jobs``, ``--dask``, ``--seed``, ``--json``, ``--out``).
+human-readable lines, refusing options a command would ignore, and the option groups declared once
+(:class:`SweepArgs`: ``--seed``, ``--store``, ``--jobs``, ``--dask``, ``--allow-large``, ``--json``,
+``--out``; :class:`SourceArgs`: a synthetic source or a CSV's columns).
 
 A sweeping command reads::
 
-    from ._common import DaskOption, JobsOption, StoreOption, SweepOutOption, emit, finish_sweep, sweep_kwargs
+    from ._common import SweepArgs, emit, option_group
 
-    def double_descent(..., out: SweepOutOption = DEFAULT_OUT, store: StoreOption = None,
-                       jobs: JobsOption = None, dask: DaskOption = None):
-        result = random_features_sweep(..., **sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask))
-        emit(out, "double_descent", fig, result.summary(), record, as_json)
+    @option_group("sweep")
+    def double_descent(kind: str = typer.Option("model", help="..."), sweep: SweepArgs = SweepArgs()):
+        result = random_features_sweep(..., **sweep.sweep_kwargs())
+        emit(sweep.out, "double_descent", fig, result.summary(), record, sweep.as_json)
 
-Nothing here imports more than typer at start-up; the heavy parts are imported where used.
+typer shows the group's options in the place of ``sweep``, and the command receives them as one
+:class:`SweepArgs`. Nothing here imports more than typer at start-up; the heavy parts are imported
+where used.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 import os
+from copy import copy
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, get_args, get_type_hints
 
 import typer
 
@@ -91,7 +98,7 @@ JobsOption = Annotated[Optional[int], typer.Option(
 DaskOption = Annotated[Optional[str], typer.Option(
     "--dask", help="Run on Dask: a scheduler address (tcp://host:8786) or 'local' for a cluster on this machine.",
     show_default=False)]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable results (JSON) on stdout.")]
+JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed (same seed, same numbers, whatever the executor).")]
 
 
@@ -144,3 +151,142 @@ def finish_sweep(result, *, as_json: bool = False) -> None:
     typer.echo(result.describe(), err=as_json)
     if not result.ok:
         raise typer.Exit(1)
+
+
+# -- option groups: options that commands share, declared once ------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepArgs:
+    """The options of a sweeping command, as one value (see :func:`option_group`).
+
+    Attributes
+    ----------
+    seed : int
+        ``--seed``: the seed of the sweep.
+    store : Path or None
+        ``--store``: the results store (``None``: ``OUT/runs.sqlite``).
+    jobs : int or None
+        ``--jobs``: local worker processes (``None``: the number of cores).
+    dask : str or None
+        ``--dask``: a scheduler address or ``"local"``.
+    allow_large : bool
+        ``--allow-large``: lift the size limits that only bound time.
+    as_json : bool
+        ``--json``: results on stdout, human-readable lines on stderr.
+    out : Path
+        ``--out``: the folder for figures, results and the runs store.
+    """
+
+    seed: SeedOption = 0
+    store: StoreOption = None
+    jobs: JobsOption = None
+    dask: DaskOption = None
+    allow_large: AllowLargeOption = False
+    as_json: JsonOption = False
+    out: SweepOutOption = DEFAULT_OUT
+
+    def sweep_kwargs(self) -> dict:
+        """The checked store and executor (:func:`sweep_kwargs`), the seed, and a progress bar unless ``--json``.
+
+        Returns
+        -------
+        dict
+            Keyword arguments ``store``, ``jobs``, ``dask``, ``seed`` and ``progress`` of the sweeps
+            (:func:`~genlab.runs.sweep.run_sweep`).
+        """
+        return dict(sweep_kwargs(out=self.out, store=self.store, jobs=self.jobs, dask=self.dask), seed=self.seed,
+                    progress=not self.as_json)
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceArgs:
+    """Where a command's data come from, as one value (see :func:`option_group`): a synthetic source
+    drawn with ``--seed``, or with ``--csv`` a CSV's columns.
+
+    Attributes
+    ----------
+    noise, target, x_dist : float, str, str
+        ``--noise``, ``--target``, ``--x``: the synthetic source.
+    seed : int
+        ``--seed``: the seed of the draws.
+    csv : Path or None
+        ``--csv``: a CSV file to use instead of the source.
+    x_col, y_col : str
+        ``--x-col``, ``--y-col``: its input and target columns.
+    """
+
+    noise: NoiseOption = 0.1
+    target: TargetOption = "2*x**2 + 1"
+    x_dist: XDistOption = "uniform(0, 1)"
+    seed: Annotated[int, typer.Option("--seed", help="Seed (same seed, same numbers).")] = 0
+    csv: Annotated[Optional[Path], typer.Option("--csv", help="Use a CSV's columns instead of the synthetic "
+                                                "source.")] = None
+    x_col: XColOption = "x"
+    y_col: YColOption = "y"
+
+    def source(self):
+        """The synthetic source (:class:`~genlab.data.sources.SyntheticSource`)."""
+        return synthetic_source(self.target, self.noise, self.x_dist)
+
+    def csv_data(self):
+        """The CSV's columns (:class:`~genlab.data.sources.Dataset`), or ``None`` without ``--csv``."""
+        return user_data(self.csv, self.x_col, self.y_col)
+
+
+def option_group(name: str, **helps: str):
+    """Give a command a group of options declared once: its parameter ``name`` stands for them.
+
+    The parameter is annotated with an option group: a frozen dataclass whose fields are annotated
+    typer options with their defaults (:class:`SweepArgs`, :class:`SourceArgs`). typer is shown the
+    group's options in that parameter's place, in the order of the fields; the command is called
+    with them gathered into one instance of the group.
+
+    Parameters
+    ----------
+    name : str
+        The command's parameter that takes the group.
+    **helps : str
+        This command's help text of some of the group's options, by field name (e.g.
+        ``seed="Seed of the sweep and of the bootstrap."``), in place of the group's own.
+
+    Returns
+    -------
+    callable
+        A decorator, to put under typer's ``@app.command()``.
+    """
+    def decorate(command):
+        signature = inspect.signature(command, eval_str=True)
+        group = signature.parameters[name].annotation
+        options = _group_options(group, helps)
+        params = []
+        for param in signature.parameters.values():  # all keyword-only: typer passes every value by name
+            params += options if param.name == name else [param.replace(kind=inspect.Parameter.KEYWORD_ONLY)]
+
+        @functools.wraps(command)
+        def with_group(**kwargs):
+            values = {option.name: kwargs.pop(option.name) for option in options}
+            return command(**kwargs, **{name: group(**values)})
+
+        with_group.__signature__ = signature.replace(parameters=params)
+        with_group.__annotations__ = {param.name: param.annotation for param in params}
+        return with_group
+
+    return decorate
+
+
+def _group_options(group: type, helps: dict) -> list[inspect.Parameter]:
+    """The fields of an option group as keyword-only parameters for typer, with ``helps`` put in."""
+    hints = get_type_hints(group, include_extras=True)
+    unknown = set(helps) - set(hints)
+    if unknown:
+        raise TypeError(f"{group.__name__} has no option {', '.join(sorted(unknown))}")
+    options = []
+    for field in dataclasses.fields(group):
+        kind, option = get_args(hints[field.name])
+        if field.name in helps:
+            option = copy(option)
+            option.help = helps[field.name]
+        options.append(inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default,
+                                         annotation=Annotated[kind, option]))
+    return options

@@ -37,6 +37,68 @@ def _plan_biasvar(*, datasets: int, n: int, n_test: int, degrees: str, solver, a
               "different --seed values)", what)
 
 
+def _data_and_source(*, data, csv, x_col: str, y_col: str, estimator, loss: str, probs: str, x_dist: str,
+                     label_noise: float, target: str, noise: float, allow_large: bool):
+    """(real data or None, the known source or None) that --data/--csv or the source options describe."""
+    from ..core.limits import check_cap
+
+    real = None
+    if data is not None or csv is not None:
+        from ..data.sources import load_csv, load_dataset
+
+        if data is not None and csv is not None:
+            raise GenlabError("give either --data or --csv, not both")
+        if estimator is None:
+            raise GenlabError("real data needs --estimator, e.g. 'sklearn.linear_model.Ridge(alpha=1.0)'")
+        real = load_dataset(data) if data is not None else load_csv(
+            csv, x=tuple(c.strip() for c in x_col.split(",")), y=y_col)
+    if real is not None:
+        source = None
+    elif loss in ("zero_one", "cross_entropy"):
+        from ..data.sources import ClassificationSource
+
+        if estimator is None:
+            raise GenlabError(f"{loss} loss needs a classifier: give --estimator, e.g. "
+                              "'sklearn.tree.DecisionTreeClassifier(max_depth=3)'")
+        parts = [p.strip() for p in probs.split(";")]
+        check_cap(len(parts), "classes", allow_large=allow_large)
+        source = ClassificationSource(parts[0] if len(parts) == 1 else tuple(parts), x_dist, label_noise)
+    else:
+        source = synthetic_source(target, noise, x_dist)
+    return real, source
+
+
+def _print_table(result, *, real, datasets: int, n: int, loss: str) -> None:
+    """The decomposition as a table on the terminal, with the verdicts and the notes below it."""
+    from rich.console import Console
+    from rich.table import Table
+
+    import shutil
+
+    what = (f"{result.mode} of {real.name}: {datasets} rounds" if real is not None else f"{datasets:,} datasets")
+    table = Table(title=f"bias-variance decomposition ({what}, n = {n}, {loss} loss)")
+    bias = "bias2" if loss == "squared" else "bias"
+    if real is not None:
+        bias = "bias2_plus_noise" if loss == "squared" else "bias_incl_noise"
+    for col in (result.knob, bias.replace("_", " ").replace("bias2", "bias²"), "variance",
+                "noise" if real is None else "noise (not separable)", "decomposition",
+                "error (measured)", "median error", "converged"):
+        table.add_column(col, justify="right")
+    for row in result.summary().to_dict(orient="records"):
+        table.add_row(row["label"].split(" ", 1)[-1] if result.knob != "model" else row["label"],
+                      f"{row[bias]:.4g} ± {row[bias + '_se']:.1g}",
+                      f"{row['variance']:.4g} ± {row['variance_se']:.1g}", f"{row['noise']:.4g}" if "noise" in row else "—",
+                      f"{row['decomposition']:.4g}", f"{row['error']:.4g} ± {row['error_se']:.1g}",
+                      f"{row['error_median']:.4g}", "yes" if row["converged"] else "NO")
+    Console(width=max(shutil.get_terminal_size().columns, 132)).print(table)
+    bad = [lbl for lbl, ok in zip(result.labels, result.converged) if not ok]
+    if bad:
+        typer.echo(f"not converged (heavy tails or too few datasets: the mean is not trustworthy; "
+                   f"see the median): {', '.join(bad)}")
+    for note in result.config.get("notes", []):
+        typer.echo(f"note: {note}")
+
+
 def biasvar(
     degrees: str = typer.Option("0-29", help="Polynomial degrees: a range 0-29, a list 1,2,30, or both."),
     datasets: int = typer.Option(10_000, "--datasets", help="Datasets drawn from the source (the article: 100000)."),
@@ -109,29 +171,9 @@ def biasvar(
     refuse_ignored(loss != "squared" or data is not None or csv is not None,
                     "these shape the synthetic regression source (class labels come from --probs; real data "
                     "brings its own)", ("--target", target, "2*x**2 + 1"), ("--noise", noise, 0.1))
-    real = None
-    if data is not None or csv is not None:
-        from ..data.sources import load_csv, load_dataset
-
-        if data is not None and csv is not None:
-            raise GenlabError("give either --data or --csv, not both")
-        if estimator is None:
-            raise GenlabError("real data needs --estimator, e.g. 'sklearn.linear_model.Ridge(alpha=1.0)'")
-        real = load_dataset(data) if data is not None else load_csv(
-            csv, x=tuple(c.strip() for c in x_col.split(",")), y=y_col)
-    if real is not None:
-        source = None
-    elif loss in ("zero_one", "cross_entropy"):
-        from ..data.sources import ClassificationSource
-
-        if estimator is None:
-            raise GenlabError(f"{loss} loss needs a classifier: give --estimator, e.g. "
-                              "'sklearn.tree.DecisionTreeClassifier(max_depth=3)'")
-        parts = [p.strip() for p in probs.split(";")]
-        check_cap(len(parts), "classes", allow_large=allow_large)
-        source = ClassificationSource(parts[0] if len(parts) == 1 else tuple(parts), x_dist, label_noise)
-    else:
-        source = synthetic_source(target, noise, x_dist)
+    real, source = _data_and_source(data=data, csv=csv, x_col=x_col, y_col=y_col, estimator=estimator,
+                                    loss=loss, probs=probs, x_dist=x_dist, label_noise=label_noise,
+                                    target=target, noise=noise, allow_large=allow_large)
     est = None
     if estimator is not None:
         from ..core.estimators import parse_estimator
@@ -173,31 +215,5 @@ def biasvar(
         ax.set_xscale("log")
     files = emit(out, "biasvar", fig, result.summary(), record, as_json)
     if not as_json:
-        from rich.console import Console
-        from rich.table import Table
-
-        import shutil
-
-        what = (f"{result.mode} of {real.name}: {datasets} rounds" if real is not None else f"{datasets:,} datasets")
-        table = Table(title=f"bias-variance decomposition ({what}, n = {n}, {loss} loss)")
-        bias = "bias2" if loss == "squared" else "bias"
-        if real is not None:
-            bias = "bias2_plus_noise" if loss == "squared" else "bias_incl_noise"
-        for col in (result.knob, bias.replace("_", " ").replace("bias2", "bias²"), "variance",
-                    "noise" if real is None else "noise (not separable)", "decomposition",
-                    "error (measured)", "median error", "converged"):
-            table.add_column(col, justify="right")
-        for row in result.summary().to_dict(orient="records"):
-            table.add_row(row["label"].split(" ", 1)[-1] if result.knob != "model" else row["label"],
-                          f"{row[bias]:.4g} ± {row[bias + '_se']:.1g}",
-                          f"{row['variance']:.4g} ± {row['variance_se']:.1g}", f"{row['noise']:.4g}" if "noise" in row else "—",
-                          f"{row['decomposition']:.4g}", f"{row['error']:.4g} ± {row['error_se']:.1g}",
-                          f"{row['error_median']:.4g}", "yes" if row["converged"] else "NO")
-        Console(width=max(shutil.get_terminal_size().columns, 132)).print(table)
-        bad = [lbl for lbl, ok in zip(result.labels, result.converged) if not ok]
-        if bad:
-            typer.echo(f"not converged (heavy tails or too few datasets: the mean is not trustworthy; "
-                       f"see the median): {', '.join(bad)}")
-        for note in result.config.get("notes", []):
-            typer.echo(f"note: {note}")
+        _print_table(result, real=real, datasets=datasets, n=n, loss=loss)
     say(f"wrote {', '.join(str(p) for p in files)}", as_json)

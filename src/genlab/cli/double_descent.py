@@ -11,8 +11,7 @@ from typing import Optional
 
 import typer
 
-from ._common import (AllowLargeOption, DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption,
-                      SweepOutOption, emit, refuse_ignored, say, sweep_kwargs)
+from ._common import SweepArgs, emit, option_group, refuse_ignored, say
 from ..core.errors import GenlabError
 from ..core.limits import check_cap, check_run, isotropic_bytes, isotropic_seconds
 from ..core.seeding import check_seed
@@ -46,6 +45,46 @@ def _ridge(text: Optional[str]):
     return value
 
 
+def _check_options(kind, model, data, n, noise, label_noise, ridge, seeds, sweep) -> tuple:
+    """Check the options of ``double-descent`` together, before anything runs: refuse the unknown, the
+    out of range and those the chosen sweep would ignore.
+
+    Returns
+    -------
+    tuple
+        The label-noise rates (list of float) and the ridge penalty (float, ``"tuned"`` or ``"optimal"``).
+    """
+    if kind not in KINDS:
+        raise GenlabError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if model not in MODELS:
+        raise GenlabError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if n is not None:
+        if n < 1:
+            raise GenlabError(f"--n must be >= 1, got {n}")
+        if kind in ("epochs", "ablations", "singular") or (kind == "samples" and data != "isotropic"):
+            what = "sweeps the number of training points itself" if kind == "samples" else "has its own data sizes"
+            raise GenlabError(f"--kind {kind} {what}; drop --n")
+    check_seed(sweep.seed)
+    check_cap(n, "dd_n", allow_large=sweep.allow_large)
+    check_cap(seeds, "seeds", allow_large=sweep.allow_large)
+    isotropic = kind == "samples" and data == "isotropic"
+    rf = kind == "model" and model in ("relu", "fourier")
+    refuse_ignored(not (isotropic or (kind == "model" and model == "poly")),
+                    "--noise is the σ of a synthetic source (--model poly, or --data isotropic samples)",
+                    ("--noise", noise, None))
+    refuse_ignored(not (isotropic or rf), "--ridge applies to random features and isotropic samples",
+                    ("--ridge", ridge, None))
+    refuse_ignored(not (rf or kind == "variance" or (kind == "model" and model == "mlp")),
+                    "labels are flipped only in the random-features, MLP and variance sweeps",
+                    ("--label-noise", label_noise, "0"))
+    refuse_ignored(kind == "variance", "--kind variance runs its own repeats", ("--seeds", seeds, None))
+    rates = _rates(label_noise)
+    if len(rates) > 1 and not rf:
+        raise GenlabError("one curve per label-noise rate is drawn for --model relu or fourier; give one rate here")
+    return rates, _ridge(ridge)
+
+
+@option_group("sweep")
 def double_descent(
     kind: str = typer.Option("model", help="model (size), samples, epochs, variance (data vs features), "
                              "ablations (Schaeffer et al.) or singular (why the peak)."),
@@ -63,46 +102,14 @@ def double_descent(
                                         "validation split) or 'optimal' (isotropic samples: dσ²/‖β‖²)."),
     seeds: Optional[int] = typer.Option(None, help="Repeats (default per experiment)."),
     quick: bool = typer.Option(False, help="Smaller sweep."),
-    seed: SeedOption = 0,
-    store: StoreOption = None,
-    jobs: JobsOption = None,
-    dask: DaskOption = None,
-    allow_large: AllowLargeOption = False,
-    as_json: JsonOption = False,
-    out: SweepOutOption = DEFAULT_OUT,
+    sweep: SweepArgs = SweepArgs(),
 ):
     """Double descent, measured: test error against model size, samples or epochs, and why the peak happens."""
     import matplotlib.pyplot as plt
 
-    if kind not in KINDS:
-        raise GenlabError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
-    if model not in MODELS:
-        raise GenlabError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
-    if n is not None:
-        if n < 1:
-            raise GenlabError(f"--n must be >= 1, got {n}")
-        if kind in ("epochs", "ablations", "singular") or (kind == "samples" and data != "isotropic"):
-            what = "sweeps the number of training points itself" if kind == "samples" else "has its own data sizes"
-            raise GenlabError(f"--kind {kind} {what}; drop --n")
-    check_seed(seed)
-    check_cap(n, "dd_n", allow_large=allow_large)
-    check_cap(seeds, "seeds", allow_large=allow_large)
+    rates, rdg = _check_options(kind, model, data, n, noise, label_noise, ridge, seeds, sweep)
     isotropic = kind == "samples" and data == "isotropic"
-    rf = kind == "model" and model in ("relu", "fourier")
-    refuse_ignored(not (isotropic or (kind == "model" and model == "poly")),
-                    "--noise is the σ of a synthetic source (--model poly, or --data isotropic samples)",
-                    ("--noise", noise, None))
-    refuse_ignored(not (isotropic or rf), "--ridge applies to random features and isotropic samples",
-                    ("--ridge", ridge, None))
-    refuse_ignored(not (rf or kind == "variance" or (kind == "model" and model == "mlp")),
-                    "labels are flipped only in the random-features, MLP and variance sweeps",
-                    ("--label-noise", label_noise, "0"))
-    refuse_ignored(kind == "variance", "--kind variance runs its own repeats", ("--seeds", seeds, None))
-    rates = _rates(label_noise)
-    if len(rates) > 1 and not rf:
-        raise GenlabError("one curve per label-noise rate is drawn for --model relu or fourier; give one rate here")
-    rdg = _ridge(ridge)
-    kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
+    kw = sweep.sweep_kwargs()
     if kw["jobs"] is None:
         kw["jobs"] = 1 if kind in ("samples", "ablations", "singular") else None
     opt = {} if seeds is None else {"seeds": seeds}
@@ -163,10 +170,10 @@ def double_descent(
         raise GenlabError(f"--kind {kind} does not take --model {model}; see genlab double-descent --help")
     res.plot(ax)
     record = {"command": "double-descent", "kind": kind, "model": model, "data": data, **res.to_dict()}
-    files = emit(out, f"double_descent_{kind}_{model}", fig, res.summary(), record, as_json)
-    if not as_json:
+    files = emit(sweep.out, f"double_descent_{kind}_{model}", fig, res.summary(), record, sweep.as_json)
+    if not sweep.as_json:
         typer.echo(_headline(res))
-    say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+    say(f"wrote {', '.join(str(p) for p in files)}", sweep.as_json)
 
 
 def _headline(res) -> str:
@@ -176,6 +183,7 @@ def _headline(res) -> str:
     return "; ".join(f"{k}: {d[k]}" for k in keys) or "done"
 
 
+@option_group("sweep")
 def regularize(
     method: str = typer.Option("ridge-cv", help="ridge-cv (Fig 14), optimal-ridge (isotropic samples), "
                                "tuned-ridge (random features), side-by-side (lasso, weight decay, early "
@@ -184,13 +192,7 @@ def regularize(
     folds: int = typer.Option(5, help="ridge-cv: folds."),
     quick: bool = typer.Option(False, help="Smaller sweeps."),
     seeds: Optional[int] = typer.Option(None, help="Repeats (default per method)."),
-    seed: SeedOption = 0,
-    store: StoreOption = None,
-    jobs: JobsOption = None,
-    dask: DaskOption = None,
-    allow_large: AllowLargeOption = False,
-    as_json: JsonOption = False,
-    out: SweepOutOption = DEFAULT_OUT,
+    sweep: SweepArgs = SweepArgs(),
 ):
     """Regularization, measured: ridge by cross-validation, optimal ridge, lasso/early stopping/dropout, implicit."""
     import matplotlib.pyplot as plt
@@ -201,17 +203,18 @@ def regularize(
                     ("--folds", folds, 5))
     refuse_ignored(method in ("ridge-cv", "implicit"), f"--method {method} is one deterministic fit, not repeats",
                     ("--seeds", seeds, None))
-    check_seed(seed)
-    check_cap(degree, "degree", allow_large=allow_large)
-    check_cap(seeds, "seeds", allow_large=allow_large)
-    kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
+    check_seed(sweep.seed)
+    check_cap(degree, "degree", allow_large=sweep.allow_large)
+    check_cap(seeds, "seeds", allow_large=sweep.allow_large)
+    kw = sweep.sweep_kwargs()
     opt = {} if seeds is None else {"seeds": seeds}
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     if method == "ridge-cv":
         from ..data.sources import ARTICLE_SOURCE
         from ..analysis.regularize import ridge_cv
 
-        res = ridge_cv(ARTICLE_SOURCE.draw(30, seed, "data"), degree, folds=folds, source=ARTICLE_SOURCE, seed=seed)
+        res = ridge_cv(ARTICLE_SOURCE.draw(30, sweep.seed, "data"), degree, folds=folds, source=ARTICLE_SOURCE,
+                       seed=sweep.seed)
     elif method == "optimal-ridge":
         from ..analysis.regularize import sample_wise_linear
 
@@ -232,10 +235,10 @@ def regularize(
     else:
         from ..analysis.regularize import implicit_regularization
 
-        res = implicit_regularization(seed=seed)
+        res = implicit_regularization(seed=sweep.seed)
     res.plot(ax)
     record = {"command": "regularize", "method": method, **res.to_dict()}
-    files = emit(out, f"regularize_{method}", fig, res.summary(), record, as_json)
-    if not as_json:
+    files = emit(sweep.out, f"regularize_{method}", fig, res.summary(), record, sweep.as_json)
+    if not sweep.as_json:
         typer.echo("; ".join(f"{k}: {v}" for k, v in res.to_dict().items() if not isinstance(v, (list, dict))))
-    say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+    say(f"wrote {', '.join(str(p) for p in files)}", sweep.as_json)

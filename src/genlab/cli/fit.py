@@ -9,12 +9,13 @@ from typing import Optional
 import typer
 
 from ..core.errors import GenlabError
-from ._common import (AllowLargeOption, JSON_HELP, NoiseOption, OUT_HELP, TargetOption, XColOption, XDistOption,
-                      YColOption, check_out_folder, emit, say, synthetic_source, user_data)
+from ._common import AllowLargeOption, JSON_HELP, OUT_HELP, SourceArgs, check_out_folder, emit, option_group, say
 
 curve_app = typer.Typer(no_args_is_help=True, help="Training and validation error curves.")
 
 
+@option_group("src", seed="Dataset seed (same seed, same numbers).",
+              csv="Fit a CSV's columns instead of the synthetic source.")
 def fit(
     degree: int = typer.Option(2, help="Polynomial degree (model size = degree + 1)."),
     basis: str = typer.Option("legendre", help="monomial (as np.polyfit and the article), legendre or chebyshev."),
@@ -23,13 +24,7 @@ def fit(
     scale: Optional[bool] = typer.Option(None, "--scale/--no-scale", help="Map x to [-1, 1] (default: yes except monomial)."),
     normalize: bool = typer.Option(False, help="Orthonormal Legendre/Chebyshev polynomials."),
     n: int = typer.Option(30, help="Training points drawn from the source."),
-    noise: NoiseOption = 0.1,
-    target: TargetOption = "2*x**2 + 1",
-    x_dist: XDistOption = "uniform(0, 1)",
-    seed: int = typer.Option(0, help="Dataset seed (same seed, same numbers)."),
-    csv: Optional[Path] = typer.Option(None, help="Fit a CSV's columns instead of the synthetic source."),
-    x_col: XColOption = "x",
-    y_col: YColOption = "y",
+    src: SourceArgs = SourceArgs(),
     n_val: int = typer.Option(0, help="Also report validation RMSE on this many fresh points from the source."),
     val_fraction: float = typer.Option(0.0, help="Hold out this fraction of the data for validation RMSE."),
     allow_large: AllowLargeOption = False,
@@ -44,18 +39,18 @@ def fit(
     from ..core.limits import check_cap, check_memory, fit_bytes
     from ..core.seeding import check_seed, rng
 
-    check_seed(seed)
+    check_seed(src.seed)
     check_cap(degree, "degree", allow_large=allow_large)
     check_cap(n, "n", allow_large=allow_large)
     check_cap(n_val, "n", allow_large=allow_large, option="--n-val")
-    if csv is None and isinstance(degree, int) and n >= 1 and n_val >= 0:
+    if src.csv is None and isinstance(degree, int) and n >= 1 and n_val >= 0:
         check_memory(fit_bytes(n=n + n_val, degree=max(degree, 0)),
                      f"a degree-{degree} fit of {n + n_val:,} points", "give a lower --degree or a smaller --n")
-    data = user_data(csv, x_col, y_col)
+    data = src.csv_data()
     source = None
     if data is None:
-        source = synthetic_source(target, noise, x_dist)
-        data = source.draw(check_n(n), seed, "data")
+        source = src.source()
+        data = source.draw(check_n(n), src.seed, "data")
     if not 0.0 <= val_fraction < 1.0:
         raise GenlabError(f"--val-fraction must be in [0, 1), got {val_fraction}")
     validation = None
@@ -63,16 +58,16 @@ def fit(
         n_hold = int(round(data.n * val_fraction))
         if not 1 <= n_hold < data.n:
             raise GenlabError(f"--val-fraction {val_fraction} of {data.n} points leaves an empty set; change it")
-        data, validation = data.split(data.n - n_hold, rng(seed, "split"))
+        data, validation = data.split(data.n - n_hold, rng(src.seed, "split"))
     if n_val:
         if source is None:
             raise GenlabError("--n-val draws from the synthetic source; with --csv use --val-fraction")
         if validation is not None:
             raise GenlabError("give either --n-val or --val-fraction, not both")
-        validation = source.draw(check_n(n_val, "--n-val"), seed, "validation")
+        validation = source.draw(check_n(n_val, "--n-val"), src.seed, "validation")
     result = fit_polynomial(data, degree, basis=basis, solver=solver, alpha=alpha, scale=scale,
                             normalize=normalize, validation=validation, source=source)
-    record = {"command": "fit", "seed": seed, **result.to_dict()}
+    record = {"command": "fit", "seed": src.seed, **result.to_dict()}
 
     import matplotlib.pyplot as plt
 
@@ -98,6 +93,7 @@ def fit(
 
 
 @curve_app.command("capacity")
+@option_group("src")
 def curve_capacity(
     degrees: str = typer.Option("0-30", help="Degrees: a range 0-30, a list 1,2,5, or both."),
     method: str = typer.Option("holdout", help="holdout or kfold."),
@@ -108,13 +104,7 @@ def curve_capacity(
     solver: str = typer.Option("lstsq", help="lstsq, minnorm, ridge or lasso."),
     alpha: float = typer.Option(0.0, help="Ridge or lasso strength."),
     n: int = typer.Option(30, help="Points per dataset from the source."),
-    noise: NoiseOption = 0.1,
-    target: TargetOption = "2*x**2 + 1",
-    x_dist: XDistOption = "uniform(0, 1)",
-    seed: int = typer.Option(0, help="Seed (same seed, same numbers)."),
-    csv: Optional[Path] = typer.Option(None, help="Use a CSV's columns instead of the synthetic source."),
-    x_col: XColOption = "x",
-    y_col: YColOption = "y",
+    src: SourceArgs = SourceArgs(),
     allow_large: AllowLargeOption = False,
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP, callback=check_out_folder),
@@ -126,13 +116,13 @@ def curve_capacity(
     from ..core.limits import capacity_bytes, capacity_seconds, check_cap, check_run
     from ..core.seeding import check_seed
 
-    check_seed(seed)
+    check_seed(src.seed)
     top = max(parse_degrees(degrees), default=0)
     check_cap(top, "degree", allow_large=allow_large, option="--degrees")
     check_cap(repeats, "repeats", allow_large=allow_large)
     check_cap(n, "n", allow_large=allow_large)
-    data = user_data(csv, x_col, y_col) or synthetic_source(target, noise, x_dist)
-    size = n if csv is None else data.n
+    data = src.csv_data() or src.source()
+    size = n if src.csv is None else data.n
     if repeats >= 1 and size >= 1:
         n_deg, k = len(parse_degrees(degrees)), folds if method == "kfold" and 2 <= folds <= size else 1
         check_run(capacity_bytes(n=size, degree=top, repeats=repeats, n_degrees=n_deg),
@@ -140,7 +130,7 @@ def curve_capacity(
                   "this capacity curve", "give fewer --repeats, --n or degrees (--degrees)",
                   f"{repeats:,} repeats x {n_deg:,} degrees" + (f" x {k} folds" if k > 1 else ""))
     curve = capacity_curve(data, degrees, n=n, method=method, val_fraction=val_fraction, folds=folds,
-                           repeats=repeats, basis=basis, solver=solver, alpha=alpha, seed=seed)
+                           repeats=repeats, basis=basis, solver=solver, alpha=alpha, seed=src.seed)
     record = {"command": "curve capacity", **curve.to_dict()}
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     curve.plot(ax, title=f"{method}: {curve.n_train} training points, {repeats} repeats")

@@ -13,10 +13,10 @@ from typing import Optional
 
 import typer
 
-from ._common import (AllowLargeOption, DEFAULT_OUT, DaskOption, JobsOption, JsonOption, SeedOption, StoreOption,
-                      SweepOutOption, emit, say, sweep_kwargs)
+from ._common import SweepArgs, emit, option_group, say
 
 
+@option_group("sweep")
 def lottery(
     rounds: Optional[int] = typer.Option(None, help="Pruning rounds after the dense training (default 15; 5 with "
                                          "--quick)."),
@@ -32,13 +32,7 @@ def lottery(
     variants: str = typer.Option("ticket,reinit,random", help="Comma-separated: ticket (IMP), reinit (same mask, "
                                  "fresh init), random (random mask, same init)."),
     quick: bool = typer.Option(False, help="Smaller sweep (rounds, rate, seeds)."),
-    seed: SeedOption = 0,
-    store: StoreOption = None,
-    jobs: JobsOption = None,
-    dask: DaskOption = None,
-    allow_large: AllowLargeOption = False,
-    as_json: JsonOption = False,
-    out: SweepOutOption = DEFAULT_OUT,
+    sweep: SweepArgs = SweepArgs(),
 ):
     """Lottery tickets: prune an MLP on digits iteratively by magnitude, rewind, retrain; compare with controls."""
     import matplotlib.pyplot as plt
@@ -47,13 +41,13 @@ def lottery(
 
     for value, name in ((rounds, "rounds"), (seeds, "seeds"), (width, "width"), (depth, "depth"),
                         (epochs, "epochs")):
-        check_cap(value, name, allow_large=allow_large)
+        check_cap(value, name, allow_large=sweep.allow_large)
     i = 1 if quick else 0
     opts = dict(rounds=DEFAULTS["rounds"][i] if rounds is None else rounds,
                 rate=DEFAULTS["rate"][i] if rate is None else rate, rewind=rewind, width=width, depth=depth,
                 epochs=epochs, variants=variants)
-    lottery_settings(seed=seed, **opts)          # every mistake stops here, before a store or a file exists
-    kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
+    lottery_settings(seed=sweep.seed, **opts)    # every mistake stops here, before a store or a file exists
+    kw = sweep.sweep_kwargs()
     k = DEFAULTS["seeds"][i] if seeds is None else seeds
     trainings = 1 + opts["rounds"] * len([v for v in variants.split(",") if v.strip()])
     weights = 64 * width + (depth - 1) * width ** 2 + 10 * width       # digits: 64 inputs, 10 classes
@@ -65,10 +59,11 @@ def lottery(
     res.plot(a1)
     res.plot(a2, what="stop_step", title="Early-stop iteration")
     record = {"command": "lottery", **res.to_dict()}
-    files = emit(out, "lottery", fig, res.summary(), record, as_json, tables={"lottery_sizes.csv": res.size_table()})
-    if not as_json:
+    files = emit(sweep.out, "lottery", fig, res.summary(), record, sweep.as_json,
+                 tables={"lottery_sizes.csv": res.size_table()})
+    if not sweep.as_json:
         typer.echo(_headline(res))
-    say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+    say(f"wrote {', '.join(str(p) for p in files)}", sweep.as_json)
 
 
 def _headline(res) -> str:

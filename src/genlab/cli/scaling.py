@@ -12,8 +12,7 @@ from typing import Optional
 
 import typer
 
-from ._common import (AllowLargeOption, DaskOption, JobsOption, JsonOption, StoreOption, check_out_folder, emit, say,
-                      sweep_kwargs)
+from ._common import AllowLargeOption, JsonOption, SweepArgs, check_out_folder, emit, option_group, say
 from ..core.errors import GenlabError
 from ..core.limits import check_cap
 from ..core.seeding import check_seed
@@ -143,6 +142,8 @@ def predict_cmd(
 
 
 @scaling_app.command("train")
+@option_group("sweep", seed="Seed of the sweep and of the bootstrap.",
+              out="Folder for figures, runs.csv, the fit (JSON) and the runs store.")
 def train_cmd(
     sizes: Optional[str] = typer.Option(None, help="Model sizes: target non-embedding parameters, e.g. "
                                         "1e3,4e3,1.6e4,6.4e4,2.5e5,1e6 (the default; --quick: up to 2.5e5)."),
@@ -158,14 +159,7 @@ def train_cmd(
     repeats: int = typer.Option(1, help="Seeds per (size, budget)."),
     device: str = typer.Option("auto", help="auto (CUDA when available), cpu or cuda."),
     bootstrap: int = typer.Option(200, help="Bootstrap replicates of the fits (0: none)."),
-    seed: int = typer.Option(0, help="Seed of the sweep and of the bootstrap."),
-    store: StoreOption = None,
-    jobs: JobsOption = None,
-    dask: DaskOption = None,
-    allow_large: AllowLargeOption = False,
-    as_json: JsonOption = False,
-    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures, runs.csv, the fit (JSON) and the "
-                             "runs store.", callback=check_out_folder),
+    sweep: SweepArgs = SweepArgs(),
 ):
     """Train small transformers (sizes x token budgets) and fit their scaling laws.
 
@@ -177,21 +171,21 @@ def train_cmd(
 
     if bootstrap < 0:
         raise GenlabError(f"--bootstrap must be an integer >= 0, got {bootstrap}")
-    check_cap(bootstrap, "bootstrap", allow_large=allow_large)
-    check_cap(repeats, "lm_repeats", allow_large=allow_large)
+    check_cap(bootstrap, "bootstrap", allow_large=sweep.allow_large)
+    check_cap(repeats, "lm_repeats", allow_large=sweep.allow_large)
     size_list = _floats(sizes, "--sizes", "1e3,1e4,1e5") if sizes else None
     token_list = _floats(tokens, "--tokens", "1e5,3e5,1e6") if tokens else None
     for t in token_list or ():
-        check_cap(t, "tokens", allow_large=allow_large)
+        check_cap(t, "tokens", allow_large=sweep.allow_large)
     if batch_size >= 1 and block_size >= 1:
-        check_cap(batch_size * block_size, "step_tokens", allow_large=allow_large)
-    kw = dict(sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask), seed=seed, progress=not as_json)
+        check_cap(batch_size * block_size, "step_tokens", allow_large=sweep.allow_large)
+    kw = sweep.sweep_kwargs()
     corpus_ = _corpus(corpus)
     _announce(plan_sweep(size_list, token_list, corpus=corpus_, quick=quick, batch_size=batch_size,
-                         block_size=block_size, lr=lr, repeats=repeats, device=device, seed=seed), kw["jobs"])
+                         block_size=block_size, lr=lr, repeats=repeats, device=device, seed=sweep.seed), kw["jobs"])
     res = scaling_sweep(size_list, token_list, corpus=corpus_, quick=quick,
                         batch_size=batch_size, block_size=block_size, lr=lr, repeats=repeats, device=device, **kw)
-    record = {"command": "scaling train", **train_record(res, bootstrap=bootstrap, seed=seed)}
+    record = {"command": "scaling train", **train_record(res, bootstrap=bootstrap, seed=sweep.seed)}
     frame = res.to_frame()
     fits = record.pop("_fits")
     figs = {"scaling_kaplan_fig15": lambda ax: _fig15(ax, res), "scaling_curves": res.plot_curves,
@@ -200,7 +194,7 @@ def train_cmd(
         figs["scaling_size"] = lambda ax: res.plot_size(ax, fits["power_N"])
     if fits.get("chinchilla") is not None:
         figs["scaling_frontier"] = lambda ax: res.plot_frontier(ax, fits["chinchilla"])
-    with OutputSet(out) as files:  # all or nothing, the JSON record last
+    with OutputSet(sweep.out) as files:  # all or nothing, the JSON record last
         files.add_csv("runs.csv", frame)
         for stem, draw in figs.items():
             fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -211,13 +205,13 @@ def train_cmd(
                 plt.close(fig)
         files.add_json("scaling_train.json", record)
     files = files.paths
-    if as_json:
+    if sweep.as_json:
         write_stdout(to_json(record))
     else:
         for line in summary_lines(record):
             typer.echo(line)
     say(f"{len(frame)} runs ({res.n_ran} trained now, {res.n_cached} from the store) in {res.elapsed_s:.1f} s; "
-         f"wrote {', '.join(str(p) for p in files)}", as_json)
+         f"wrote {', '.join(str(p) for p in files)}", sweep.as_json)
 
 
 def _announce(configs: list, jobs) -> None:

@@ -16,7 +16,34 @@ from ..linalg.solvers import check_solver, solve
 ILL_CONDITIONED = 1.0 / np.sqrt(np.finfo(np.float64).eps)
 
 
-class PolynomialRegression(RegressorMixin, BaseEstimator):
+class LinearInFeatures:
+    """Mixin of a fitted model that is linear in fixed features of its inputs: ``predict(X)`` is
+    ``features(X) @ coef_`` (polynomials: a basis; random features: a drawn first layer).
+
+    The model defines ``_features(X)``, the features of validated inputs, and ``fit`` sets ``coef_``.
+    """
+
+    def _validated(self, X):
+        """``X`` as float64, checked against the fitted model (fitted, with the training's features)."""
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=np.float64)
+
+    def predict(self, X):
+        """Predict with the fitted model: the features of ``X`` times the coefficients.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The shape of the training targets.
+        """
+        return self._features(self._validated(X)) @ self.coef_
+
+
+class PolynomialRegression(LinearInFeatures, RegressorMixin, BaseEstimator):
     """Least-squares polynomial of a given degree (the article's model family).
 
     With several input features the model is additive: one constant plus
@@ -93,7 +120,7 @@ class PolynomialRegression(RegressorMixin, BaseEstimator):
     def _scales(self) -> bool:
         return self.basis != "monomial" if self.scale is None else bool(self.scale)
 
-    def _design(self, X):
+    def _features(self, X):
         return design(window(X, self.domain_.T), self.degree, self.basis, normalize=self.normalize)
 
     def _learn_domain(self, X):
@@ -131,7 +158,7 @@ class PolynomialRegression(RegressorMixin, BaseEstimator):
         check_solver(self.solver, self.alpha)
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         self.domain_ = self._learn_domain(X)
-        A = self._design(X)
+        A = self._features(X)
         coef, info = solve(A, y, self.solver, self.alpha, self.rcond)
         self.coef_ = coef
         self.rank_ = info.rank
@@ -146,21 +173,6 @@ class PolynomialRegression(RegressorMixin, BaseEstimator):
                 f"design is ill-conditioned (condition number {self.condition_number_:.2g}{dropped}): "
                 f"coefficients are unreliable; {fixes}", IllConditionedWarning, stacklevel=2)
         return self
-
-    def predict(self, X):
-        """Predict with the fitted polynomial.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return self._design(X) @ self.coef_
 
     @property
     def n_params(self) -> int:

@@ -34,12 +34,13 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
+from sklearn.utils.validation import check_random_state, validate_data
 
 from ..core.checks import check_int
 from ..core.errors import GenlabError
 from ..core.seeding import child
 from ..linalg.minnorm import svd_minnorm
+from .polynomial import LinearInFeatures
 
 KINDS = ("relu", "fourier")
 #: Standard deviation of the ReLU features' biases (see the module's docstring).
@@ -175,7 +176,7 @@ def random_features(X, n_features: int, *, kind: str = "relu", scale: float = 1.
     return features_from_weights(X, W, b, kind=kind, normalize=normalize)
 
 
-class RandomFeaturesRegressor(RegressorMixin, BaseEstimator):
+class RandomFeaturesRegressor(LinearInFeatures, RegressorMixin, BaseEstimator):
     """Random ReLU or Fourier features with a least-squares output layer.
 
     Parameters
@@ -272,21 +273,4 @@ class RandomFeaturesRegressor(RegressorMixin, BaseEstimator):
 
         (Not ``transform``: the model is a regressor, not a transformer.)
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return self._features(X)
-
-    def predict(self, X):
-        """Predict with the fitted output layer.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features_in)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return self._features(X) @ self.coef_
+        return self._features(self._validated(X))

@@ -114,6 +114,9 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
                          seed: int = 0, jobs: int = 1, progress=None, engine: str = "numba") -> BiasVariance:
     """Bias-variance decomposition of polynomial fits of many degrees (or ridge strengths) in one pass.
 
+    Long because it is one straight pipeline — check the inputs, estimate the memory, build the
+    test basis and ȳ's coordinates, run the blocks, reduce them — whose steps are used nowhere else.
+
     Parameters
     ----------
     source : SyntheticSource, default: the article's

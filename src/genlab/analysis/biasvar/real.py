@@ -122,6 +122,9 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
                    dask=None) -> BiasVariance:
     """Bias and variance from one dataset, where no source is known.
 
+    Long because it is one straight pipeline — check, plan the rounds, run them through the store
+    or in process, reduce per loss — whose steps are used nowhere else.
+
     A test set is held out once; the models are trained on ``"disjoint"``
     subsets of the rest (independent draws from the data's distribution, as
     many as fit) or on ``"bootstrap"`` resamples of it. Without the true

@@ -14,6 +14,11 @@ COMPLEX_TARGET = "sin(2*pi*x) + 2*x**2"
 
 
 def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs: int = 1) -> Section:
+    """§3: Figs 6-12 and the ridge figure, with the numbers measured in this run.
+
+    Long because it lays out the section's figures in the article's order, each a few lines of
+    the same shape; splitting them would only scatter the article's order over functions.
+    """
     import matplotlib.pyplot as plt
 
     t = load_text(lang)["biasvar"]

@@ -46,6 +46,11 @@ def _ablation_verdict(key: str, d: dict, t) -> str:
 
 
 def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, store=None) -> Section:
+    """§4.1: Fig. 13 and the measurements behind why the peak happens.
+
+    Long because it lays out the section's figures in the article's order, each a few lines of
+    the same shape; splitting them would only scatter the article's order over functions.
+    """
     from ...analysis import double_descent as dd
     from ...analysis.biasvar import decompose_polynomial
     from ...analysis.regularize import sample_wise_linear

@@ -130,6 +130,9 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
     """§4.3: Fig. 15, our measured L(N) and Chinchilla fit, iso-FLOPs, the frontier, and E on a Markov chain.
 
     ``quick``: the small sweeps (about a minute on 2 cores, instead of about ten).
+
+    Long because it lays out the section's figures in the article's order, each a few lines of
+    the same shape; splitting them would only scatter the article's order over functions.
     """
     import numpy as np
 
