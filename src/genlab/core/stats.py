@@ -5,12 +5,26 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats as _st
 
 #: A sample is flagged heavy-tailed when its largest 1% of values carry more
 #: than this share of the total, or when the mean exceeds this many medians.
 TOP_SHARE = 0.25
 MEAN_OVER_MEDIAN = 3.0
+
+
+def trim_mean(a: np.ndarray, proportion: float = 0.1) -> np.ndarray:
+    """The mean of ``a`` along its last axis with ``proportion`` cut from each end.
+
+    The same computation as ``scipy.stats.trim_mean(a, proportion, axis=-1)`` (one partition at the
+    two cut points, then the mean of the middle), without importing scipy.stats, which costs a
+    command about 1.5 s of start-up.
+    """
+    m = a.shape[-1]
+    if m == 0:
+        return np.full(a.shape[:-1], np.nan)
+    low = int(proportion * m)
+    high = m - low
+    return np.partition(a, (low, high - 1), axis=-1)[..., low:high].mean(axis=-1)
 
 
 def summarize(samples, axis: int = 0) -> dict[str, np.ndarray]:
@@ -42,7 +56,7 @@ def summarize(samples, axis: int = 0) -> dict[str, np.ndarray]:
         ratio = np.where(np.abs(median) > 0, mean / np.abs(median), np.inf)
     heavy = (m >= 20) & ((share > TOP_SHARE) | (ratio > MEAN_OVER_MEDIAN))
     return {"mean": mean, "se": se, "median": median, "q10": q10, "q25": q25, "q75": q75,
-            "q90": q90, "trimmed": _st.trim_mean(a, 0.1, axis=-1), "heavy_tail": heavy}
+            "q90": q90, "trimmed": trim_mean(a, 0.1), "heavy_tail": heavy}
 
 
 def summary_frame(index: dict, arrays: dict, keys=None):

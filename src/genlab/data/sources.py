@@ -149,11 +149,11 @@ class XDistribution:
 
     def quantiles(self, m: int) -> np.ndarray:
         """``m`` test inputs at the quantiles (i + 1/2) / m: a low-discrepancy stand-in for E_x."""
-        from scipy.stats import norm
-
         u = (np.arange(m) + 0.5) / m
         if self.kind == "normal":
-            return self.a + self.b * norm.ppf(u)
+            from scipy.special import ndtri  # norm.ppf's own kernel, without importing scipy.stats (~1.5 s)
+
+            return self.a + self.b * ndtri(u)
         return self.a + (self.b - self.a) * u
 
     @property
