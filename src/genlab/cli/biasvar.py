@@ -19,6 +19,7 @@ from ._common import (AllowLargeOption, DaskOption, JSON_HELP, NoiseOption, OUT_
 def _plan_biasvar(*, datasets: int, n: int, n_test: int, degrees: str, solver, alphas, estimator: bool,
                   jobs, allow_large: bool) -> None:
     """Refuse a decomposition past the limits or that cannot fit in memory; say how long a long one takes."""
+    from ..analysis.biasvar.blocks import block_size
     from ..analysis.curves import parse_degrees
     from ..core.limits import biasvar_bytes, biasvar_seconds, check_cap, check_run
 
@@ -30,7 +31,7 @@ def _plan_biasvar(*, datasets: int, n: int, n_test: int, degrees: str, solver, a
         M = len(degs) * (1 if alphas is None else max(1, sum(1 for a in alphas.split(",") if a.strip())))
         engine, workers = ("nested" if solver is None and alphas is None else "solver"), jobs or 1
     what = f"{datasets:,} datasets x {M:,} {'models' if alphas is None else 'alphas'}"
-    check_run(biasvar_bytes(n_datasets=datasets, n=n, n_test=n_test, n_params=P, n_models=M, jobs=workers,
+    check_run(biasvar_bytes(n_datasets=datasets, block=block_size(datasets), n=n, n_test=n_test, n_params=P, n_models=M, jobs=workers,
                             engine="estimator" if estimator else "polynomial"),
               biasvar_seconds(n_datasets=datasets, n=n, n_params=P, n_models=M, engine=engine, jobs=workers),
               "this decomposition", "give fewer --datasets, --n, --n-test or degrees (or run it in chunks with "

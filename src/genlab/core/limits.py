@@ -152,9 +152,10 @@ def max_jobs() -> int:
 
 # --------------------------------------------------------------------------- memory
 
-def _meminfo(key: str) -> int | None:
+def _proc_bytes(path: str, key: str) -> int | None:
+    """The ``key: N kB`` line of a /proc status file, in bytes (None when absent)."""
     try:
-        with open("/proc/meminfo") as fh:
+        with open(path) as fh:
             for line in fh:
                 if line.startswith(key + ":"):
                     return int(line.split()[1]) * 1024
@@ -172,23 +173,12 @@ def _read_int(path: str) -> int | None:
         return None
 
 
-def _vm_size() -> int:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
 def available_memory() -> int:
     """Bytes this process can still allocate: the least of the machine's available memory
     (``MemAvailable``, else free pages), the cgroup's headroom and the address-space limit
     (``ulimit -v``) less what the process maps already."""
     candidates = []
-    avail = _meminfo("MemAvailable")
+    avail = _proc_bytes("/proc/meminfo", "MemAvailable")
     if avail is None:
         try:
             avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
@@ -204,7 +194,7 @@ def available_memory() -> int:
 
         soft = resource.getrlimit(resource.RLIMIT_AS)[0]
         if soft != resource.RLIM_INFINITY:
-            candidates.append(max(soft - _vm_size(), 0))
+            candidates.append(max(soft - (_proc_bytes("/proc/self/status", "VmSize") or 0), 0))
     except (ImportError, OSError, ValueError):
         pass
     return min(candidates) if candidates else 2**62
@@ -241,27 +231,27 @@ def check_memory(nbytes: float, what: str, shrink: str) -> None:
                           f"available here; {shrink}")
 
 
-def biasvar_bytes(*, n_datasets: int, n: int, n_test: int, n_params: int, n_models: int, jobs: int = 1,
-                  engine: str = "polynomial") -> float:
+def biasvar_bytes(*, n_datasets: int, block: int, n: int, n_test: int, n_params: int, n_models: int,
+                  jobs: int = 1, engine: str = "polynomial") -> float:
     """Memory of a bias-variance decomposition (:mod:`genlab.analysis.biasvar`), in bytes.
 
-    Each worker holds one block of at most 500 datasets (draws, designs, QR
+    Each worker holds one block of ``block`` datasets (the engine's ``block_size``: draws, designs, QR
     buffers, coefficients); every block's moments are kept until the end; so
     are the per-dataset errors (copied a few times by the summaries); the
     per-x curves and the first 100 fits are ``n_test`` long.
     """
     N, m, P, M = float(n_datasets), float(n_test), float(n_params), float(n_models)
-    bs = max(1.0, min(500.0, N // 20))
+    bs = float(max(block, 1))
     blocks = math.ceil(N / bs)
     if engine == "polynomial":
-        block = bs * (n * (2 * P + 4) + m + 3 * P * M) + M * P * P
+        per_worker = bs * (n * (2 * P + 4) + m + 3 * P * M) + M * P * P
         kept = blocks * (M * P * P + 2 * P * M)
         curves = m * (P + 105 * M)
     else:  # any estimator: predictions at every test point; moments in test-point coordinates
-        block = bs * (4 * n + m * (3 * M + 1)) + M * m * m
+        per_worker = bs * (4 * n + m * (3 * M + 1)) + M * m * m
         kept = blocks * (M * m * m + 2 * m * M)
         curves = m * 105 * M + M * m * m
-    return 8.0 * (max(jobs, 1) * block + kept + N * (7 * M + 2) + curves)
+    return 8.0 * (max(jobs, 1) * per_worker + kept + N * (7 * M + 2) + curves)
 
 
 def fit_bytes(*, n: int, degree: int, n_features: int = 1) -> float:

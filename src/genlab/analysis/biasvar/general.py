@@ -11,7 +11,8 @@ from ...data.sources import ClassificationSource, SyntheticSource
 from ...core.errors import GenlabError
 from ...core.limits import biasvar_bytes, check_memory
 from ...core.stats import summarize
-from .blocks import Block, LOSSES, N_FIRST, SHRINK, blocks_of, check_common, draw_block, draw_test_noise, run_blocks
+from .blocks import (Block, LOSSES, N_FIRST, SHRINK, block_size, blocks_of, check_common, draw_block, draw_test_noise,
+                     run_blocks)
 from .results import BiasVariance, finish
 
 # -- the general engine: any estimator -------------------------------------------
@@ -327,7 +328,7 @@ def decompose(estimators, source: SyntheticSource | ClassificationSource | None 
             raise GenlabError(f"{type(est).__name__} is not a classifier; {loss} loss needs class predictions")
         if not classify and not is_regressor(est):
             raise GenlabError(f"{type(est).__name__} is not a regressor; squared loss needs numeric predictions")
-    check_memory(biasvar_bytes(n_datasets=n_datasets, n=n, n_test=n_test, n_params=1, n_models=len(ests),
+    check_memory(biasvar_bytes(n_datasets=n_datasets, block=block_size(n_datasets), n=n, n_test=n_test, n_params=1, n_models=len(ests),
                                jobs=jobs or 1, engine="estimator"), "this decomposition", SHRINK)
     x_test = source.x_dist.quantiles(n_test)
     labels = list(labels) if labels is not None else [_label(e) for e in ests]

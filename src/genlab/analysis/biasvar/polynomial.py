@@ -12,7 +12,7 @@ from ...data.sources import SyntheticSource
 from ...core.errors import GenlabError
 from ...linalg.bases import check_basis, check_degree
 from ...core.limits import biasvar_bytes, check_memory
-from .blocks import Block, N_FIRST, SHRINK, blocks_of, check_common, draw_block, draw_test_noise, run_blocks
+from .blocks import Block, N_FIRST, SHRINK, block_size, blocks_of, check_common, draw_block, draw_test_noise, run_blocks
 from .results import BiasVariance, finish
 
 # -- the fast engine: polynomial families ----------------------------------------
@@ -183,7 +183,7 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
         mode = "solver"
         check_solver(solver, alpha)
     n_models = len(degrees) * (1 if alphas is None else alphas.size)
-    check_memory(biasvar_bytes(n_datasets=n_datasets, n=n, n_test=n_test if x_test is None else np.size(x_test),
+    check_memory(biasvar_bytes(n_datasets=n_datasets, block=block_size(n_datasets), n=n, n_test=n_test if x_test is None else np.size(x_test),
                                n_params=max(degrees) + 1, n_models=n_models, jobs=jobs or 1),
                  "this decomposition", SHRINK)
     x_test = source.x_dist.quantiles(n_test) if x_test is None else np.asarray(x_test, dtype=np.float64).ravel()
