@@ -134,12 +134,16 @@ def test_article_values_match_an_independent_computation():
     assert res.variance[1] == pytest.approx(0.00115, rel=0.03)
 
 
-def test_high_degrees_are_flagged_as_not_converged():
+def test_high_degrees_get_a_tail_verdict_and_no_standard_error():
     res = decompose_polynomial(ARTICLE_SOURCE, [1, 2, 29], n_datasets=2000, seed=0)
-    assert list(res.converged) == [True, True, False]
-    assert res.heavy_tail[2] and res.error[2] > 100 * res.error_median[2]
+    assert res.tail["verdict"][:2] == ["finite variance"] * 2 and res.tail["verdict"][2] == "infinite mean"
+    assert list(res.se_valid) == [True, True, False]
+    frame = res.summary()
+    assert np.isnan(frame["error_se"][2]) and np.isfinite(frame["error_se"][:2]).all()
+    assert res.error[2] > 100 * res.error_median[2]
     d30 = decompose_polynomial(ARTICLE_SOURCE, [30], basis="monomial", solver="lstsq", n_datasets=1000)
-    assert not d30.converged[0]
+    assert d30.tail["verdict"] == ["infinite mean"]
+    assert d30.tail_theory["verdict"] == ["undetermined"]   # past n - 1 (a cut-off fit) theory says nothing
 
 
 def test_results_do_not_depend_on_worker_count():

@@ -69,8 +69,23 @@ def _data_and_source(*, data, csv, x_col: str, y_col: str, estimator, loss: str,
     return real, source
 
 
+def _term(value: float, se: float, valid: bool, resolved: bool | None = None) -> str:
+    """A term with its s.e. where one is valid; "≈ 0" where it is within 2 s.e. of 0."""
+    if not valid:
+        return f"{value:.4g} †"
+    if resolved is not None and not resolved:
+        return "≈ 0 (|b²| < 2 s.e.)"
+    return f"{value:.4g} ± {se:.1g}"
+
+
+#: The tail verdicts, short enough for a table column (the legend is printed below it).
+SHORT = {"finite variance": "finite var", "finite mean, variance borderline": "var borderline",
+         "finite mean, infinite variance": "∞ var", "infinite variance, mean borderline": "∞ var, mean borderl.",
+         "infinite mean": "∞ mean", "undetermined": "?"}
+
+
 def _print_table(result, *, real, datasets: int, n: int, loss: str) -> None:
-    """The decomposition as a table on the terminal, with the verdicts and the notes below it."""
+    """The decomposition as a table on the terminal, with the tail verdicts and the notes below it."""
     from rich.console import Console
     from rich.table import Table
 
@@ -78,24 +93,32 @@ def _print_table(result, *, real, datasets: int, n: int, loss: str) -> None:
 
     what = (f"{result.mode} of {real.name}: {datasets} rounds" if real is not None else f"{datasets:,} datasets")
     table = Table(title=f"bias-variance decomposition ({what}, n = {n}, {loss} loss)")
-    bias = "bias2" if loss == "squared" else "bias"
-    if real is not None:
-        bias = "bias2_plus_noise" if loss == "squared" else "bias_incl_noise"
+    frame = result.summary()
+    bias = next(c for c in frame.columns if c.startswith("bias") and not c.endswith(("_se", "_plugin", "_resolved")))
+    theory = "theory_verdict" in frame.columns
     for col in (result.knob, bias.replace("_", " ").replace("bias2", "bias²"), "variance",
                 "noise" if real is None else "noise (not separable)", "decomposition",
-                "error (measured)", "median error", "converged"):
+                "error (measured)", "median error", "tail index [95%]", "tail (measured)",
+                *(["tail (theory, N → ∞)"] if theory else [])):
         table.add_column(col, justify="right")
-    for row in result.summary().to_dict(orient="records"):
+    valid = result.se_valid
+    resolved = frame[f"{bias}_resolved"] if f"{bias}_resolved" in frame.columns else [None] * len(frame)
+    for i, row in enumerate(frame.to_dict(orient="records")):
         table.add_row(row["label"].split(" ", 1)[-1] if result.knob != "model" else row["label"],
-                      f"{row[bias]:.4g} ± {row[bias + '_se']:.1g}",
-                      f"{row['variance']:.4g} ± {row['variance_se']:.1g}", f"{row['noise']:.4g}" if "noise" in row else "—",
-                      f"{row['decomposition']:.4g}", f"{row['error']:.4g} ± {row['error_se']:.1g}",
-                      f"{row['error_median']:.4g}", "yes" if row["converged"] else "NO")
-    Console(width=max(shutil.get_terminal_size().columns, 132)).print(table)
-    bad = [lbl for lbl, ok in zip(result.labels, result.converged) if not ok]
-    if bad:
-        typer.echo(f"not converged (heavy tails or too few datasets: the mean is not trustworthy; "
-                   f"see the median): {', '.join(bad)}")
+                      _term(row[bias], result.bias2_se[i], valid[i], resolved[i]),
+                      _term(row["variance"], result.variance_se[i], valid[i]),
+                      f"{row['noise']:.4g}" if "noise" in row else "—",
+                      f"{row['decomposition']:.4g}", _term(row["error"], result.error_se[i], valid[i]),
+                      f"{row['error_median']:.4g}",
+                      f"{row['tail_index']:.2f} [{row['tail_index_lo']:.2f}, {row['tail_index_hi']:.2f}]",
+                      SHORT[row["tail_verdict"]], *([SHORT[row["theory_verdict"]]] if theory else []))
+    Console(width=max(shutil.get_terminal_size().columns, 150)).print(table)
+    if not valid.all():
+        typer.echo(f"† no valid standard error: the tail index of the per-dataset errors (Hill, top "
+                   f"{result.tail['k']:,} of {result.n_datasets:,}) may be 2 or less, so their variance is infinite "
+                   "over the sampled range; under 1 (∞ mean) the mean does not settle as datasets are added: see the "
+                   "median. " + ("Theory: the asymptotic tail of least squares, (n−1)/(2d) (see README, Tails)."
+                                 if theory else ""))
     for note in result.config.get("notes", []):
         typer.echo(f"note: {note}")
 
@@ -117,6 +140,9 @@ def biasvar(
                                             "estimator class of scikit-learn or genlab with literal keyword "
                                             "arguments or nested estimators (parsed, never evaluated)."),
     loss: str = typer.Option("squared", help="squared, or for class labels zero_one (Domingos) or cross_entropy."),
+    kohavi_wolpert: bool = typer.Option(False, "--kw", help="With --loss zero_one: Kohavi-Wolpert's decomposition "
+                                        "(squared bias², variance, noise; finite-N corrected as Weka's "
+                                        "BVDecompose) instead of Domingos'."),
     probs: str = typer.Option("0.5 + 0.4*sin(2*pi*x)", help="Classification: P(y=1|x), or class weights "
                               "separated by ';' (e.g. '1; exp(3*x); 2*x')."),
     label_noise: float = typer.Option(0.0, help="Classification: fraction of labels flipped to another class."),
@@ -169,6 +195,9 @@ def biasvar(
                     ("--method", method, "disjoint"), ("--n-train", n_train, None), ("--rounds", rounds, 200))
     refuse_ignored(loss == "squared", "class-label options need --loss zero_one or cross_entropy",
                     ("--probs", probs, "0.5 + 0.4*sin(2*pi*x)"), ("--label-noise", label_noise, 0.0))
+    refuse_ignored(loss != "zero_one", "--kw chooses the decomposition of the 0-1 loss; add --loss zero_one",
+                    ("--kw", kohavi_wolpert, False))
+    definition = {"definition": "kohavi_wolpert"} if kohavi_wolpert else {}
     refuse_ignored(loss != "squared" or data is not None or csv is not None,
                     "these shape the synthetic regression source (class labels come from --probs; real data "
                     "brings its own)", ("--target", target, "2*x**2 + 1"), ("--noise", noise, 0.1))
@@ -189,13 +218,13 @@ def biasvar(
             from ..analysis.biasvar import decompose_data
 
             result = decompose_data(est, real, method=method, n_train=n_train,
-                                    rounds=rounds, loss=loss, seed=seed, labels=[estimator],
+                                    rounds=rounds, loss=loss, seed=seed, labels=[estimator], **definition,
                                     **sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask))
             datasets, n = result.n_datasets, result.n
         elif estimator is not None:
             kw = sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask)
             result = decompose(est, source, n=n, n_datasets=datasets, n_test=n_test, loss=loss, seed=seed,
-                               labels=[estimator], progress=bar, **kw)
+                               labels=[estimator], progress=bar, **definition, **kw)
         else:
             if loss != "squared":
                 raise GenlabError(f"unknown loss {loss!r} for polynomial regression; use squared (zero_one and "

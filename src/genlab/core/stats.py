@@ -59,6 +59,97 @@ def summarize(samples, axis: int = 0) -> dict[str, np.ndarray]:
             "q90": q90, "trimmed": trim_mean(a, 0.1), "heavy_tail": heavy}
 
 
+#: The verdicts of :func:`tail_verdict`, from the lightest tail to the heaviest.
+VERDICTS = ("finite variance", "finite mean, variance borderline", "finite mean, infinite variance",
+            "infinite variance, mean borderline", "infinite mean", "undetermined")
+
+
+def hill_k(m: int) -> int:
+    """The number of top values Hill's estimate uses for a sample of ``m``: ⌊√m⌋, at least 10, at
+    most m − 1 (the rule of thumb k = √m: it grows without bound while k/m → 0, as consistency needs).
+    """
+    return int(min(max(math.isqrt(max(m, 0)), 10), max(m - 1, 1)))
+
+
+def tail_index(samples, axis: int = 0, k: int | None = None, level: float = 0.95) -> dict[str, np.ndarray]:
+    """Hill's estimate of the tail index α of non-negative draws (P(X > s) ≈ C s^(−α) far out).
+
+    Uses the k largest values over the (k+1)-th, ``X_(k+1)``: 1/α̂ = (1/k) Σ_{i≤k} log(X_(i) / X_(k+1)).
+    The interval is exact if the values above ``X_(k+1)`` follow a Pareto law: then k/(α α̂) ~ Gamma(k, 1),
+    so α ∈ [α̂ g_lo/k, α̂ g_hi/k] with g the Gamma(k, 1) quantiles; it does not cover the bias of a tail
+    that is Pareto only asymptotically. The mean of X is finite when α > 1 and its variance when α > 2.
+
+    Parameters
+    ----------
+    samples : ndarray
+        Independent draws along ``axis``.
+    k : int, optional
+        Top values used; :func:`hill_k` of the sample size by default.
+    level : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    dict with ``index``, ``lo``, ``hi`` (arrays reduced over ``axis``) and ``k`` (int). Where the
+    (k+1)-th largest value is not positive the index is NaN.
+    """
+    from scipy.special import gammaincinv
+
+    a = np.ascontiguousarray(np.moveaxis(np.asarray(samples, dtype=np.float64), axis, -1))
+    m = a.shape[-1]
+    k = hill_k(m) if k is None else int(k)
+    if not 1 <= k < m:
+        nan = np.full(a.shape[:-1], np.nan)
+        return {"index": nan, "lo": nan.copy(), "hi": nan.copy(), "k": k}
+    top = np.partition(a, m - k - 1, axis=-1)[..., m - k - 1:]        # the k + 1 largest, smallest first
+    base = top.min(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where(base > 0, (np.log(np.where(top > 0, top, 1.0)).sum(axis=-1)
+                                - (k + 1) * np.log(np.where(base > 0, base, 1.0))) / k, np.nan)
+        index = np.where(h > 0, 1.0 / h, np.where(np.isnan(h), np.nan, np.inf))
+    g_lo, g_hi = gammaincinv(k, [(1 - level) / 2, (1 + level) / 2])
+    return {"index": index, "lo": index * g_lo / k, "hi": index * g_hi / k, "k": k}
+
+
+def tail_verdict(lo, hi) -> list[str]:
+    """What an interval ``[lo, hi]`` for the tail index says of the mean and the variance.
+
+    Above 2: *finite variance*; inside (1, 2): *finite mean, infinite variance* (the mean converges,
+    slowly, and no standard error is valid); below 1: *infinite mean* (no number of draws makes the
+    sample mean settle). An interval across 2 or across 1 says so ("... borderline"); one across
+    both, or NaN, is *undetermined*.
+    """
+    out = []
+    for l, h in zip(np.atleast_1d(lo), np.atleast_1d(hi)):
+        if not (np.isfinite(l) and h == h):
+            out.append(VERDICTS[5])
+        elif l > 2:
+            out.append(VERDICTS[0])
+        elif l > 1:
+            out.append(VERDICTS[1] if h > 2 else VERDICTS[2])
+        elif h < 1:
+            out.append(VERDICTS[4])
+        else:
+            out.append(VERDICTS[3] if h <= 2 else VERDICTS[5])
+    return out
+
+
+def running_means(samples, axis: int = 0, smallest: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Means over the first m/2^j draws, j = J .. 0, from ``smallest`` (or fewer) up to all m.
+
+    Returns ``(counts, means)`` with counts ascending and means of shape (len(counts), ...).
+    Where the mean is finite these settle; under an infinite mean they keep jumping.
+    """
+    a = np.moveaxis(np.asarray(samples, dtype=np.float64), axis, 0)
+    m = a.shape[0]
+    counts = [m]
+    while counts[-1] // 2 >= smallest:
+        counts.append(counts[-1] // 2)
+    counts = np.array(counts[::-1])
+    csum = np.cumsum(a, axis=0)
+    return counts, csum[counts - 1] / counts.reshape((-1,) + (1,) * (a.ndim - 1))
+
+
 def summary_frame(index: dict, arrays: dict, keys=None):
     """A tidy table of :func:`summarize` over repeats, one row per point.
 

@@ -110,10 +110,55 @@ class _ClassifierBlockJob:
         return _ClassBlock(size, tally, loss, first, clipped)
 
 
-def _class_terms(tally, N, p, loss):
+DEFINITIONS = ("domingos", "kohavi_wolpert")  # of the 0-1 decomposition
+
+
+def check_definition(loss: str, definition) -> str | None:
+    """The 0-1 decomposition to use: ``"domingos"`` (the default) or ``"kohavi_wolpert"``; None for other losses."""
+    if definition is not None and definition not in DEFINITIONS:
+        raise GenlabError(f"unknown definition {definition!r}; choose one of {', '.join(DEFINITIONS)}")
+    if loss != "zero_one":
+        if definition is not None:
+            raise GenlabError(f"definition= chooses the 0-1 decomposition ({', '.join(DEFINITIONS)}); "
+                              f"drop it for {loss} loss or use loss='zero_one'")
+        return None
+    return definition or "domingos"
+
+
+def kw_terms(P, target, N):
+    """Kohavi & Wolpert's (1996) 0-1 terms at each point: ``(bias2, variance, noise)``.
+
+    ``P`` (..., K) are the shares of the N fits predicting each class, ``target`` (..., K) the
+    class probabilities P(Y = y | x) (or the observed label, one-hot). With the plug-in shares,
+    ½ Σ_y (target − P)² is biased upward by ½ Σ_y Var(P_y) = ½ Σ_y P_y(1 − P_y)/N; as Weka's
+    ``weka.classifiers.BVDecompose.decompose()`` (Trigg, 1999), each class's term subtracts
+    P_y(1 − P_y)/(N − 1), an unbiased estimate of that variance:
+
+        bias2    = ½ Σ_y [(target_y − P_y)² − P_y(1 − P_y)/(N − 1)]
+        variance = ½ (1 − Σ_y P_y²) · N/(N − 1)       (unbiased for ½(1 − Σ_y E[P_y]²))
+        noise    = ½ (1 − Σ_y target_y²)
+
+    Weka keeps the plug-in variance ½(1 − Σ P_y²), which is biased low by the same amount; here
+    it carries the same correction (Σ_y P_y(1 − P_y) = 1 − Σ_y P_y²), so the two corrections cancel
+    and bias2 + variance + noise = 1 − Σ_y target_y P_y — the fits' mean expected 0-1 error — exactly.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inflate = N / (N - 1) if N > 1 else np.nan
+        spread = 1.0 - (P ** 2).sum(axis=-1)                             # Σ_y P_y(1 − P_y)
+        bias2 = 0.5 * (((target - P) ** 2).sum(axis=-1) - spread * (inflate - 1))
+        return bias2, 0.5 * spread * inflate, 0.5 * (1.0 - (target ** 2).sum(axis=-1))
+
+
+def _class_terms(tally, N, p, loss, definition=None):
     """Per-x and averaged terms from the summed tally of N datasets (see decompose)."""
     K = p.shape[1]
     ystar = np.argmax(p, axis=1)                                         # (m,)
+    if definition == "kohavi_wolpert":
+        P = tally / N                                                    # (m, M, K) P_D(h = k)
+        b2, v, s = kw_terms(P, p[:, None, :], N)                         # (m, M), (m, M), (m, 1)
+        return {"bias": b2.mean(0), "variance": v.mean(0), "net_variance": None,
+                "noise": np.full(b2.shape[1], s.mean()), "total": (b2 + v + s).mean(0),
+                "main": np.argmax(P, axis=2).T.astype(float), "var_x": v.T, "truth": ystar.astype(float)}
     noise_x = np.where(loss == "zero_one", 1.0 - p.max(axis=1), 0.0)
     if loss == "zero_one":
         P = tally / N                                                    # (m, M, K) P_D(h = k)
@@ -150,13 +195,14 @@ def _class_terms(tally, N, p, loss):
 def _finish_classification(blocks, *, p, loss, labels, knob, values, x_test, n, config) -> BiasVariance:
     tally = sum(b.tally for b in blocks)
     N = sum(b.count for b in blocks)
-    terms = _class_terms(tally, N, p, loss)
+    definition = config.get("definition")
+    terms = _class_terms(tally, N, p, loss, definition)
     # delete-a-block jackknife for the standard errors of the plug-in terms
     keys = ("bias", "variance", "total")
     reps = {k: [] for k in keys}
     if len(blocks) > 1:
         for b in blocks:
-            t = _class_terms(tally - b.tally, N - b.count, p, loss)
+            t = _class_terms(tally - b.tally, N - b.count, p, loss, definition)
             for k in keys:
                 reps[k].append(t[k])
     K = len(blocks)
@@ -181,7 +227,7 @@ def _finish_classification(blocks, *, p, loss, labels, knob, values, x_test, n, 
         error_se=es["se"], error_median=es["median"], error_trimmed=es["trimmed"], heavy_tail=es["heavy_tail"],
         drift_z=np.zeros(M), hbar=terms["main"], var_x=terms["var_x"], first_fits=first.transpose(0, 2, 1),
         per_dataset_error=err, per_dataset_dist=err, config=config, loss=loss,
-        net_variance=terms["net_variance"], sum_terms=terms["total"])
+        net_variance=terms["net_variance"], sum_terms=None if definition == "kohavi_wolpert" else terms["total"])
 
 
 # -- the general engine's blocks as store jobs -------------------------------------------
@@ -264,7 +310,8 @@ def _label(est) -> str:
 
 def decompose(estimators, source: SyntheticSource | ClassificationSource | None = None, *, n: int = 30, n_datasets: int = 1000,
               n_test: int = 200, loss: str = "squared", seed: int = 0, jobs: int = 1, labels=None,
-              knob: str = "model", values=None, progress=None, store=None, dask=None) -> BiasVariance:
+              knob: str = "model", values=None, progress=None, store=None, dask=None,
+              definition: str | None = None) -> BiasVariance:
     """Bias-variance decomposition of any scikit-learn estimator(s), each cloned per dataset.
 
     Parameters
@@ -284,6 +331,16 @@ def decompose(estimators, source: SyntheticSource | ClassificationSource | None 
         ``"cross_entropy"`` as Heskes (1998) — main prediction = the normalized
         geometric mean q̄, bias = KL(p ‖ q̄), variance = E_D KL(q̄ ‖ q_D), noise =
         the entropy of P(y | x). Standard errors by a delete-a-block jackknife.
+    definition : {"domingos", "kohavi_wolpert"}, optional
+        For ``loss="zero_one"`` only (default ``"domingos"``, above).
+        ``"kohavi_wolpert"``: Kohavi & Wolpert (1996) — with P̂(y|x) the share
+        of datasets whose fit predicts y, bias² = ½ Σ_y (P(y|x) − P̂(y|x))²,
+        variance = ½ (1 − Σ_y P̂(y|x)²), noise = ½ (1 − Σ_y P(y|x)²), each
+        averaged over x; bias² and variance carry the finite-N correction of
+        :func:`kw_terms` (Weka's BVDecompose), and bias² + variance + noise =
+        the measured error (``sum_terms`` is None: ``total`` is the plain sum).
+        Recorded in ``config["definition"]``; the stored blocks are the same
+        for both definitions.
     jobs : int
         Worker processes over blocks of datasets; the result does not depend on it.
     store : str or Path, optional
@@ -314,6 +371,7 @@ def decompose(estimators, source: SyntheticSource | ClassificationSource | None 
     if not classify and loss != "squared":
         raise GenlabError(f"{loss} loss needs class labels, but the target is continuous; "
                           "use a ClassificationSource or squared loss")
+    definition = check_definition(loss, definition)
     ests = list(estimators) if isinstance(estimators, (list, tuple)) else [estimators]
     needs = ("fit", "predict_proba" if loss == "cross_entropy" else "predict", "get_params")
     for est in ests:
@@ -343,7 +401,8 @@ def decompose(estimators, source: SyntheticSource | ClassificationSource | None 
         return _finish_classification(
             blocks, p=p, loss=loss, labels=labels, knob=knob, values=values, x_test=x_test, n=n,
             config={"engine": "general", "source": source.describe(), "n": n, "n_datasets": n_datasets,
-                    "n_test": n_test, "seed": seed, "block": bs, "models": labels, "loss": loss})
+                    "n_test": n_test, "seed": seed, "block": bs, "models": labels, "loss": loss,
+                    **({"definition": definition} if definition else {})})
     sbar = source.mean(x_test)
     job = _EstimatorBlockJob(source, n, seed, sizes, ests, x_test, sbar)
     configs, why = _block_configs(source, ests, n=n, n_test=n_test, loss=loss, seed=seed, sizes=sizes)

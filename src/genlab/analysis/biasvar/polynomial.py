@@ -229,8 +229,11 @@ def decompose_polynomial(source: SyntheticSource | None = None, degrees=range(0,
         labels, knob, values = [f"degree {d}" for d in degrees], "degree", dg
     else:
         labels, knob, values = [f"alpha {a:g}" for a in alphas], "alpha", alphas
+    # the tail theory (tails.py) is that of least squares, noisy y and x with a density on an interval
+    least_squares = mode == "nested" or (mode == "solver" and solver in ("lstsq", "minnorm") and alpha == 0)
+    theory = least_squares and source.x_dist.kind == "uniform" and source.noise > 0
     return finish(blocks, weight=1.0, g=g, r=r, to_points=to_points, labels=labels, knob=knob, values=values,
-                   x_test=x_test, ybar=sbar, n=n, threads=(jobs or 1) if compiled else 1,
+                   x_test=x_test, ybar=sbar, n=n, threads=(jobs or 1) if compiled else 1, theory=theory,
                    config={"engine": f"fast-{mode}", "source": source.describe(), "n": n, "n_datasets": n_datasets,
                            "n_test": m, "basis": basis, "scale": scaled, "solver": solver or "exact least squares",
                            "alpha": alpha if alphas is None else None, "degrees": degrees, "seed": seed, "block": bs})

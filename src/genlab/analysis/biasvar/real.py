@@ -13,7 +13,7 @@ from ...core.errors import GenlabError
 from ...core.seeding import check_seed, rng as make_rng
 from ...core.stats import summarize
 from .blocks import N_FIRST, run_blocks
-from .general import _label
+from .general import _label, check_definition, kw_terms
 from .results import BiasVariance
 
 # -- real data: no known source ------------------------------------------------------
@@ -119,7 +119,7 @@ def decompose_round_job(config: dict, seed) -> dict:
 def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int | None = None,
                    rounds: int = 200, test_fraction: float = 0.25, loss: str = "squared", seed: int = 0,
                    jobs: int = 1, labels=None, knob: str = "model", values=None, progress=None, store=None,
-                   dask=None) -> BiasVariance:
+                   dask=None, definition: str | None = None) -> BiasVariance:
     """Bias and variance from one dataset, where no source is known.
 
     Long because it is one straight pipeline — check, plan the rounds, run them through the store
@@ -129,8 +129,9 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
     subsets of the rest (independent draws from the data's distribution, as
     many as fit) or on ``"bootstrap"`` resamples of it. Without the true
     ȳ(x), the noise cannot be separated: the result reports *bias² + noise*
-    (squared loss) or *bias with noise included* (0-1 loss, Domingos with the
-    observed label as the target), and says so in ``config["notes"]``.
+    (squared loss) or *bias with noise included* (0-1 loss, Domingos or
+    Kohavi-Wolpert with the observed label as the target), and says so in
+    ``config["notes"]``.
     Bootstrap samples overlap, so their variance is that of resampling this
     dataset — not the variance over fresh datasets, which it underestimates.
 
@@ -147,6 +148,13 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
     test_fraction : float
         Share of the data held out for testing.
     loss : {"squared", "zero_one"}
+    definition : {"domingos", "kohavi_wolpert"}, optional
+        For ``loss="zero_one"`` (default ``"domingos"``), as in :func:`decompose`,
+        with the observed test label as the target. With Kohavi & Wolpert the
+        bias term is ½ Σ_y (1[y = y_obs] − P̂(y))² (finite-rounds corrected),
+        whose expectation over the label is bias² + noise (½ (1 − Σ_y P(y|x)²)):
+        the summary calls it ``bias2_incl_noise``; it plus the variance equals
+        the measured error exactly.
     jobs, store, dask, progress
         As in :func:`decompose`: each round is a job of the sweep executor and
         its store (resumable; Dask-capable) when the data was loaded with
@@ -168,6 +176,7 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
         raise GenlabError(f"loss {loss!r} is not available on real data; use squared or zero_one")
     if loss == "zero_one" and data.task != "classification":
         raise GenlabError("zero_one loss needs class labels, but the target is continuous; use squared")
+    definition = check_definition(loss, definition)
     if not 0 < test_fraction < 1:
         raise GenlabError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}")
     seed = check_seed(seed)
@@ -196,6 +205,9 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
     labels = list(labels) if labels is not None else [_label(e) for e in ests]
     values = np.asarray(values) if values is not None else np.arange(len(ests))
     notes = ["no source is known: noise cannot be separated from bias (it is included in the bias term)"]
+    if definition == "kohavi_wolpert":
+        notes[0] = ("no source is known: the observed label is the target, so the bias² term estimates "
+                    "Kohavi-Wolpert bias² + noise ½(1 - Σ_y P(y|x)²), which cannot be separated")
     if method == "bootstrap":
         notes.append("bootstrap samples overlap: this variance is that of resampling one dataset, "
                      "not of fresh datasets, and usually underestimates it")
@@ -209,6 +221,10 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
             return bn, var, bn + var, hbar, var_x
         classes = np.unique(np.concatenate([Hs.ravel(), y_t])).astype(int)
         P = np.stack([(Hs == c).mean(axis=0) for c in classes], axis=-1)  # (m, M, C)
+        if definition == "kohavi_wolpert":
+            onehot = (classes[None, :] == y_t[:, None]).astype(float)[:, None, :]  # (m, 1, C)
+            b2, V, _ = kw_terms(P, onehot, Hs.shape[0])
+            return b2.mean(0), V.mean(0), (b2 + V).mean(0), classes[np.argmax(P, axis=-1)].T.astype(float), V
         ym = classes[np.argmax(P, axis=-1)]
         p_ym = P.max(axis=-1)
         p_y = np.take_along_axis(P, np.searchsorted(classes, y_t.astype(int))[:, None, None]
@@ -251,5 +267,7 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
         drift_z=np.zeros(M), hbar=(hbar.T if loss == "squared" else hbar), var_x=var_x.T,
         first_fits=H[:N_FIRST].transpose(0, 2, 1), per_dataset_error=per_round, per_dataset_dist=per_round,
         config={"engine": "real data", "data": data.name, "method": method, "rounds": R, "n_train": int(n_train),
-                "n_test": n_test, "seed": seed, "models": labels, "notes": notes},
-        mode=f"{method}-splits" if method == "disjoint" else "bootstrap", loss=loss, sum_terms=total)
+                "n_test": n_test, "seed": seed, "models": labels, "notes": notes,
+                **({"definition": definition} if definition else {})},
+        mode=f"{method}-splits" if method == "disjoint" else "bootstrap", loss=loss,
+        sum_terms=None if definition == "kohavi_wolpert" else total)

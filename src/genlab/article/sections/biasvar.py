@@ -6,6 +6,8 @@ import numpy as np
 
 from ...data.sources import ARTICLE_N, ARTICLE_SOURCE, SyntheticSource
 from ...analysis.biasvar import decompose_polynomial
+from ...analysis.biasvar.tails import extrapolation_share
+from ...core.stats import VERDICTS
 from . import ARTICLE_YLIM
 from ..report.i18n import load_text
 from ..report.model import Figure, Number, Section
@@ -36,7 +38,10 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs: int =
     conv = main.summary()
     shown = conv[conv["degree"] <= 12]
     best = int(shown.loc[shown["error"].idxmin(), "degree"])
-    first_bad = int(main.values[np.argmax(~main.converged)]) if (~main.converged).any() else 30
+    verdict = np.array(main.tail["verdict"])
+    finite_mean = np.isin(verdict, VERDICTS[:3])
+    theory = main.tail_theory
+    tails = _tail_numbers(main, theory, verdict)
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     sub = decompose_subset(main, 12)
@@ -44,8 +49,15 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs: int =
     figures.append(Figure("fig6", t["fig6_title"], t["fig6_caption"].format(
         n_datasets=n_datasets, n=n, noise=src.noise, best=best), fig, sub.summary()))
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    main.plot_tails(ax)
+    figures.append(Figure("tails", t["tails_title"], t["tails_caption"].format(**tails), fig,
+                          main.summary()[["degree", "tail_index", "tail_index_lo", "tail_index_hi", "tail_verdict",
+                                          "theory_tail_index", "theory_verdict", "theory_local_index_lo",
+                                          "theory_local_index_hi"]]))
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
     cplx.plot(ax)
-    cbest = int(cplx.values[np.argmin(np.where(cplx.converged, cplx.error, np.inf))])
+    cok = np.isin(cplx.tail["verdict"], VERDICTS[:3])
+    cbest = int(cplx.values[np.argmin(np.where(cok, cplx.error, np.inf))])
     figures.append(Figure("fig6b", t["fig6b_title"].format(target=COMPLEX_TARGET),
                           t["fig6b_caption"].format(best=cbest), fig, cplx.summary()))
 
@@ -68,7 +80,9 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs: int =
         fig, ax = plt.subplots(figsize=(5.2, 3.8))
         res.plot_fits(deg, ax, ylim=ARTICLE_YLIM)
         fmt = dict(n_datasets=n_datasets, bias2=res.bias2[i], bias2_se=res.bias2_se[i], variance=res.variance[i],
-                   variance_se=res.variance_se[i], mean=res.error[i], median=res.error_median[i], **extra)
+                   variance_se=res.variance_se[i], mean=res.error[i], median=res.error_median[i],
+                   index=res.tail["index"][i], lo=res.tail["lo"][i], hi=res.tail["hi"][i],
+                   verdict=t["verdicts"][VERDICTS.index(res.tail["verdict"][i])], **extra)
         import pandas as pd
 
         data = pd.DataFrame({"x": res.x_test, "hbar": res.hbar[i], "ybar": res.ybar, "variance": res.var_x[i]})
@@ -85,8 +99,9 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs: int =
         worst_err=ridge.error[0], worst_alpha=ridge.values[0], quad_err=main.error[2]), fig, ridge.summary(),
         plotly=plotly, hint=hint))
 
-    ok = main.converged
-    max_z = float(np.max(np.abs(main.identity_z[ok]))) if ok.any() else float("nan")
+    max_z = float(np.nanmax(np.abs(main.identity_z[finite_mean]))) if finite_mean.any() else float("nan")
+    extrap = extrapolation_share(main, src, seed=seed)
+    d8 = main.index(8)
     lbl = t["numbers"]
     numbers = [
         Number("bias2_degree1", lbl["bias2_degree1"], main.bias2[1], se=main.bias2_se[1]),
@@ -94,16 +109,47 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs: int =
         Number("noise", lbl["noise"], main.noise[0], se=main.noise_se[0]),
         Number("error_degree2", lbl["error_degree2"], main.error[2], se=main.error_se[2]),
         Number("identity_max_z", lbl["identity_max_z"], max_z),
-        Number("first_unconverged", lbl["first_unconverged"], first_bad),
-        Number("error_degree30_mean", lbl["error_degree30_mean"], deg30.error[0], se=deg30.error_se[0],
-               note=lbl["heavy_tailed"]),
+        Number("identity_se_degree2", lbl["identity_se_degree2"], main.identity_se[2]),
+        Number("first_infinite_variance", lbl["first_infinite_variance"], tails["meas_var"]),
+        Number("first_infinite_mean", lbl["first_infinite_mean"], tails["meas_mean"]),
+        Number("theory_infinite_variance", lbl["theory_infinite_variance"], tails["theory_var"]),
+        Number("theory_infinite_mean", lbl["theory_infinite_mean"], tails["theory_mean"]),
+        Number("tail_index_degree8", lbl["tail_index_degree8"], main.tail["index"][d8],
+               note=f"[{main.tail['lo'][d8]:.2f}, {main.tail['hi'][d8]:.2f}]"),
+        Number("extrapolation_share_degree8", lbl["extrapolation_share_degree8"], float(extrap["share"][d8])),
+        Number("error_degree30_mean", lbl["error_degree30_mean"], deg30.error[0],
+               note=t["verdicts"][VERDICTS.index(deg30.tail["verdict"][0])]),
         Number("error_degree30_median", lbl["error_degree30_median"], deg30.error_median[0]),
         Number("ridge_best_error", lbl["ridge_best_error"], ridge.error[rbest], se=ridge.error_se[rbest]),
     ]
-    intro = [p.format(n_datasets=n_datasets, n=n, max_z=max_z, first_bad=first_bad) for p in t["intro"]]
+    intro = [p.format(n=n, max_z=max_z, id_se=main.identity_se[2], frac=extrap["fraction"],
+                      share8=float(extrap["share"][d8]), **tails) for p in t["intro"]]
     results = {"degrees_0_29": main.to_dict(), "degree30": deg30.to_dict(), "complex_target": cplx.to_dict(),
                "ridge_degree30": ridge.to_dict()}
     return Section("biasvar", t["title"], intro, figures, numbers, results)
+
+
+def _tail_numbers(main, theory, verdict) -> dict:
+    """The first degrees whose tails are too heavy, measured and in theory, and the windows sampled."""
+    deg = np.asarray(main.values)
+
+    def first(mask):
+        return int(deg[np.argmax(mask)]) if mask.any() else -1
+
+    out = {"meas_var": first(~np.isin(verdict, VERDICTS[:1])), "meas_mean": first(np.isin(verdict, VERDICTS[4:5])),
+           "k": main.tail["k"], "n_datasets": main.n_datasets, "theory_var": -1, "theory_mean": -1,
+           "a_lo": float("nan"), "a_hi": float("nan"), "overlap": 0, "checked": 0, "mid_lo": -1, "mid_hi": -1}
+    if theory is not None:
+        tv = np.array(theory["verdict"])
+        out.update(theory_var=first(tv != VERDICTS[0]), theory_mean=first(tv == VERDICTS[4]),
+                   a_lo=theory["windows"][0], a_hi=theory["windows"][1])
+        # where the window mechanism should set the sampled tail: past the light degrees, short of interpolation
+        mid = (deg >= 4) & (deg <= main.n - 5)
+        t = main.tail
+        overlap = (t["lo"] <= theory["local_hi"]) & (t["hi"] >= theory["local_lo"])
+        out.update(overlap=int((overlap & mid).sum()), checked=int(mid.sum()),
+                   mid_lo=int(deg[mid].min()) if mid.any() else -1, mid_hi=int(deg[mid].max()) if mid.any() else -1)
+    return out
 
 
 def decompose_subset(res, max_degree: int):
@@ -118,6 +164,8 @@ def decompose_subset(res, max_degree: int):
             kw[f.name] = [lbl for lbl, k in zip(v, keep) if k]
         elif f.name in ("first_fits", "per_dataset_error", "per_dataset_dist"):
             kw[f.name] = v[:, keep]
+        elif f.name == "per_dataset_noise":
+            continue
         elif isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == keep.size and f.name not in ("x_test", "ybar"):
             kw[f.name] = v[keep]
     return replace(res, **kw)
