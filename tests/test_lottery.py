@@ -150,6 +150,75 @@ def test_the_job_rewinds_tickets_and_random_masks_to_the_same_start(monkeypatch,
     assert out["series"]["nonzero"] == [int(sum(int(m.sum()) for m in c[0]["masks"])) for c in [[dense]] + rounds]
 
 
+# --------------------------------------------------------------------------- the pruning point
+
+def test_train_masked_returns_the_weights_at_the_end_of_training():
+    data, kw = _data(), dict(epochs=12, lr=0.1, batch_size=64, patience=None, seed=0)   # overfits: stops at 36
+    steps = 12 * math.ceil(200 / 64)
+    ref = L.train_masked(MLP(MLPConfig(width=16, depth=1), seed=0), data,
+                         _full_masks(MLP(MLPConfig(width=16, depth=1), seed=0)), snapshot_step=steps, **kw)
+    model = MLP(MLPConfig(width=16, depth=1), seed=0)
+    run = L.train_masked(model, data, _full_masks(model), keep_final=True, **kw)
+    assert run.steps == steps and run.stop_step < steps          # early stopping chose an earlier point
+    assert all(torch.equal(a, ref.snapshot[k]) for a, k in zip(run.final_weights, ("hidden.0.weight", "head.weight")))
+    assert not torch.equal(run.final_weights[0], model.weights()[0].detach())   # the model holds the early-stopped
+    assert run.test_acc == ref.test_acc                          # ... and reports them, whatever is kept
+    assert L.train_masked(MLP(MLPConfig(width=16, depth=1), seed=0), data, _full_masks(model),
+                          **kw).final_weights is None
+
+
+def _fake_training(calls):
+    """A stand-in for train_masked whose early-stopped ("best") and final weights rank in opposite orders."""
+    def fake(model, data, masks, *, seed, snapshot_step=None, keep_final=False, **kw):
+        start = L.masks.state(model)
+        g = torch.Generator().manual_seed(int(seed) % 2 ** 31)
+        best = [(torch.rand(w.shape, generator=g) + 0.1) * m for w, m in zip(model.weights(), masks)]
+        final = [torch.where(m, 1.0 / b, torch.zeros(())) for b, m in zip(best, masks)]   # the reverse ranking
+        with torch.no_grad():
+            for w, b in zip(model.weights(), best):
+                w.copy_(b)                                         # the model holds the early-stopped weights
+        calls.append({"masks": [m.clone() for m in masks], "best": best, "final": final})
+        run = L.MaskedRun(test_acc=0.9, val_acc=0.9, train_acc=0.9, val_loss=0.1, stop_step=1, steps=2,
+                          snapshot=start if snapshot_step == 0 else None)
+        run.final_weights = [f.clone() for f in final] if keep_final else None
+        return run
+    return fake
+
+
+@pytest.mark.parametrize("prune_from", ["default", "final", "best", "old config"])
+def test_the_next_round_prunes_the_final_weights_unless_asked_for_the_early_stopped_ones(monkeypatch, prune_from):
+    calls = []
+    monkeypatch.setattr(L.sweep, "train_masked", _fake_training(calls))
+    settings = dict(rounds=3, rate=0.5, width=16, depth=1, epochs=3, n_train=200, n_val=100, variants="ticket")
+    if prune_from in ("final", "best"):
+        settings["prune_from"] = prune_from
+    config = dict(L.lottery_settings(**settings), repeat=0)
+    if prune_from == "old config":                               # a store row from before the option: "best"
+        del config["prune_from"]
+    L.lottery_job(config, seed_sequence(0, 3))
+    follows = "best" if prune_from in ("best", "old config") else "final"
+    other = {"best": "final", "final": "best"}[follows]
+    sizes = [64 * 16, 16 * 10]
+    assert len(calls) == 4                                        # dense, then the ticket of rounds 1-3
+    for r in (1, 2, 3):
+        before, now = calls[r - 1], calls[r]
+        counts = L.target_counts(sizes, [0.5, 0.25], r)
+        expect = L.magnitude_masks(before[follows], before["masks"], counts)
+        assert all(torch.equal(a, b) for a, b in zip(now["masks"], expect)), (r, follows)
+        unlike = L.magnitude_masks(before[other], before["masks"], counts)
+        assert not torch.equal(now["masks"][0], unlike[0])         # the two rules differ here
+
+
+def test_the_pruning_rule_is_part_of_the_config_and_checked():
+    assert L.lottery_settings()["prune_from"] == "final"
+    assert L.lottery_settings(prune_from="best")["prune_from"] == "best"
+    for bad in ("last", "", None, "Final"):
+        with pytest.raises(GenlabError, match="prune_from must be 'final'"):
+            L.lottery_settings(prune_from=bad)
+    with pytest.raises(GenlabError, match=r"alpha must be a level in \(0, 1\)"):
+        L.lottery_sweep(alpha=0)
+
+
 # --------------------------------------------------------------------------- the sweep
 
 def test_same_seed_same_numbers_whatever_the_worker_count():
@@ -193,6 +262,8 @@ def test_cli_writes_outputs_and_resumes_from_the_store(tmp_path, capsys, monkeyp
     (("--width", "0"), "width must be"),
     (("--seeds", "0"), "seeds must be"),
     (("--variants", "ticket,lucky"), "variants"),
+    (("--prune-from", "last"), "prune_from must be 'final'"),
+    (("--prune-from", ""), "prune_from must be 'final'"),
     (("--jobs", "0"), "--jobs"),
 ])
 def test_bad_input_is_one_line_and_exit_2_and_writes_nothing(tmp_path, capsys, monkeypatch, args, match):
@@ -202,6 +273,22 @@ def test_bad_input_is_one_line_and_exit_2_and_writes_nothing(tmp_path, capsys, m
     assert rc == 2
     assert err.startswith("genlab: error:") and err.count("\n") == 1 and match in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_prune_from_best_is_its_own_run_and_says_the_rule(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = ["lottery", "--rounds", "2", "--rate", "0.5", "--seeds", "2", "--width", "16", "--epochs", "3",
+            "--jobs", "1", "--out", "o"]
+    assert main([*args, "--prune-from", "best", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config"]["prune_from"] == "best"
+    assert main(args) == 0                                      # the default, final, is not taken from the store
+    out = capsys.readouterr().out
+    assert "prune the final weights" in out
+    assert "one-sided paired t-test over 2 repeats (1 d.f.), Holm-corrected over the 2 rounds" in out
+    store = tmp_path / "o" / "runs.sqlite"
+    for rule in ("best", "final"):
+        res = L.lottery_sweep(rounds=2, rate=0.5, seeds=2, width=16, epochs=3, prune_from=rule, store=store)
+        assert res.n_ran == 0 and res.n_cached == 2 and res.config["prune_from"] == rule
 
 
 def test_library_checks():
@@ -238,6 +325,55 @@ def test_thresholds_on_known_numbers():
     assert all(t["falls_below_at"] is None for t in wide.thresholds.values())
 
 
+def _paired(dense, t_values, means, n=5):
+    """Accuracies whose paired differences from ``dense`` have exactly these means and t statistics."""
+    z = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])[:n]
+    z = (z - z.mean()) / z.std(ddof=1)                                 # sample s.d. 1
+    cols = [np.zeros(n)] + [m + (m / t) * math.sqrt(n) * z for t, m in zip(t_values, means)]
+    return dense[:, None] + np.stack(cols, axis=1)
+
+
+def test_below_dense_is_a_holm_corrected_t_test_checked_by_hand():
+    from scipy.stats import t as student
+
+    dense = np.array([0.95, 0.96, 0.94, 0.95, 0.97])
+    t_values, means = [-2.2, -2.5, -12.0, -8.0, -9.0], [-0.02, -0.03, -0.05, -0.08, -0.004]
+    acc = _paired(dense, t_values, means)
+    fraction = 0.5 ** np.arange(6)
+    res = L.LotteryResult(fraction=fraction, nonzero=(1000 * fraction).astype(int), dense_count=1000, n_params=1050,
+                          test_acc={"ticket": acc}, val_acc={"ticket": acc}, train_acc={"ticket": acc},
+                          stop_step={"ticket": 0 * acc}, n_test=500)
+    test = res.below_test("ticket")
+    assert test["t"][1:] == pytest.approx(t_values) and test["df"] == 4
+
+    # by hand: Holm over the m = 5 rounds, at familywise 5%, with the t quantiles for 5 - 1 = 4 d.f.
+    m, alpha = 5, 0.05
+    order = np.argsort(t_values)                                     # smallest p first: rounds 3, 5, 4, 2, 1
+    rejected = []
+    for k, i in enumerate(order):
+        if t_values[i] < -student.ppf(1 - alpha / (m - k), 4):       # -3.75, -3.50, -3.19, -2.78, -2.13
+            rejected.append(i + 1)
+        else:
+            break
+    assert rejected == [3, 5, 4]                                     # round 2 (t = -2.5 > -2.78) stops the steps
+    assert student.ppf(1 - 0.05 / 2, 4) == pytest.approx(2.776, abs=1e-3)
+    p = student.cdf(t_values, 4)
+    p_holm = np.maximum.accumulate(np.minimum(1, (m - np.arange(m)) * p[order]))
+    assert test["p_holm"][1:][order] == pytest.approx(p_holm)
+    # round 5 passes the test but its mean drop (0.4 point) is within the margin: below = rounds 3 and 4
+    assert list(res.below_dense("ticket")) == [False, False, False, True, True, False]
+    # the old rule (mean < -max(2 s.e., 1 point)) called rounds 1-4 below: t = -2.2 and -2.5 are beyond 2 s.e.
+    old = test["mean"] < -np.maximum(2 * test["se"], 0.01)
+    assert list(old[1:]) == [True, True, True, True, False]
+    th = res.thresholds["ticket"]
+    assert th["falls_below_round"] is None and th["holds_round"] == 5 and th["isolated_dips"] == [3, 4]
+    assert res.rule() == {"test": "one-sided paired t-test of the difference from dense", "df": 4,
+                          "correction": "holm", "rounds_tested": 5, "alpha": 0.05, "margin": 0.01}
+    loose = L.LotteryResult(**{**res.__dict__, "alpha": 0.2})          # another level: rounds 1 and 2 too
+    assert list(loose.below_dense("ticket")) == [False, True, True, True, True, False]
+    assert L.results.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+
+
 def test_lottery_result_follows_the_results_protocol():
     import pandas as pd
     from matplotlib.axes import Axes
@@ -267,20 +403,28 @@ def quick_section(tmp_path_factory):
 
 
 def test_ticket_matches_dense_and_controls_fall_below(quick_section):
-    sec, _ = quick_section
+    from scipy.stats import t as student
+
+    sec, store = quick_section
     res = sec.results["lottery"]
+    assert res["config"]["prune_from"] == "final"                # the paper's pruning point, by default
+    assert res["below_dense_rule"]["correction"] == "holm" and res["below_dense_rule"]["df"] == 2
     rows = {(r["variant"], r["round"]): r for r in res["by_round"]}
-    # at ~27% of the weights (round 2 of rate 0.5) the ticket is within the seed spread of dense
+    # at ~27% of the weights (round 2 of rate 0.5) the ticket is not below dense, nor near it
     t2 = rows[("ticket", 2)]
     assert abs(t2["fraction_remaining"] - 0.27) < 0.02
-    assert not t2["below_dense"]
-    assert t2["diff_vs_dense_mean"] > -max(2 * t2["diff_vs_dense_se"], 0.01)
-    # at the lowest fraction (~4.6%) the re-initialized ticket is clearly below dense, and below the ticket
+    assert not t2["below_dense"] and t2["diff_vs_dense_p_holm"] > 0.05 and t2["diff_vs_dense_mean"] > -0.01
+    # at the lowest fraction (~4.3%) the random mask is below dense (Holm over the 5 rounds, 2 d.f.); the
+    # re-initialized ticket is 2 points or more below dense and below the ticket (paired t-test, 2 d.f.);
+    # 3 repeats are too few for Holm's first step (t < -6.96) to call it below dense as well
     last = max(r for _, r in rows)
-    re, tk = rows[("reinit", last)], rows[("ticket", last)]
+    re, tk, rnd = rows[("reinit", last)], rows[("ticket", last)], rows[("random", last)]
     assert re["fraction_remaining"] < 0.06
-    assert re["below_dense"] and re["diff_vs_dense_mean"] < -0.02
-    assert re["test_acc_mean"] < tk["test_acc_mean"] - 2 * math.hypot(re["test_acc_se"], tk["test_acc_se"])
+    assert rnd["below_dense"] and re["diff_vs_dense_mean"] < -0.02
+    lr = L.lottery_sweep("digits", quick=True, store=store)     # the same sweep, from the store
+    assert lr.n_ran == 0
+    d = lr.test_acc["reinit"][:, last] - lr.test_acc["ticket"][:, last]
+    assert d.mean() / (d.std(ddof=1) / math.sqrt(d.size)) < -student.ppf(0.95, d.size - 1)
     th = res["thresholds"]
     assert th["ticket"]["holds_down_to"] <= min(th["reinit"]["holds_down_to"], th["random"]["holds_down_to"], 0.3)
 

@@ -31,10 +31,17 @@ def lottery(
                                "loss)."),
     variants: str = typer.Option("ticket,reinit,random", help="Comma-separated: ticket (IMP), reinit (same mask, "
                                  "fresh init), random (random mask, same init)."),
+    prune_from: str = typer.Option("final", "--prune-from", help="Which weights of a ticket's training the next "
+                                   "round prunes by magnitude: final (at the end of training, as Frankle & Carbin) "
+                                   "or best (the early-stopped ones, lowest validation loss)."),
     quick: bool = typer.Option(False, help="Smaller sweep (rounds, rate, seeds)."),
     sweep: SweepArgs = SweepArgs(),
 ):
-    """Lottery tickets: prune an MLP on digits iteratively by magnitude, rewind, retrain; compare with controls."""
+    """Lottery tickets: prune an MLP on digits iteratively by magnitude, rewind, retrain; compare with controls.
+
+    A round is "below dense" when a one-sided paired t-test over the repeats (n - 1 degrees of freedom),
+    Holm-corrected over the rounds (familywise 5%), shows a drop and the mean drop exceeds 1 point.
+    """
     import matplotlib.pyplot as plt
     from ..core.limits import announce, check_cap, mlp_seconds
     from ..analysis.lottery import DEFAULTS, lottery_settings, lottery_sweep
@@ -45,7 +52,7 @@ def lottery(
     i = 1 if quick else 0
     opts = dict(rounds=DEFAULTS["rounds"][i] if rounds is None else rounds,
                 rate=DEFAULTS["rate"][i] if rate is None else rate, rewind=rewind, width=width, depth=depth,
-                epochs=epochs, variants=variants)
+                epochs=epochs, variants=variants, prune_from=prune_from)
     lottery_settings(seed=sweep.seed, **opts)    # every mistake stops here, before a store or a file exists
     kw = sweep.sweep_kwargs()
     k = DEFAULTS["seeds"][i] if seeds is None else seeds
@@ -67,11 +74,18 @@ def lottery(
 
 
 def _headline(res) -> str:
-    """One line for a person: the dense accuracy, and down to what fraction each variant keeps up with it."""
+    """Two lines for a person: the dense accuracy and down to what fraction each variant keeps up with it
+    (with the pruning rule), then what "below dense" means."""
     d = res.to_dict()
-    parts = [f"dense {d['dense_test_acc_mean']:.3f} ± {d['dense_test_acc_se']:.3f} ({res.dense_count:,} weights)"]
+    rule = d["below_dense_rule"]
+    parts = [f"dense {d['dense_test_acc_mean']:.3f} ± {d['dense_test_acc_se']:.3f} ({res.dense_count:,} weights; "
+             f"next rounds prune the {res.config.get('prune_from', 'final')} weights)"]
     for v, t in d["thresholds"].items():
         fall = ("never below dense" if t["falls_below_at"] is None
                 else f"below dense from {100 * t['falls_below_at']:.3g}%")
         parts.append(f"{v}: matches dense down to {100 * t['holds_down_to']:.3g}% of the weights, {fall}")
-    return "; ".join(parts)
+    test = (f"one-sided paired t-test over {rule['df'] + 1} repeats ({rule['df']} d.f.)" if rule["df"] is not None
+            else "one-sided z-test with the binomial s.e. (1 repeat)")
+    return "; ".join(parts) + (
+        f"\nbelow dense = {test}, Holm-corrected over the {rule['rounds_tested']} rounds (familywise "
+        f"{rule['alpha']:.0%}), and a mean drop over {100 * rule['margin']:g} point; not below is no proof of a match")

@@ -27,8 +27,9 @@ class LotteryResult(Result):
     ``val_acc``, ``train_acc`` and ``stop_step`` map a variant to an array
     of shape (n_repeats, n_rounds + 1); column 0 is the dense network, the
     same for every variant. Biases (``n_params - dense_count``) are never pruned.
-    ``margin`` is the smallest drop from the dense accuracy that counts as
-    falling below it (:meth:`below_dense`, :attr:`thresholds`).
+    ``margin`` is the smallest mean drop from the dense accuracy that counts as
+    falling below it, ``alpha`` the familywise level of the tests over a
+    variant's rounds (:meth:`below_dense`, :attr:`thresholds`).
     """
 
     fraction: np.ndarray
@@ -45,6 +46,7 @@ class LotteryResult(Result):
     n_ran: int = 0
     n_cached: int = 0
     margin: float = 0.01     # a drop smaller than this (1 percentage point) does not count as falling below
+    alpha: float = 0.05      # familywise level of the one-sided tests over a variant's rounds (Holm)
 
     @property
     def variants(self) -> list[str]:
@@ -67,15 +69,54 @@ class LotteryResult(Result):
             se = np.sqrt((a * (1 - a) + b * (1 - b)) / self.n_test)
         return mean, se
 
-    def below_dense(self, v: str) -> np.ndarray:
-        """Per round, whether variant ``v`` is below the dense network: its mean paired difference from the
-        dense accuracy (same repeat: same data, same dense network) is below ``-max(2 se, margin)`` —
-        a drop that is both clear of the repeat-to-repeat noise (two standard errors of the
-        difference) and large enough to matter (``margin``, default 1 percentage point). Round 0: False."""
+    def below_test(self, v: str) -> dict:
+        """Per round, the test of "variant ``v`` is below the dense network" (see :meth:`below_dense`).
+
+        Returns arrays over the rounds (entry 0, the dense network itself, is
+        not tested: NaN / False): ``mean`` and ``se`` of the paired difference
+        from dense, ``t = mean / se``, ``df`` (repeats − 1), the one-sided
+        p-value ``p = P(T_df <= t)``, Holm's adjusted p-value ``p_holm`` over the
+        rounds 1..R, and ``below``. With one repeat the s.e. is the binomial
+        one of the two test accuracies and the normal distribution stands in
+        for T (``df`` = inf). scipy.special's t distribution (the kernels of
+        ``scipy.stats.t``) is imported here, not at start-up.
+        """
+        from scipy.special import ndtr, stdtr
+
         mean, se = self._diff(v)
-        out = mean < -np.maximum(2 * se, self.margin)
-        out[0] = False
-        return out
+        n = self.dense.shape[0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(se > 0, mean / np.where(se > 0, se, 1.0), np.sign(mean) * np.inf)   # se = 0: the sign
+        t = np.where(np.isnan(t), 0.0, t)                                               # 0 / 0: no evidence
+        p = stdtr(n - 1, t) if n > 1 else ndtr(t)
+        p[0] = np.nan
+        p_holm = np.full_like(p, np.nan)
+        p_holm[1:] = holm(p[1:])
+        below = np.zeros(len(p), dtype=bool)
+        below[1:] = (p_holm[1:] <= self.alpha) & (mean[1:] < -self.margin)
+        return {"mean": mean, "se": se, "t": t, "df": float(n - 1) if n > 1 else math.inf, "p": p, "p_holm": p_holm,
+                "below": below}
+
+    def below_dense(self, v: str) -> np.ndarray:
+        """Per round, whether variant ``v`` is below the dense network. Round 0: False.
+
+        A round is below dense when the drop is both *clear of the noise*
+        and *large enough to matter*: a one-sided paired t-test of the
+        difference from dense (same repeat: same data, same dense network)
+        over the n repeats, with n − 1 degrees of freedom, rejects "no drop"
+        after Holm's correction over the R rounds tested (a family per
+        variant, familywise level ``alpha``, default 5%), and the mean drop
+        exceeds ``margin`` (default 1 percentage point). Equivalently: sort
+        the rounds by p-value; the k-th (k = 1..R) is below when
+        ``t < -t_{n-1}(1 - alpha / (R - k + 1))`` (the t quantile for n − 1
+        degrees of freedom) and every round before it in that order is below
+        too, and when its mean drop exceeds ``margin``. So for a variant that
+        is in truth as good as dense in every round, the chance that any of its
+        rounds is called below is at most ``alpha``, whatever the number of
+        rounds. A round not below is *not* shown to match dense: with few
+        repeats a drop of a point or two can go undetected.
+        """
+        return self.below_test(v)["below"]
 
     @property
     def thresholds(self) -> dict:
@@ -103,21 +144,22 @@ class LotteryResult(Result):
             out[v] = {"falls_below_at": None if fall is None else float(self.fraction[fall]),
                       "falls_below_round": fall, "holds_down_to": float(self.fraction[h]), "holds_round": h,
                       "nonzero_at_hold": int(self.nonzero[h]), "compression": float(1.0 / self.fraction[h]),
-                      "isolated_dips": [int(i) for i in np.flatnonzero(below[:h + 1])], "margin": self.margin}
+                      "isolated_dips": [int(i) for i in np.flatnonzero(below[:h + 1])], "margin": self.margin,
+                      "alpha": self.alpha}
         return out
 
     def summary(self):
         """One row for the dense network (round 0), then one per variant and round: fraction and number of
         weights remaining, test / validation / training accuracy (mean, s.e.; test also median), the early-stop
-        iteration (mean, s.e.), the paired difference from dense (mean, s.e.) and whether it is below
-        (see :attr:`thresholds`)."""
+        iteration (mean, s.e.), the paired difference from dense (mean, s.e., its t statistic, one-sided
+        p-value and Holm-adjusted p-value) and whether it is below (see :meth:`below_dense`)."""
         import pandas as pd
 
         rows = []
         for v in ["dense"] + self.variants:
             src = self.variants[0] if v == "dense" else v
-            mean_d, se_d = self._diff(src)
-            below = self.below_dense(src) if v != "dense" else np.zeros(len(self.fraction), dtype=bool)
+            test = self.below_test(src)
+            below = test["below"] if v != "dense" else np.zeros(len(self.fraction), dtype=bool)
             st = {k: summarize(getattr(self, k)[src]) for k in ("test_acc", "val_acc", "train_acc", "stop_step")}
             for r in ([0] if v == "dense" else range(1, len(self.fraction))):
                 row = {"variant": v, "round": r, "fraction_remaining": float(self.fraction[r]),
@@ -125,10 +167,26 @@ class LotteryResult(Result):
                 for k in ("test_acc", "val_acc", "train_acc", "stop_step"):
                     row[f"{k}_mean"], row[f"{k}_se"] = float(st[k]["mean"][r]), float(st[k]["se"][r])
                 row["test_acc_median"] = float(st["test_acc"]["median"][r])
-                row["diff_vs_dense_mean"], row["diff_vs_dense_se"] = float(mean_d[r]), float(se_d[r])
+                row["diff_vs_dense_mean"], row["diff_vs_dense_se"] = float(test["mean"][r]), float(test["se"][r])
+                if v != "dense":
+                    row["diff_vs_dense_t"], row["diff_vs_dense_p"] = float(test["t"][r]), float(test["p"][r])
+                    row["diff_vs_dense_p_holm"] = float(test["p_holm"][r])
                 row["below_dense"] = bool(below[r])
                 rows.append(row)
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows)
+        for col in ("diff_vs_dense_t", "diff_vs_dense_p", "diff_vs_dense_p_holm"):   # the dense row: not tested
+            if col in frame:
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        return frame
+
+    def rule(self) -> dict:
+        """How "below dense" is decided (:meth:`below_dense`), as a record: the test, its degrees of freedom,
+        the correction over the rounds tested, the familywise level and the margin."""
+        n = int(self.dense.shape[0])
+        return {"test": "one-sided paired t-test of the difference from dense" if n > 1
+                else "one-sided z-test, binomial s.e. (one repeat)",
+                "df": n - 1 if n > 1 else None, "correction": "holm", "rounds_tested": len(self.fraction) - 1,
+                "alpha": self.alpha, "margin": self.margin}
 
     def size_table(self):
         """Apparent vs effective size (§4.2): per round, the weights the network has (dense count) and those
@@ -151,7 +209,8 @@ class LotteryResult(Result):
         s = summarize(self.dense[:, None])
         return {"n_repeats": int(self.dense.shape[0]), "n_test": self.n_test, "dense_count": self.dense_count,
                 "n_params": self.n_params, "dense_test_acc_mean": float(s["mean"][0]),
-                "dense_test_acc_se": float(s["se"][0]), "thresholds": self.thresholds, "config": self.config,
+                "dense_test_acc_se": float(s["se"][0]), "below_dense_rule": self.rule(), "thresholds": self.thresholds,
+                "config": self.config,
                 "by_round": self.summary().to_dict(orient="records"),
                 "sizes": self.size_table().to_dict(orient="records")}
 
@@ -199,3 +258,16 @@ class LotteryResult(Result):
                               f"{self.config.get('depth', '?')}×{self.config.get('width', '?')} MLP, "
                               f"{self.dense.shape[0]} repeats")
         return ax
+
+
+def holm(p) -> np.ndarray:
+    """Holm's step-down adjusted p-values of ``p`` (one family): the k-th smallest is
+    ``max_{j <= k} min(1, (m - j + 1) p_(j))``; a hypothesis is rejected at familywise level α when its
+    adjusted p-value is <= α. NaN p-values are not allowed."""
+    p = np.asarray(p, dtype=float)
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adjusted
+    return out

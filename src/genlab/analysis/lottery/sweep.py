@@ -13,6 +13,10 @@ from .masks import layer_rates, magnitude_masks, random_masks, rewind, state, ta
 from .results import VARIANTS, LotteryResult
 from .train import train_masked
 
+#: Which weights the next round prunes: "final" (the end of training; Frankle & Carbin 2019), "best" (the
+#: early-stopped ones, those of the lowest validation loss).
+PRUNE_FROM = ("final", "best")
+
 #: The figures of a training (:class:`~genlab.analysis.lottery.train.MaskedRun`) kept per round and variant.
 RUN_FIGURES = ("test_acc", "val_acc", "train_acc", "stop_step")
 
@@ -26,6 +30,26 @@ def check_rate(rate) -> float:
     if isinstance(rate, bool) or not 0.0 < v < 1.0:
         raise GenlabError(f"rate must be a fraction in (0, 1) (the share of remaining weights pruned per round), "
                           f"got {rate!r}")
+    return v
+
+
+def check_prune_from(prune_from) -> str:
+    """The weights the next round prunes: "final" or "best" (a one-line GenlabError otherwise)."""
+    if not isinstance(prune_from, str) or prune_from.strip() not in PRUNE_FROM:
+        raise GenlabError(f"prune_from must be 'final' (prune the weights at the end of training, as Frankle & "
+                          f"Carbin) or 'best' (the early-stopped weights), got {prune_from!r}")
+    return prune_from.strip()
+
+
+def _check_alpha(alpha) -> float:
+    """The familywise level of the tests "below dense": a number in (0, 1)."""
+    try:
+        v = float(alpha)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if isinstance(alpha, bool) or not 0.0 < v < 1.0:
+        raise GenlabError(f"alpha must be a level in (0, 1) (the familywise level of the tests over rounds), "
+                          f"got {alpha!r}")
     return v
 
 
@@ -57,8 +81,10 @@ def lottery_job(config: dict, seed: np.random.SeedSequence) -> dict:
     config : dict
         ``data``, ``n_train``, ``n_val``, ``seed``, ``repeat`` (the split, see
         :func:`genlab.data.splits.noisy_splits`, without label noise); ``width``,
-        ``depth`` (the MLP); ``rounds``, ``rate``, ``rewind``, ``variants``;
-        ``epochs``, ``lr``, ``batch_size``, ``patience`` (each training).
+        ``depth`` (the MLP); ``rounds``, ``rate``, ``rewind``, ``variants``, ``prune_from``
+        (the ticket's last training's weights the next round prunes: ``"final"``, those at the end of
+        training, or ``"best"``, the early-stopped ones; a config without it is ``"best"``, as before
+        the option existed); ``epochs``, ``lr``, ``batch_size``, ``patience`` (each training).
     seed : numpy.random.SeedSequence
         Seeds the initializations, the batch orders and the random masks.
 
@@ -85,12 +111,14 @@ def lottery_job(config: dict, seed: np.random.SeedSequence) -> dict:
     order = [int(v >> 1) for v in s["order"].generate_state(c["rounds"] + 1, dtype=np.uint64)]
     mask_rng = np.random.default_rng(s["masks"])
     fit = dict(epochs=c["epochs"], lr=c["lr"], batch_size=c["batch_size"], patience=c["patience"])
+    final = c.get("prune_from", "best") == "final"
 
     model = MLP(mc, seed=s["init"])
     sizes = [w.numel() for w in model.weights()]
     rates = layer_rates(len(sizes), c["rate"])
     full = [torch.ones(w.shape, dtype=torch.bool) for w in model.weights()]
-    dense = train_masked(model, data, full, seed=order[0], snapshot_step=c["rewind"], **fit)
+    dense = train_masked(model, data, full, seed=order[0], snapshot_step=c["rewind"], keep_final=final, **fit)
+    source = _prune_source(model, dense, final)          # what round 1 prunes
     starts = {"rewound": dense.snapshot,                  # θ_k: where tickets and random masks are rewound to
               "fresh": state(MLP(mc, seed=s["reinit"]))}  # the re-initialization control's θ'_0
     variants = c["variants"]
@@ -101,7 +129,10 @@ def lottery_job(config: dict, seed: np.random.SeedSequence) -> dict:
     masks = {"ticket": full, "random": full}
     for r in range(1, c["rounds"] + 1):
         counts = target_counts(sizes, rates, r)
-        runs = _round(model, data, variants, masks, counts, starts=starts, mask_rng=mask_rng, seed=order[r], fit=fit)
+        runs = _round(model, data, variants, masks, counts, source=source, starts=starts, mask_rng=mask_rng,
+                      seed=order[r], fit=fit, keep_final=final)
+        if "ticket" in runs:
+            source = _prune_source(model, runs["ticket"], final)
         series["fraction"].append(sum(counts) / sum(sizes))
         series["nonzero"].append(sum(counts))
         for v in variants:
@@ -114,12 +145,23 @@ def lottery_job(config: dict, seed: np.random.SeedSequence) -> dict:
     return {"metrics": metrics, "series": series}
 
 
-def _round(model, data: dict, variants, masks: dict, counts, *, starts: dict, mask_rng, seed: int, fit: dict) -> dict:
+def _prune_source(model, run, final: bool) -> list:
+    """The weights the next round prunes after the ticket's training ``run`` of ``model``: those at the end
+    of training (``final``, kept by ``train_masked(keep_final=True)``) or the early-stopped ones, which
+    ``model`` holds after the training."""
+    return run.final_weights if final else [w.detach().clone() for w in model.weights()]
+
+
+def _round(model, data: dict, variants, masks: dict, counts, *, source, starts: dict, mask_rng, seed: int, fit: dict,
+           keep_final: bool) -> dict:
     """One pruning round of :func:`lottery_job`: each variant's masks for ``counts`` weights per layer
     and its training (with seed ``seed``); returns ``{variant: MaskedRun}``.
 
     ``model`` holds the last round's ticket (it is pruned, rewound and trained
-    into this round's); ``masks`` (``ticket`` and ``random``, last round's) is
+    into this round's); ``source`` holds the weight matrices of its training
+    that are pruned (:func:`_prune_source`: at the end of training, or the
+    early-stopped ones); ``keep_final`` asks the ticket's training for its
+    final weights; ``masks`` (``ticket`` and ``random``, last round's) is
     updated in place; ``starts`` holds ``rewound`` (θ_k) and ``fresh`` (the
     re-initialization's θ'_0). The ticket is trained whenever ``reinit`` is
     asked for too, since its masks come from the ticket's weights.
@@ -128,10 +170,10 @@ def _round(model, data: dict, variants, masks: dict, counts, *, starts: dict, ma
 
     runs, kept = {}, []
     if "ticket" in variants or "reinit" in variants:
-        masks["ticket"] = magnitude_masks(model.weights(), masks["ticket"], counts)   # model: last round's ticket
+        masks["ticket"] = magnitude_masks(source, masks["ticket"], counts)   # source: last round's ticket
         kept.append(masks["ticket"])
         rewind(model, starts["rewound"], masks["ticket"])
-        runs["ticket"] = train_masked(model, data, masks["ticket"], seed=seed, **fit)
+        runs["ticket"] = train_masked(model, data, masks["ticket"], seed=seed, keep_final=keep_final, **fit)
     if "reinit" in variants:
         other = MLP(model.config, seed=0)   # overwritten by rewind; seeded so the global stream is untouched
         rewind(other, starts["fresh"], masks["ticket"])
@@ -156,7 +198,7 @@ DEFAULTS = {"rounds": (15, 5), "rate": (0.2, 0.5), "seeds": (5, 3)}
 def lottery_settings(data: str = "digits", *, rounds: int = 15, rate: float = 0.2, rewind: int = 0,
                      width: int = 100, depth: int = 2, n_train: int = 800, n_val: int = 300, epochs: int = 60,
                      lr: float = 3e-3, batch_size: int = 128, patience: int | None = None, variants=VARIANTS,
-                     seed: int = 0) -> dict:
+                     prune_from: str = "final", seed: int = 0) -> dict:
     """Check the options of :func:`lottery_sweep` (a one-line GenlabError naming the one to change)
     and return the config shared by its jobs (without ``repeat``)."""
     from ...models.mlp import check_train_args
@@ -164,6 +206,7 @@ def lottery_settings(data: str = "digits", *, rounds: int = 15, rate: float = 0.
 
     rounds = _check_int(rounds, "rounds")
     rate = check_rate(rate)
+    prune_from = check_prune_from(prune_from)
     rewind = _check_int(rewind, "rewind", 0)
     width = _check_int(width, "width")
     depth = _check_int(depth, "depth")
@@ -180,14 +223,15 @@ def lottery_settings(data: str = "digits", *, rounds: int = 15, rate: float = 0.
                           f"{math.ceil(base['n_train'] / min(batch_size, base['n_train']))}); lower rewind")
     return dict(base, rounds=rounds, rate=rate, rewind=rewind, width=width, depth=depth, epochs=int(epochs),
                 lr=float(lr), batch_size=batch_size, patience=None if patience is None else int(patience),
-                variants=_check_variants(variants))
+                variants=_check_variants(variants), prune_from=prune_from)
 
 
 def lottery_sweep(data: str = "digits", *, rounds: int | None = None, rate: float | None = None, rewind: int = 0,
                   seeds: int | None = None, width: int = 100, depth: int = 2, n_train: int = 800, n_val: int = 300,
                   epochs: int = 60, lr: float = 3e-3, batch_size: int = 128, patience: int | None = None,
-                  variants=VARIANTS, margin: float = 0.01, quick: bool = False, store=None, seed: int = 0,
-                  jobs: int | None = 1, dask=None, progress: bool = False) -> LotteryResult:
+                  variants=VARIANTS, prune_from: str = "final", margin: float = 0.01, alpha: float = 0.05,
+                  quick: bool = False, store=None, seed: int = 0, jobs: int | None = 1, dask=None,
+                  progress: bool = False) -> LotteryResult:
     """Lottery tickets on digits: IMP with rewinding, against random re-initialization and random pruning.
 
     One job per repeat (see :func:`lottery_job`); a repeat draws its own
@@ -225,9 +269,20 @@ def lottery_sweep(data: str = "digits", *, rounds: int | None = None, rate: floa
         that a short patience mistakes for the end).
     variants : sequence of str
         Any of "ticket", "reinit", "random".
+    prune_from : {"final", "best"}, default="final"
+        Which weights of the ticket's training the next round prunes by
+        magnitude: "final", those at the end of training (Frankle & Carbin
+        2019, whose early stopping only picks the iteration and accuracy they
+        report), or "best", the early-stopped ones (lowest validation loss;
+        the accuracies reported are those of the early-stopped weights either
+        way). Part of every job's config, so the two never share a store row.
     margin : float, default=0.01
-        The smallest drop of accuracy from dense that counts as falling
-        below it (see :attr:`LotteryResult.thresholds`); analysis only.
+        The smallest mean drop of accuracy from dense that counts as falling
+        below it (see :meth:`LotteryResult.below_dense`); analysis only.
+    alpha : float, default=0.05
+        Familywise level of the tests "below dense" over a variant's rounds
+        (one-sided paired t-tests, Holm's step-down; see
+        :meth:`LotteryResult.below_dense`); analysis only.
     quick : bool
         Smaller defaults (rounds, rate, seeds).
     store, seed, jobs, dask, progress
@@ -244,9 +299,10 @@ def lottery_sweep(data: str = "digits", *, rounds: int | None = None, rate: floa
     rate = DEFAULTS["rate"][i] if rate is None else rate
     seeds = _check_int(DEFAULTS["seeds"][i] if seeds is None else seeds, "seeds")
     margin = _check_fraction(margin, "margin")
+    alpha = _check_alpha(alpha)
     base = lottery_settings(data, rounds=rounds, rate=rate, rewind=rewind, width=width, depth=depth, n_train=n_train,
                             n_val=n_val, epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
-                            variants=variants, seed=seed)
+                            variants=variants, prune_from=prune_from, seed=seed)
     res = sweep(lottery_job, [dict(base, repeat=r) for r in range(seeds)], store=store, seed=seed, jobs=jobs,
                 dask=dask, progress=progress)
     names = base["variants"]
@@ -258,4 +314,5 @@ def lottery_sweep(data: str = "digits", *, rounds: int | None = None, rate: floa
         dense_count=int(first["dense_count"]), n_params=int(first["n_params"]), test_acc=get["test_acc"],
         val_acc=get["val_acc"], train_acc=get["train_acc"], stop_step=get["stop_step"],
         n_test=int(first["n_test"]), config=dict(base, seeds=seeds, quick=quick), elapsed_s=res.elapsed_s,
-        n_ran=res.n_ran, n_cached=res.n_cached, margin=margin)
+        n_ran=res.n_ran, n_cached=res.n_cached, margin=margin, alpha=alpha)
+

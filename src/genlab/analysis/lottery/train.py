@@ -20,10 +20,11 @@ class MaskedRun:
     stop_step: int      # optimizer step of the lowest validation loss (the early-stop iteration)
     steps: int          # optimizer steps taken
     snapshot: dict | None = None   # weights after ``snapshot_step`` steps, when asked
+    final_weights: list | None = None   # the weight matrices after the last step, when asked (``keep_final``)
 
 
 def train_masked(model, data: dict, masks, *, epochs: int, lr: float, batch_size: int, patience: int | None,
-                 seed: int, snapshot_step: int | None = None) -> MaskedRun:
+                 seed: int, snapshot_step: int | None = None, keep_final: bool = False) -> MaskedRun:
     """Adam on mini-batches with the pruned weights held at exactly zero; early stopping on validation loss.
 
     The steps are those of the shared loop,
@@ -36,7 +37,9 @@ def train_masked(model, data: dict, masks, *, epochs: int, lr: float, batch_size
     set every epoch (:func:`genlab.models.training.epoch_batches`, permuted
     even when one batch holds them all). The validation loss is evaluated
     after every epoch (and at step 0); the weights of the lowest one are
-    restored at the end.
+    restored at the end (``keep_final`` also returns those of the last step,
+    the end of training, which the next pruning round of Frankle & Carbin
+    prunes).
 
     Parameters
     ----------
@@ -55,6 +58,9 @@ def train_masked(model, data: dict, masks, *, epochs: int, lr: float, batch_size
         Seeds the order of the mini-batches.
     snapshot_step : int, optional
         Also return the weights after this many optimizer steps (the rewinding point); 0 is the start.
+    keep_final : bool, default=False
+        Also return copies of the weight matrices after the last step (``model.weights()`` order), before
+        the early-stopped ones are restored: ``MaskedRun.final_weights``.
 
     Returns
     -------
@@ -86,13 +92,14 @@ def train_masked(model, data: dict, masks, *, epochs: int, lr: float, batch_size
     if snapshot_step is not None and not snapshots:
         raise GenlabError(f"rewind = {snapshot_step} steps is past the end of training ({stats.steps} steps); "
                           "lower rewind")
+    final = [w.detach().clone() for w in weights] if keep_final else None   # the end of training
     model.load_state_dict(best.state)
     model.eval()
     ev = evaluate(model, data)
     assert all(int((w[~m] != 0).sum()) == 0 for w, m in zip(model.weights(), masks))
     return MaskedRun(test_acc=1.0 - ev["test"][1], val_acc=1.0 - ev["val"][1], train_acc=1.0 - ev["train"][1],
                      val_loss=ev["val"][0], stop_step=int(best.step), steps=stats.steps,
-                     snapshot=snapshots.get(snapshot_step))
+                     snapshot=snapshots.get(snapshot_step), final_weights=final)
 
 
 class _BestValidation:

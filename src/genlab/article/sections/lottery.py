@@ -88,6 +88,9 @@ def _rounds_slider(res, words):
 def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, store=None) -> Section:
     """Lottery tickets on digits: IMP with rewinding to the initialization, against its two controls.
 
+    Each round prunes the weights at the end of the last training (Frankle & Carbin's rule, the sweep's
+    default); "below dense" is the Holm-corrected t-test of :meth:`LotteryResult.below_dense`.
+
     ``quick``: 3 repeats, 5 rounds at rate 0.5 (about 15 s on 2 cores); else 5
     repeats, 15 rounds at rate 0.2 (about 1-2 min on 2 cores).
     """
@@ -102,12 +105,12 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
     acc_last = {v: (float(res.test_acc[v][:, last].mean()),
                     float(res.test_acc[v][:, last].std(ddof=1) / np.sqrt(res.test_acc[v].shape[0])))
                 for v in res.variants}
-    c = res.config
+    c, rule = res.config, d["below_dense_rule"]
     common = dict(seeds=d["n_repeats"], width=c["width"], depth=c["depth"], n_train=c["n_train"], n_val=c["n_val"],
                   n_test=res.n_test, weights=res.dense_count, biases=res.n_params - res.dense_count,
                   rate=c["rate"], half=c["rate"] / 2, rounds=c["rounds"], last=_pct(res.fraction[-1]),
                   dense=d["dense_test_acc_mean"], dense_se=d["dense_test_acc_se"], epochs=c["epochs"],
-                  margin=100 * res.margin)
+                  margin=100 * res.margin, alpha=res.alpha, df=rule["df"], prune=t["prune"][c["prune_from"]])
     figures, numbers = [], []
 
     fig, ax = _fig()
@@ -130,7 +133,7 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
                           se=d["dense_test_acc_se"], note=f"{d['n_repeats']} repeats, n_test = {res.n_test}"))
     for v in res.variants:
         numbers.append(Number(f"{v}_holds_down_to", lbl[f"{v}_holds"], 100 * th[v]["holds_down_to"],
-                              note=lbl["falls_note"].format(fall=fall[f"{v}_fall"], margin=100 * res.margin)))
+                              note=lbl["falls_note"].format(fall=fall[f"{v}_fall"], **common)))
         numbers.append(Number(f"{v}_acc_at_last", lbl[f"{v}_last"].format(last=_pct(res.fraction[-1])),
                               acc_last[v][0], se=acc_last[v][1]))
     numbers.append(Number("ticket_compression", lbl["ticket_compression"], th["ticket"]["compression"],
