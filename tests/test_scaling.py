@@ -154,9 +154,154 @@ def test_sweep_laws_record_what_cannot_be_fitted():
     assert fits == {} and set(failed) == {"power_N", "chinchilla"}
     assert "only 2 runs" in failed["chinchilla"] and "at its bound" in failed["power_N"]
     record = train_record(sc.ScalingSweep(frame, [], {}, {}), bootstrap=0)
-    assert record.pop("_fits") == {"power_N": None, "chinchilla": None}
+    assert record.pop("_fits") == {"power_N": None, "chinchilla": None, "chinchilla_total": None}
     assert record["L_of_N"] == {"error": failed["power_N"]}
-    assert summary_lines(record)[0].startswith("L(N) fit skipped: the power_N fit cannot be trusted")
+    assert "do not record N_total" in record["chinchilla_total"]["error"]   # runs without total counts
+    lines = summary_lines(record)
+    assert lines[0].startswith("L(N) fit skipped: the power_N fit cannot be trusted")
+    assert any(line.startswith("Chinchilla fit (total N) skipped") for line in lines)
+
+
+# -- which N: non-embedding or total parameters ----------------------------------------------------
+
+VOCAB, BLOCK = 50257, 1024   # GPT-2's: the embeddings are most of a small model
+
+
+def _ladder_runs(law):
+    """Runs of transformers (n_embd 64 to 2048) whose loss follows ``law`` in *total* parameters:
+    the embeddings, (vocab + block)·n_embd, are 98% of the smallest and 6% of the largest."""
+    import pandas as pd
+
+    rows = []
+    for d in (64, 128, 256, 512, 1024, 2048):
+        n = max(1, d // 64) * (12 * d * d + 13 * d) + 2 * d          # non_embedding_params(n_layer, d)
+        for D in DS:
+            rows.append({"N": n, "N_total": n + (VOCAB + BLOCK) * d, "D": D, "repeat": 0})
+    frame = pd.DataFrame(rows)
+    frame["C"] = 6 * frame["N"] * frame["D"]
+    frame["loss"] = law.predict(N=frame["N_total"].to_numpy(), D=frame["D"].to_numpy())
+    return sc.ScalingSweep(frame, [], {}, {})
+
+
+def test_a_law_in_total_parameters_is_recovered_in_total_parameters_only():
+    sweep = _ladder_runs(CHIN)
+    total = sweep.fit("chinchilla", bootstrap=0, n_kind="total")
+    assert total.n_kind == "total" and total.to_dict()["n_kind"] == "total"
+    for k, v in CHIN.params.items():
+        assert total.params[k] == pytest.approx(v, rel=1e-4), k
+    a_true = CHIN.params["beta"] / (CHIN.params["alpha"] + CHIN.params["beta"])
+    assert total.derived["a"] == pytest.approx(a_true, rel=1e-4)
+    # the same runs counted without their embeddings give another law, and a steeper frontier
+    # (Pearce & Song 2024: much of Kaplan's a = 0.73 against Chinchilla's 0.5)
+    ne = sweep.fit("chinchilla", bootstrap=0, n_kind="non-embedding")
+    assert ne.n_kind == "non_embedding"
+    assert abs(ne.params["alpha"] - CHIN.params["alpha"]) > 0.1
+    assert ne.derived["a"] > a_true + 0.2
+    with pytest.raises(GenlabError, match="unknown kind of parameter count 'embedding'"):
+        sweep.fit("chinchilla", bootstrap=0, n_kind="embedding")
+
+
+def test_the_frontier_figure_labels_which_n_each_curve_counts():
+    from matplotlib.figure import Figure
+
+    sweep = _ladder_runs(CHIN)
+    fits = [sweep.fit("chinchilla", bootstrap=0, n_kind=k, holdout=False) for k in sc.N_KINDS]
+    ax = sweep.plot_frontier(Figure().add_subplot(), *fits)
+    labels = [line.get_label() for line in ax.lines]
+    assert any(lb.startswith("ours, N = non-embedding parameters (a = 0.") for lb in labels)
+    assert any(lb.startswith("ours, N = total parameters (a = 0.46") for lb in labels)
+    assert any("Chinchilla" in lb and "N = total parameters" in lb for lb in labels)
+    assert any("Kaplan" in lb and "N = non-embedding parameters" in lb for lb in labels)
+
+
+def test_total_parameters_of_the_ladder_are_the_non_embedding_ones_plus_the_embeddings():
+    from genlab.models.transformer import GPT, GPTConfig, non_embedding_params
+
+    c = GPTConfig(vocab_size=103, block_size=64, n_layer=2, n_head=3, n_embd=24)
+    model = GPT(c, seed=0)
+    assert model.n_params(non_embedding=True) == non_embedding_params(2, 24)
+    assert model.n_params(non_embedding=False) == non_embedding_params(2, 24) + (103 + 64) * 24   # head tied
+
+
+# -- identification -------------------------------------------------------------------------------
+
+NO_FLOOR = sc.ScalingLaw("chinchilla", {"E": 1e-6, "A": 50.0, "alpha": 0.3, "B": 80.0, "beta": 0.25})
+
+
+@pytest.fixture(scope="module")
+def no_floor_runs():
+    """Runs far from any floor (E = 1e-6 beneath losses of 2 to 20), like the CPU runs of the report."""
+    return sc.synthetic_runs(NO_FLOOR, np.geomspace(1e3, 1e6, 5), np.geomspace(1e4, 1e7, 4), noise=0.01, seed=0)
+
+
+@pytest.fixture(scope="module")
+def no_floor_fit(no_floor_runs):
+    r = no_floor_runs
+    return sc.fit(r.N, r.D, r.loss, bootstrap=20, seed=0, holdout=False)
+
+
+def test_a_parameter_at_its_bound_is_not_identified(no_floor_fit):
+    r = no_floor_fit
+    e = r.identification["E"]
+    assert e["identified"] is False and e["rule"] == "at_bound" and e["bound"] == "lower"
+    assert "no floor" in e["reason"] and "larger N and D" in e["suggestion"]
+    assert r.not_identified == ["E"]                  # the exponents and a are identified here
+    assert "E = not identified" in r.describe() and any(d.startswith("alpha = 0.3") for d in r.describe())
+    row = r.summary().set_index("quantity")
+    assert not row.loc["E", "identified"] and "not identified by these runs" in row.loc["E", "note"]
+    assert row.loc["a", "identified"] and row.loc["loss_opt", "identified"] is None
+    d = json.loads(json.dumps(r.to_dict(), allow_nan=False))
+    assert d["identification"]["E"]["identified"] is False and d["identification"]["alpha"]["identified"] is True
+
+
+def test_a_well_measured_fit_identifies_everything(noisy_fit):
+    assert noisy_fit.not_identified == []
+    assert all(e["identified"] and e["reason"] is None for e in noisy_fit.identification.values())
+
+
+def test_identification_rules_on_the_bootstrap():
+    from genlab.analysis.scaling.identify import identification
+
+    f = sc.FORMS["chinchilla"]
+    params = dict(CHIN.params)
+    theta = f.to_theta(params)
+    runs = {"N": NS, "D": DS, "loss": np.array([2.0, 3.0])}
+    g = np.random.default_rng(0)
+    boot = np.tile([params[k] for k in f.names], (40, 1)) * np.exp(0.01 * g.standard_normal((40, 5)))
+    boot[:2, 0] = np.exp(-10.0)                               # 2 of 40 (5%) replicates put E on its bound
+    ivs = {k: (float(np.percentile(boot[:, i], 2.5)), float(np.percentile(boot[:, i], 97.5)))
+           for i, k in enumerate(f.names)}
+    ivs["beta"] = (0.05, 0.6)                                  # beta's interval spans a factor of 12
+    derived = {"a": 0.45, "b": 0.55, "G": 1.0, "N_opt": 1e9, "D_opt": 1e10, "tokens_per_param": 10.0,
+               "loss_opt": 2.0}
+    ident = identification(f, theta, boot, ivs, params, derived, runs)
+    assert ident["E"]["rule"] == "bootstrap_at_bound" and ident["E"]["share"] == pytest.approx(0.05)
+    assert ident["beta"]["rule"] == "span" and ident["beta"]["span"] == pytest.approx(12.0)
+    assert "vary D over more than the factor of 200" in ident["beta"]["suggestion"]
+    assert ident["alpha"]["identified"] and ident["A"]["identified"] and ident["B"]["identified"]
+    assert ident["a"]["identified"] is False and ident["a"]["depends_on"] == ["beta"]
+    assert ident["N_opt"]["depends_on"] == ["beta"] and "loss_opt" not in ident   # losses are not judged
+    # at the thresholds: 1 of 40 replicates (2.5%) at the bound leaves the 95% interval off it; a span of 9.9
+    boot[1, 0] = params["E"]
+    ivs["E"] = (float(np.percentile(boot[:, 0], 2.5)), float(np.percentile(boot[:, 0], 97.5)))
+    ivs["beta"] = (0.05, 0.495)
+    ident = identification(f, theta, boot, ivs, params, derived, runs)
+    assert all(e["identified"] for e in ident.values())
+
+
+def test_the_report_says_not_identified_instead_of_a_number(no_floor_fit):
+    from genlab.article.report.i18n import load_text
+    from genlab.article.sections.scaling import _chinchilla_numbers, _fit_text, _identification_text
+
+    r = no_floor_fit
+    for lang in ("en", "ja"):
+        t = load_text(lang)["scaling"]
+        w = t["ident"]
+        text = _fit_text(r, w) + _identification_text([r], w)
+        assert w["not_identified"].format(name="E") in text and w["intro"] in text
+        assert f"{r.params['alpha']:.3g}" in text and f"{r.params['E']:.3g}" not in text
+        keys = {n.key for n in _chinchilla_numbers([r], t)}
+        assert keys == {"chinchilla_alpha", "chinchilla_beta", "chinchilla_a"}
 
 
 # -- the results protocol ---------------------------------------------------------------------------
@@ -291,8 +436,29 @@ def test_cli_fit_plan_predict(tmp_path, capsys):
     assert rc == 0 and "chinchilla" in out
 
 
+def test_cli_fit_says_what_is_not_identified(tmp_path, capsys, no_floor_runs):
+    csv = tmp_path / "runs.csv"
+    no_floor_runs.assign(N_total=no_floor_runs.N * 3).to_csv(csv, index=False)
+    rc, out, _ = _cli(["fit", str(csv), "--bootstrap", "10", "--out", str(tmp_path)], capsys)
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[0] == "N = non-embedding parameters"
+    assert "E = not identified" in lines[1] and "E = 4.54e-05" not in lines[1] and "alpha = 0.3" in lines[1]
+    assert any(line.startswith("not identified by these runs: E: E = 4.54e-05 is at the lower bound")
+               and "to identify E, add runs at larger N and D" in line for line in lines)
+    rc, out, _ = _cli(["fit", str(csv), "--bootstrap", "10", "--params", "total", "--json", "--out", str(tmp_path)],
+                      capsys)
+    rec = json.loads(out)
+    assert rc == 0 and rec["n_kind"] == "total" and rec["runs"]["N"] == pytest.approx(list(no_floor_runs.N * 3))
+    assert rec["identification"]["E"]["identified"] is False
+    assert rec["identification"]["E"]["rule"] == "at_bound"
+    assert (tmp_path / "scaling_fit_chinchilla_total.json").exists()
+
+
 @pytest.mark.parametrize("argv,match", [
     (["fit", "{csv}", "--form", "cubic"], "unknown scaling-law form"),
+    (["fit", "{csv}", "--params", "all"], "unknown kind of parameter count 'all'; choose non-embedding"),
+    (["fit", "{csv}", "--params", "total"], "no column 'N_total'"),
     (["fit", "{tmp}/missing.csv"], "does not exist"),
     (["fit", "{csv}", "--d-col", "tokens"], "no column 'tokens'"),
     (["plan", "--flops", "lots"], "--flops"),

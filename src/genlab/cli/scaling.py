@@ -34,7 +34,11 @@ def _floats(text: str, what: str, example: str = "1e19,1e21") -> list[float]:
 def fit_cmd(
     csv: Path = typer.Argument(..., help="CSV with one run per row (columns N, D, loss; optional seed)."),
     form: str = typer.Option("chinchilla", help="chinchilla, kaplan, power (L(N)), power_D, power_C or saturating."),
-    n_col: str = typer.Option("N", help="Column of parameters N."),
+    params: str = typer.Option("non-embedding", "--params", help="Which parameters N counts: non-embedding "
+                               "(Kaplan's N; column N of 'scaling train' runs.csv) or total (Chinchilla's N, "
+                               "embeddings included; column N_total)."),
+    n_col: Optional[str] = typer.Option(None, help="Column of parameters N (default: N, or N_total with "
+                                        "--params total)."),
     d_col: str = typer.Option("D", help="Column of tokens D."),
     c_col: str = typer.Option("C", help="Column of compute C (power_C)."),
     loss_col: str = typer.Option("loss", help="Column of the final loss."),
@@ -47,26 +51,34 @@ def fit_cmd(
     out: Path = typer.Option(Path("genlab-out"), help="Folder for figures (PNG, SVG) and results (JSON, CSV).",
                              callback=check_out_folder),
 ):
-    """Fit a scaling law (Huber on log-loss, L-BFGS-B from a grid) with bootstrap intervals."""
-    from ..analysis.scaling import fit_csv, get_form
+    """Fit a scaling law (Huber on log-loss, L-BFGS-B from a grid) with bootstrap intervals.
+
+    A parameter the runs do not identify (at a bound of the search, or with a 95% interval over a factor of 10) is printed as 'not identified', with why and which runs would identify it.
+    """
+    from ..analysis.scaling import check_n_kind, fit_csv, get_form
+    from ..analysis.scaling.forms import N_LABELS
 
     get_form(form)
+    n_kind = check_n_kind(params)
     if bootstrap < 0:
         raise GenlabError(f"--bootstrap must be an integer >= 0, got {bootstrap}")
     check_cap(bootstrap, "bootstrap", allow_large=allow_large)
     check_seed(seed)
-    res = fit_csv(csv, form, n_col=n_col, d_col=d_col, c_col=c_col, loss_col=loss_col, bootstrap=bootstrap,
-                  seed=seed, budget=budget)
+    res = fit_csv(csv, form, n_kind=n_kind, n_col=n_col, d_col=d_col, c_col=c_col, loss_col=loss_col,
+                  bootstrap=bootstrap, seed=seed, budget=budget)
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     res.plot(ax)
     record = {"command": "scaling fit", "csv": str(csv), **res.to_dict()}
-    files = emit(out, f"scaling_fit_{res.form.name}", fig, res.summary(), record, as_json)
+    stem = f"scaling_fit_{res.form.name}" + ("_total" if res.n_kind == "total" else "")
+    files = emit(out, stem, fig, res.summary(), record, as_json)
     if not as_json:
-        iv = res.intervals
-        typer.echo("; ".join(f"{k} = {v:.4g}" + (f" [{iv[k][0]:.4g}, {iv[k][1]:.4g}]" if k in iv else "")
-                             for k, v in {**res.params, **res.derived}.items()))
+        if "N" in res.form.variables:
+            typer.echo(f"N = {N_LABELS[res.n_kind]}")
+        typer.echo("; ".join(res.describe()))
+        for line in identification_lines(res.identification):
+            typer.echo(line)
         if res.holdout:
             typer.echo(f"hold-out: predicting N = {res.holdout['held_out']:.3g} from smaller models, "
                        f"mean |relative error| {res.holdout['mean_abs_rel_error']:.3%}")
@@ -163,7 +175,7 @@ def train_cmd(
 ):
     """Train small transformers (sizes x token budgets) and fit their scaling laws.
 
-    Writes OUT/runs.csv (one run per row: N, D, C, loss, ...; 'genlab scaling fit OUT/runs.csv' refits it), OUT/scaling_train.json (fitted exponents with bootstrap intervals), and figures: Kaplan's L(N) (Fig. 15), the measured L(N) with its fit, loss curves, iso-FLOP curves and the compute-optimal frontier. Every run is a job of the results store (OUT/runs.sqlite or --store): the same command again resumes.
+    Writes OUT/runs.csv (one run per row: N, N_total, D, C, loss, ...; 'genlab scaling fit OUT/runs.csv' refits it, '--params total' in total parameters), OUT/scaling_train.json (fitted exponents with bootstrap intervals; the Chinchilla form in non-embedding and in total N, parameters the runs do not identify marked so), and figures: Kaplan's L(N) (Fig. 15), the measured L(N) with its fit, loss curves, iso-FLOP curves and the compute-optimal frontier. Every run is a job of the results store (OUT/runs.sqlite or --store): the same command again resumes.
     """
     import matplotlib.pyplot as plt
     from ..analysis.scaling.sweep import plan_sweep, scaling_sweep
@@ -193,7 +205,7 @@ def train_cmd(
     if fits.get("power_N") is not None:
         figs["scaling_size"] = lambda ax: res.plot_size(ax, fits["power_N"])
     if fits.get("chinchilla") is not None:
-        figs["scaling_frontier"] = lambda ax: res.plot_frontier(ax, fits["chinchilla"])
+        figs["scaling_frontier"] = lambda ax: res.plot_frontier(ax, fits["chinchilla"], fits.get("chinchilla_total"))
     with OutputSet(sweep.out) as files:  # all or nothing, the JSON record last
         files.add_csv("runs.csv", frame)
         for stem, draw in figs.items():
@@ -246,34 +258,56 @@ def _fig15(ax, res):
     return plot_kaplan(ax, measured=res.size_curve())
 
 
+CHINCHILLA_SHOWN = ("alpha", "beta", "E", "A", "B", "a", "b")
+
+
 def train_record(res, *, bootstrap: int = 200, seed: int = 0) -> dict:
     """The fits of a :class:`genlab.analysis.scaling.sweep.ScalingSweep` as a JSON-able record: L(N) (power_N at the
-    largest budget), the Chinchilla fit of every run (α, β, E, a = β/(α+β)), and the corpus's
-    entropy rate when known. ``_fits`` holds the fit objects (popped before writing)."""
-    fits, failed = res.fit_laws("power_N", bootstrap=bootstrap, seed=seed)
+    largest budget), the Chinchilla fit of every run (α, β, E, a = β/(α+β)) with N non-embedding
+    (``chinchilla``) and total (``chinchilla_total``), and the corpus's entropy rate when known.
+    ``_fits`` holds the fit objects (popped before writing)."""
+    fits, failed = res.fit_laws("power_N", bootstrap=bootstrap, seed=seed, n_kinds=("non_embedding", "total"))
     out = {}
-    for key, name, shown in (("L_of_N", "power_N", ("alpha", "N_c")),
-                             ("chinchilla", "chinchilla", ("alpha", "beta", "E", "A", "B", "a", "b"))):
-        out[key] = _fit_record(fits[name], shown) if name in fits else {"error": failed[name]}
+    for key, shown in (("power_N", ("alpha", "N_c")), ("chinchilla", CHINCHILLA_SHOWN),
+                       ("chinchilla_total", CHINCHILLA_SHOWN)):
+        out["L_of_N" if key == "power_N" else key] = (_fit_record(fits[key], shown) if key in fits
+                                                      else {"error": failed[key]})
     out["entropy_rate"] = res.entropy_rate
     out["corpus"] = res.corpus
     out["config"] = res.config
     out["elapsed_s"] = res.elapsed_s
     out["runs"] = res.to_frame().to_dict(orient="records")
-    out["_fits"] = {name: fits.get(name) for name in ("power_N", "chinchilla")}
+    out["_fits"] = {name: fits.get(name) for name in ("power_N", "chinchilla", "chinchilla_total")}
     return out
 
 
 def _fit_record(fit, keys) -> dict:
     values = {**fit.params, **fit.derived}
     iv = fit.intervals
-    return {"form": fit.form.name, "formula": fit.form.formula,
+    ident = fit.identification
+    return {"form": fit.form.name, "formula": fit.form.formula, "n_kind": fit.n_kind,
             "values": {k: values[k] for k in keys if k in values},
             "intervals": {k: list(iv[k]) for k in keys if k in iv},
+            "identification": {k: ident[k] for k in keys if k in ident},
             "holdout": fit.holdout, "warnings": list(fit.warnings), "fit": fit.to_dict()}
 
 
+def identification_lines(identification: dict) -> list[str]:
+    """What a fit's ``identification`` (:attr:`ScalingFit.identification`, or its JSON) says is not
+    identified: one line per parameter (why, and which runs would identify it), then one for the
+    derived quantities that follow from them."""
+    params = {k: v for k, v in identification.items() if not v["identified"] and v["rule"] != "depends_on"}
+    derived = [k for k, v in identification.items() if not v["identified"] and v["rule"] == "depends_on"]
+    lines = [f"not identified by these runs: {k}: {v['reason']}; {v['suggestion']}" for k, v in params.items()]
+    if derived:
+        inputs = dict.fromkeys(p for k in derived for p in identification[k]["depends_on"])
+        lines.append(f"not identified by these runs: {', '.join(derived)} (computed from {', '.join(inputs)})")
+    return lines
+
+
 def summary_lines(record: dict) -> list[str]:
+    from ..analysis.scaling.identify import describe
+
     lines = []
     ln = record["L_of_N"]
     if "values" in ln:
@@ -282,17 +316,19 @@ def summary_lines(record: dict) -> list[str]:
                      + (f" [{iv[0]:.4g}, {iv[1]:.4g}]" if iv else "") + " (Kaplan: 0.076)")
     else:
         lines.append(f"L(N) fit skipped: {ln['error']}")
-    ch = record["chinchilla"]
-    if "values" in ch:
-        parts = []
-        for k in ("alpha", "beta", "E", "a"):
-            v = ch["values"][k]
-            i = ch["intervals"].get(k)
-            parts.append(f"{k} = {v:.4g}" + (f" [{i[0]:.4g}, {i[1]:.4g}]" if i else ""))
-        lines.append("Chinchilla fit L = E + A/N^alpha + B/D^beta: " + "; ".join(parts)
-                     + " (Hoffmann et al.: alpha 0.34, beta 0.28, E 1.69, a 0.46)")
-    else:
-        lines.append(f"Chinchilla fit skipped: {ch['error']}")
+    for key, which in (("chinchilla", "non-embedding N"), ("chinchilla_total", "total N")):
+        ch = record.get(key)
+        if ch is None:
+            continue
+        if "values" not in ch:
+            lines.append(f"Chinchilla fit ({which}) skipped: {ch['error']}")
+            continue
+        ident = ch.get("identification", {})
+        shown = ("alpha", "beta", "E", "a")
+        parts = [describe(k, ch["values"][k], ch["intervals"].get(k), ident.get(k)) for k in shown]
+        lines.append(f"Chinchilla fit L = E + A/N^alpha + B/D^beta, {which}: " + "; ".join(parts)
+                     + " (Hoffmann et al., total N: alpha 0.34, beta 0.28, E 1.69, a 0.46)")
+        lines += ["  " + line for line in identification_lines({k: v for k, v in ident.items() if k in shown})]
     if record.get("entropy_rate") is not None:
         lines.append(f"entropy rate of the corpus (the irreducible loss): {record['entropy_rate']:.4f} nats/token")
     return lines

@@ -21,7 +21,7 @@ from ...core.errors import GenlabError
 from ...core.io import plain
 from ...core.results import Result
 from .fits import ScalingFit
-from .forms import PRESETS, ScalingLaw, preset
+from .forms import N_LABELS, PRESETS, ScalingLaw, preset
 
 
 @dataclass
@@ -99,7 +99,9 @@ def load_law(source):
     if not isinstance(source, dict) or "form" not in source or "params" not in source:
         raise GenlabError("a law file must be the JSON of a fit (with 'form' and 'params')")
     try:
-        law = ScalingLaw(source["form"], source["params"], name=f"fit ({source['form']})")
+        kind = N_LABELS.get(source.get("n_kind"))
+        law = ScalingLaw(source["form"], source["params"],
+                         name=f"fit ({source['form']}" + (f", N = {kind})" if kind else ")"))
         f = law.form
         boots = [ScalingLaw(f, dict(zip(f.names, p))) for p in source.get("bootstrap_params") or []]
     except (TypeError, ValueError, KeyError) as exc:

@@ -12,7 +12,15 @@ Uncertainty: a bootstrap over runs (rows resampled with replacement, one
 seeded stream per replicate) for every parameter and derived quantity, a
 hold-out check (fit without the largest model, predict it), and warnings.
 A fit whose parameters leave floating point (an exponent at its bound makes
-N_c = exp(c/α) overflow) is refused with a :class:`GenlabError` saying why.
+N_c = exp(c/α) overflow) is refused with a :class:`GenlabError` saying why. A
+parameter that the runs do not pin down (at a bound of the search, or with an
+interval over a decade) is reported as *not identified by these runs*, with what
+would identify it (:attr:`ScalingFit.identification`, rules in
+:mod:`genlab.analysis.scaling.identify`).
+
+N is what the caller passes; ``n_kind`` says which parameters it counts
+(``non_embedding``, Kaplan's, or ``total``, Chinchilla's; see
+:data:`~genlab.analysis.scaling.forms.N_KINDS`), and travels with the fit.
 
 :func:`synthetic_runs` draws runs from a known law, to test all of this.
 """
@@ -31,7 +39,8 @@ from ...core.errors import GenlabError
 from ...core.io import plain
 from ...core.results import Result
 from ...core.seeding import check_seed, rng as make_rng
-from .forms import Form, ScalingLaw, get_form, preset
+from .forms import N_LABELS, Form, ScalingLaw, check_n_kind, get_form, preset
+from .identify import describe, identification
 
 HUBER_DELTA = 1e-3
 #: What overflows when a form's fitted parameters leave floating point (see :func:`_untrusted`).
@@ -159,6 +168,10 @@ class ScalingFit(Result):
         Fit without the largest N, predicted against measured loss there.
     warnings : list of str
     N, D, C, loss : ndarray of shape (n_runs,) (absent inputs are None)
+    config : dict
+        The fit's settings, ``n_kind`` (which parameters N counts) among them.
+    identification : dict (property)
+        Which parameters these runs identify (see :mod:`genlab.analysis.scaling.identify`).
     """
 
     law: ScalingLaw
@@ -178,6 +191,30 @@ class ScalingFit(Result):
     @property
     def form(self) -> Form:
         return self.law.form
+
+    @property
+    def n_kind(self) -> str:
+        """Which parameters N counts: ``non_embedding`` or ``total``."""
+        return self.config.get("n_kind", "non_embedding")
+
+    @property
+    def identification(self) -> dict:
+        """``name -> {"identified": bool, "rule", "reason", "needs", "suggestion", ...}`` for every natural
+        parameter and every quantity derived from them (:func:`genlab.analysis.scaling.identify.identification`)."""
+        runs = {"N": self.N, "D": self.D, "C": self.C, "loss": self.loss}
+        return identification(self.form, self.law.theta, self.boot_params, self.intervals, self.params,
+                              self.derived, runs)
+
+    @property
+    def not_identified(self) -> list:
+        """The names (parameters, then derived quantities) these runs do not identify."""
+        return [k for k, v in self.identification.items() if not v["identified"]]
+
+    def describe(self) -> list:
+        """``name = value [lo, hi]`` for every parameter and derived quantity, ``name = not identified``
+        for those the runs do not identify (the CLI's table)."""
+        ident, iv = self.identification, self.intervals
+        return [describe(k, v, iv.get(k), ident.get(k)) for k, v in {**self.params, **self.derived}.items()]
 
     def predict(self, N=None, D=None, C=None):
         return self.law.predict(N=N, D=D, C=C)
@@ -208,23 +245,28 @@ class ScalingFit(Result):
         return {k: float(np.std(v, ddof=1)) for k, v in self._samples().items() if len(v) > 1}
 
     def summary(self):
-        """One row per parameter and derived quantity: value, interval, s.e."""
+        """One row per parameter and derived quantity: value, interval, s.e., ``identified`` (None for
+        the predicted losses, which are not judged) and ``note`` (why not, and what would identify it)."""
         import pandas as pd
 
-        iv, se = self.intervals, self.se
+        iv, se, ident = self.intervals, self.se, self.identification
         rows = []
         for kind, values in (("parameter", self.params), ("derived", self.derived)):
             for k, v in values.items():
                 lo, hi = iv.get(k, (math.nan, math.nan))
+                e = ident.get(k)
+                note = f"not identified by these runs: {e['reason']}; {e['suggestion']}" if e and e["reason"] else ""
                 rows.append({"quantity": k, "kind": kind, "value": v, "lo": lo, "hi": hi,
-                             "se": se.get(k, math.nan)})
+                             "se": se.get(k, math.nan), "identified": None if e is None else e["identified"],
+                             "note": note})
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict:
         def col(x):
             return None if x is None else [float(v) for v in x]
-        return plain({"form": self.form.name, "formula": self.form.formula, "params": self.params,
-                      "intervals": self.intervals, "se": self.se, "derived": self.derived,
+        return plain({"form": self.form.name, "formula": self.form.formula, "n_kind": self.n_kind,
+                      "params": self.params, "intervals": self.intervals, "se": self.se, "derived": self.derived,
+                      "identification": self.identification,
                       "holdout": self.holdout, "warnings": list(self.warnings), "objective": self.objective,
                       "n_runs": int(len(self.loss)), "config": self.config,
                       "bootstrap_params": [list(map(float, r)) for r in self.boot_params],
@@ -267,7 +309,7 @@ class ScalingFit(Result):
                 ax.fill_between(grid, lo, hi, color="tab:red", alpha=0.2, lw=0, label="95% bootstrap band")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel({"N": "parameters N", "D": "tokens D", "C": "compute C"}[x_name])
+        ax.set_xlabel({"N": f"{N_LABELS[self.n_kind]} N", "D": "tokens D", "C": "compute C"}[x_name])
         ax.set_ylabel("loss")
         ax.set_title(self.form.formula, fontsize="small")
         ax.legend(fontsize="small")
@@ -329,7 +371,7 @@ def _one_blas_thread(fn):
 @_one_blas_thread
 def fit(N=None, D=None, loss=None, form: str = "chinchilla", *, C=None, seeds=None, bootstrap: int = 200,
         seed: int = 0, budget=None, predict_at: dict | None = None, n_starts: int = 20,
-        delta: float = HUBER_DELTA, holdout: bool = True) -> ScalingFit:
+        delta: float = HUBER_DELTA, holdout: bool = True, n_kind: str = "non_embedding") -> ScalingFit:
     """Fit a scaling law to runs, with bootstrap intervals, a hold-out check and warnings.
 
     Parameters
@@ -358,6 +400,9 @@ def fit(N=None, D=None, loss=None, form: str = "chinchilla", *, C=None, seeds=No
         Huber δ on log-residuals.
     holdout : bool
         Run the hold-out check.
+    n_kind : {"non_embedding", "total"}
+        Which parameters ``N`` counts (``non-embedding`` is accepted too): a label, recorded with the
+        fit and shown with it (the compute optimum's N and the budget's C = 6ND are in the same count).
 
     Returns
     -------
@@ -370,6 +415,7 @@ def fit(N=None, D=None, loss=None, form: str = "chinchilla", *, C=None, seeds=No
         whose parameters overflow: an exponent at its bound, named in the message.
     """
     f = get_form(form)
+    n_kind = check_n_kind(n_kind)
     bootstrap = check_int(bootstrap, "bootstrap", lo=0)
     seed = check_seed(seed)
     n_starts = check_int(n_starts, "n_starts", lo=1)
@@ -384,7 +430,7 @@ def fit(N=None, D=None, loss=None, form: str = "chinchilla", *, C=None, seeds=No
 
     (obj, theta), finals = _fit_theta(f, logs, logL, delta, n_starts)
     params, derived = _natural(f, theta, budget, predict_at, n_runs=len(L))
-    law = ScalingLaw(f, params)
+    law = ScalingLaw(f, params, name=f"fit ({f.name}, N = {N_LABELS[n_kind]})" if "N" in f.variables else "")
     starts = [theta] + [x for _, x in finals[1:3]]   # the bootstrap starts from the full fit's best
     boot, boot_d = _bootstrap(f, logs, logL, starts, delta, bootstrap, seed, budget, predict_at, list(derived))
 
@@ -392,7 +438,7 @@ def fit(N=None, D=None, loss=None, form: str = "chinchilla", *, C=None, seeds=No
     ho, skipped = _holdout(f, inputs, L, delta, n_starts) if holdout else (None, None)
     if skipped:
         warns.append(f"hold-out check skipped: {skipped}")
-    config = {"form": f.name, "bootstrap": bootstrap, "seed": seed, "huber_delta": delta,
+    config = {"form": f.name, "n_kind": n_kind, "bootstrap": bootstrap, "seed": seed, "huber_delta": delta,
               "n_starts": n_starts, "budget": budget, "predict_at": predict_at}
     return ScalingFit(law, law.params, obj, derived, boot, boot_d, ho, warns,
                       inputs["N"], inputs["D"], inputs["C"], L, config)
@@ -470,17 +516,24 @@ def _holdout(f: Form, inputs, L, delta, n_starts) -> tuple[dict | None, str | No
 
 # -- CSV and synthetic runs --------------------------------------------------------------------------
 
-def fit_csv(path, form: str = "chinchilla", *, n_col: str = "N", d_col: str = "D", loss_col: str = "loss",
-            c_col: str = "C", seed_col: str = "seed", **kwargs) -> ScalingFit:
+def fit_csv(path, form: str = "chinchilla", *, n_kind: str = "non_embedding", n_col: str | None = None,
+            d_col: str = "D", loss_col: str = "loss", c_col: str = "C", seed_col: str = "seed",
+            **kwargs) -> ScalingFit:
     """:func:`fit` on a CSV with a header row (one run per row).
 
     The columns the form needs (``n_col``, ``d_col``, ``c_col`` and ``loss_col``)
-    must hold finite numbers > 0; ``seed_col`` is used when present. Every mistake
-    is a one-line :class:`GenlabError` naming the column and row.
+    must hold finite numbers > 0; ``seed_col`` is used when present. ``n_kind`` says
+    which parameters N counts; ``n_col`` defaults to that kind's column in the
+    ``runs.csv`` of ``genlab scaling train`` (``N`` or ``N_total``, see
+    :data:`~genlab.analysis.scaling.forms.N_COLUMNS`). Every mistake is a one-line
+    :class:`GenlabError` naming the column and row.
     """
     from ...data.sources import csv_column, read_csv
+    from .forms import N_COLUMNS
 
     f = get_form(form)
+    n_kind = check_n_kind(n_kind)
+    n_col = N_COLUMNS[n_kind] if n_col is None else n_col
     path = Path(path)
     frame = read_csv(path)
     names = {"N": (n_col, "--n-col"), "D": (d_col, "--d-col"), "C": (c_col, "--c-col")}
@@ -495,7 +548,7 @@ def fit_csv(path, form: str = "chinchilla", *, n_col: str = "N", d_col: str = "D
     cols = {col: csv_column(frame, col, path, positive=True) for col, _ in need}
     var = {v: cols[names[v][0]] for v in f.variables}
     seeds = frame[seed_col].to_numpy() if seed_col in frame.columns else None
-    return fit(**var, loss=cols[loss_col], form=f.name, seeds=seeds, **kwargs)
+    return fit(**var, loss=cols[loss_col], form=f.name, seeds=seeds, n_kind=n_kind, **kwargs)
 
 
 def synthetic_runs(law, Ns=None, Ds=None, noise: float = 0.01, seed: int = 0, *, Cs=None, repeats: int = 1):

@@ -34,10 +34,32 @@ import numpy as np
 from ...core.errors import GenlabError
 from ...core.results import Result
 
+#: Which parameters N counts: ``non_embedding`` (Kaplan et al. 2020: without the token and position
+#: embeddings) or ``total`` (Hoffmann et al. 2022: every parameter). A transformer of genlab's ladder
+#: (:mod:`genlab.models.transformer`, head tied to the token embedding) has
+#: N_total = N_non_embedding + (vocab_size + block_size)·n_embd; an untied head would add vocab_size·n_embd.
+N_KINDS = ("non_embedding", "total")
+#: The column of each kind in the runs of a sweep (:class:`genlab.analysis.scaling.sweep.ScalingSweep`).
+N_COLUMNS = {"non_embedding": "N", "total": "N_total"}
+#: How figures and tables name each kind.
+N_LABELS = {"non_embedding": "non-embedding parameters", "total": "total parameters"}
+#: Which N each published law counts.
+PRESET_N_KINDS = {"kaplan_N": "non_embedding", "kaplan": "non_embedding", "chinchilla": "total"}
+
 #: Where :meth:`ScalingLaw.plot` draws a variable unless told: (smallest, largest).
 PLOT_RANGES = {"N": (1e6, 1e12), "D": (1e8, 1e13), "C": (1e17, 1e25)}
 #: The token counts of the curves :meth:`ScalingLaw.plot` draws for a law of N and D.
 PLOT_TOKENS = (1e9, 1e10, 1e11, 1e12)
+
+
+def check_n_kind(kind) -> str:
+    """``"non_embedding"`` or ``"total"`` (``non-embedding`` with a hyphen, as the CLI spells it, too),
+    or a one-line error."""
+    key = kind.replace("-", "_") if isinstance(kind, str) else kind
+    if key not in N_KINDS:
+        raise GenlabError(f"unknown kind of parameter count {kind!r}; choose non-embedding "
+                          f"(Kaplan's N) or total (Chinchilla's N)")
+    return key
 
 
 # -- forms ------------------------------------------------------------------------

@@ -4,11 +4,20 @@
 a job of :func:`genlab.runs.sweep.sweep`, and :func:`scaling_sweep` runs
 model sizes × token budgets through it (resumable with a store, parallel
 with ``jobs`` or Dask) into a :class:`ScalingSweep`: one row per run with N
-(non-embedding parameters), D (tokens), C = 6ND and the final validation
-loss, ready for :func:`genlab.analysis.scaling.fits.fit`, and the figures of
-the section: Kaplan's L(N) (the article's Fig. 15, :func:`plot_kaplan`), our
-measured L(N) with its fitted law, the loss curves, iso-FLOP curves and the
-compute-optimal frontier beside Chinchilla's and Kaplan's.
+(non-embedding parameters), N_total (all of them), D (tokens), C = 6ND and the
+final validation loss, ready for :func:`genlab.analysis.scaling.fits.fit`, and
+the figures of the section: Kaplan's L(N) (the article's Fig. 15,
+:func:`plot_kaplan`), our measured L(N) with its fitted law, the loss curves,
+iso-FLOP curves and the compute-optimal frontier beside Chinchilla's and Kaplan's.
+
+N_total is counted on the trained model (``GPT.n_params(non_embedding=False)``): with the
+head tied to the token embedding it is N + (vocab_size + block_size)·n_embd (token and
+position embeddings; an untied head would add vocab_size·n_embd more). At these sizes the
+embeddings are much of the model (about 60 % of the smallest), so the two counts give
+different laws: Kaplan et al. counted N without them, Hoffmann et al. (Chinchilla) with
+them, and Pearce & Song (2024) trace much of the gap between their frontiers to this.
+:meth:`ScalingSweep.fit` fits either (``n_kind``); the compute of a run is C = 6ND in the
+same count.
 
 Within a sweep, the runs of one model size share their initialization and
 their stream of training windows (seeded by the sweep seed and the size): the
@@ -266,67 +275,94 @@ class ScalingSweep(Result):
     def entropy_rate(self):
         return self.corpus.get("entropy_rate")
 
-    def fit(self, form: str = "chinchilla", *, bootstrap: int = 200, seed: int = 0, **kwargs):
-        """:func:`genlab.analysis.scaling.fits.fit` on every run (``chinchilla``, ``kaplan``, ``power_D``, …)."""
+    def runs(self, n_kind: str = "non_embedding"):
+        """The runs with N counting ``n_kind`` parameters (``non_embedding``: :attr:`frame`; ``total``: N is
+        N_total and C = 6·N_total·D)."""
+        from .forms import N_COLUMNS, check_n_kind
+
+        n_kind = check_n_kind(n_kind)
+        fr = self.frame
+        if n_kind == "non_embedding":
+            return fr
+        col = N_COLUMNS[n_kind]
+        if col not in fr.columns:
+            raise GenlabError(f"these runs do not record {col} ({n_kind} parameters); fit them with "
+                              f"non-embedding N, or rerun the sweep")
+        return fr.assign(N=fr[col], C=6.0 * fr[col] * fr["D"])
+
+    def fit(self, form: str = "chinchilla", *, bootstrap: int = 200, seed: int = 0, n_kind: str = "non_embedding",
+            **kwargs):
+        """:func:`genlab.analysis.scaling.fits.fit` on every run (``chinchilla``, ``kaplan``, ``power_D``, …),
+        N counting ``n_kind`` parameters (:meth:`runs`)."""
         from .fits import fit
         from .forms import get_form
 
         f = get_form(form)
         if f.variables == ("N",):
-            return self.fit_size(form, bootstrap=bootstrap, seed=seed, **kwargs)
-        fr = self.frame
+            return self.fit_size(form, bootstrap=bootstrap, seed=seed, n_kind=n_kind, **kwargs)
+        fr = self.runs(n_kind)
         return fit(fr["N"], fr["D"], fr["loss"], f.name, C=fr["C"], seeds=fr["repeat"], bootstrap=bootstrap,
-                   seed=seed, **kwargs)
+                   seed=seed, n_kind=n_kind, **kwargs)
 
-    def size_curve(self, budget=None):
+    def size_curve(self, budget=None, n_kind: str = "non_embedding"):
         """(N, loss) at one budget (default the largest), the loss averaged over repeats."""
-        fr = self.frame
+        fr = self.runs(n_kind)
         budget = fr["D"].max() if budget is None else budget
         g = fr[np.isclose(fr["D"], budget)].groupby("N")["loss"].mean()
         if g.empty:
             raise GenlabError(f"no runs at budget {budget:g}; the budgets are {sorted(set(fr['D']))}")
         return g.index.to_numpy(dtype=float), g.to_numpy(dtype=float)
 
-    def fit_size(self, form: str = "power_N", *, budget=None, bootstrap: int = 200, seed: int = 0, **kwargs):
+    def fit_size(self, form: str = "power_N", *, budget=None, bootstrap: int = 200, seed: int = 0,
+                 n_kind: str = "non_embedding", **kwargs):
         """L(N) at the largest budget (or ``budget``), fitted with ``power_N`` (Kaplan's
         (N_c/N)^α) or ``saturating`` (E + A N^−α)."""
         from .fits import fit
 
-        N, L = self.size_curve(budget)
-        return fit(N, None, L, form, bootstrap=bootstrap, seed=seed, **kwargs)
+        N, L = self.size_curve(budget, n_kind)
+        return fit(N, None, L, form, bootstrap=bootstrap, seed=seed, n_kind=n_kind, **kwargs)
 
-    def fit_laws(self, size_form: str = "power_N", *, bootstrap: int = 200, seed: int = 0) -> tuple[dict, dict]:
-        """The sweep's two scaling laws, as ``genlab scaling train`` and the article's §4.3 report them:
-        L(N) at the largest budget (:meth:`fit_size` with ``size_form``) and the Chinchilla form on
-        every run (:meth:`fit`, numerical warnings of its optimizer silenced).
+    def fit_laws(self, size_form: str = "power_N", *, bootstrap: int = 200, seed: int = 0,
+                 n_kinds=("non_embedding",)) -> tuple[dict, dict]:
+        """The sweep's scaling laws, as ``genlab scaling train`` and the article's §4.3 report them:
+        L(N) at the largest budget (:meth:`fit_size` with ``size_form``, non-embedding N, as Kaplan's)
+        and the Chinchilla form on every run (:meth:`fit`, numerical warnings of its optimizer
+        silenced) once for each of ``n_kinds``.
 
         Returns
         -------
         fits : dict
-            ``{size_form: ScalingFit, "chinchilla": ScalingFit}``, the laws that could be fitted.
+            ``{size_form: ScalingFit, "chinchilla": ScalingFit, "chinchilla_total": ScalingFit}`` (the
+            Chinchilla fit in non-embedding N, and in total N when ``"total"`` is among ``n_kinds``),
+            the laws that could be fitted.
         failed : dict
             ``{name: reason}`` for those that could not (a one-line :class:`GenlabError` message:
             fewer runs than parameters, or parameters at their bounds beyond floating point).
         """
         import warnings
 
+        from .forms import check_n_kind
+
         fits, failed = {}, {}
         try:
             fits[size_form] = self.fit_size(size_form, bootstrap=bootstrap, seed=seed)
         except GenlabError as exc:
             failed[size_form] = str(exc)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fits["chinchilla"] = self.fit("chinchilla", bootstrap=bootstrap, seed=seed)
-        except GenlabError as exc:
-            failed["chinchilla"] = str(exc)
+        for kind in map(check_n_kind, n_kinds):
+            key = "chinchilla" if kind == "non_embedding" else f"chinchilla_{kind}"
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fits[key] = self.fit("chinchilla", bootstrap=bootstrap, seed=seed, n_kind=kind)
+            except GenlabError as exc:
+                failed[key] = str(exc)
         return fits, failed
 
-    def isoflops(self, n: int = 5):
+    def isoflops(self, n: int = 5, n_kind: str = "non_embedding"):
         """Iso-FLOP curves: ``{C: (N, loss)}`` at ``n`` compute levels spread (in log) over those
-        the grid covers with at least 3 sizes, interpolated between each size's budgets."""
-        fr = self.frame
+        the grid covers with at least 3 sizes, interpolated between each size's budgets (N and
+        C = 6ND counting ``n_kind`` parameters)."""
+        fr = self.runs(n_kind)
         lo = (6.0 * fr.groupby("N")["D"].min() * fr.groupby("N")["D"].min().index).to_numpy()
         hi = (6.0 * fr.groupby("N")["D"].max() * fr.groupby("N")["D"].max().index).to_numpy()
         cands = np.geomspace(lo.min(), hi.max(), 60)
@@ -336,11 +372,11 @@ class ScalingSweep(Result):
         levels = np.geomspace(ok[0], ok[-1], n) if len(ok) > 1 else np.array(ok)
         return {float(c): _interp_isoflop(fr, c) for c in levels}
 
-    def frontier(self):
+    def frontier(self, n_kind: str = "non_embedding"):
         """The measured compute-optimal frontier: ``(C, N*)`` from the minimum of each iso-FLOP
-        curve (at ~30 compute levels; minima at an end of a curve are left out)."""
+        curve (at ~30 compute levels; minima at an end of a curve are left out), in ``n_kind`` N."""
         out_c, out_n = [], []
-        for C, (N, L) in self.isoflops(30).items():
+        for C, (N, L) in self.isoflops(30, n_kind).items():
             if len(N) >= 3:
                 i = int(np.argmin(L))
                 if 0 < i < len(N) - 1:
@@ -446,37 +482,50 @@ class ScalingSweep(Result):
             ax.legend(fontsize="small")
         return ax
 
-    def plot_frontier(self, ax=None, fit=None):
-        """N*(C): ours (the Chinchilla fit of these runs with its band, and the iso-FLOP minima)
-        beside Chinchilla's and Kaplan's published laws."""
+    def plot_frontier(self, ax=None, fit=None, total=None):
+        """N*(C): ours in both parameter counts (the Chinchilla fit of these runs with N non-embedding,
+        ``fit``, and with N total, ``total``, each with its band and its iso-FLOP minima; fitted here
+        when not given, the total one only when the runs record N_total) beside Chinchilla's published
+        law (total parameters) and Kaplan's (non-embedding). Every curve's label says which N it counts;
+        each is drawn against C = 6ND in its own count."""
         from ...plots.helpers import axes
         from .allocation import plan
-        from .forms import chinchilla_optimum, preset
+        from .forms import N_LABELS, chinchilla_optimum, preset
 
         ax = axes(ax, (6.4, 4.2))
         fit = fit if fit is not None else self.fit("chinchilla", bootstrap=100)
-        C = self.frame["C"].to_numpy()
+        if total is None and "N_total" in self.frame.columns:
+            total = self.fit("chinchilla", bootstrap=100, n_kind="total")
+        ours = [f for f in (fit, total) if f is not None]
+        C = np.concatenate([self.runs(f.n_kind)["C"].to_numpy() for f in ours])
         grid = np.geomspace(C.min() / 10, C.max() * 10, 60)
-        n_ours, _ = chinchilla_optimum(fit.law, grid)
-        ax.plot(grid, n_ours, color="tab:red", lw=1.8, label=f"ours (Chinchilla form, a = {fit.derived['a']:.2f})")
-        if len(fit.boot_params):
-            bo = np.array([chinchilla_optimum(law, grid)[0] for law in fit.boot_laws])
-            ax.fill_between(grid, np.percentile(bo, 2.5, axis=0), np.percentile(bo, 97.5, axis=0),
-                            color="tab:red", alpha=0.15, lw=0)
+        styles = {"non_embedding": ("tab:red", "o", "k"), "total": ("tab:purple", "s", "indigo")}
+        for f in ours:
+            color, marker, dots = styles[f.n_kind]
+            ident = f.identification.get("a", {"identified": True})
+            a_text = f"a = {f.derived['a']:.2f}" + ("" if ident["identified"] else ", not identified")
+            ax.plot(grid, chinchilla_optimum(f.law, grid)[0], color=color, lw=1.8,
+                    label=f"ours, N = {N_LABELS[f.n_kind]} ({a_text})")
+            if len(f.boot_params):
+                bo = np.array([chinchilla_optimum(law, grid)[0] for law in f.boot_laws])
+                ax.fill_between(grid, np.percentile(bo, 2.5, axis=0), np.percentile(bo, 97.5, axis=0),
+                                color=color, alpha=0.15, lw=0)
+            fc, fn = self.frontier(f.n_kind)
+            if fc.size:
+                ax.scatter(fc, fn, color=dots, marker=marker, s=14, zorder=3,
+                           label=f"our iso-FLOP minima, {N_LABELS[f.n_kind]}")
+            fr = self.runs(f.n_kind)
+            ax.scatter(fr["C"], fr["N"], color=color, alpha=0.35, s=8, marker="x")
         ch = preset("chinchilla")
-        n_ch, _ = chinchilla_optimum(ch, grid)
         a_ch = ch.params["beta"] / (ch.params["alpha"] + ch.params["beta"])
-        ax.plot(grid, n_ch, color="tab:green", lw=1.4, ls="--", label=f"Chinchilla (Hoffmann 2022), a = {a_ch:.2f}")
-        kp = plan(grid, law="kaplan")
-        ax.plot(grid, kp.N, color="tab:blue", lw=1.4, ls="-.", label="Kaplan 2020 L(N, D)")
-        fc, fn = self.frontier()
-        if fc.size:
-            ax.scatter(fc, fn, color="k", s=14, zorder=3, label="our iso-FLOP minima")
-        ax.scatter(C, self.frame["N"], color="0.6", s=8, marker="x", label="runs")
+        ax.plot(grid, chinchilla_optimum(ch, grid)[0], color="tab:green", lw=1.4, ls="--",
+                label=f"Chinchilla (Hoffmann 2022), N = {N_LABELS['total']}, a = {a_ch:.2f}")
+        ax.plot(grid, plan(grid, law="kaplan").N, color="tab:blue", lw=1.4, ls="-.",
+                label=f"Kaplan 2020 L(N, D), N = {N_LABELS['non_embedding']}")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("compute C = 6ND (FLOPs)")
+        ax.set_xlabel("compute C = 6ND (FLOPs; N as in each label; crosses: runs)")
         ax.set_ylabel("compute-optimal N*")
         ax.set_title("compute-optimal model size", fontsize="small")
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="x-small")
         return ax

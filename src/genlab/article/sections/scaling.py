@@ -5,10 +5,15 @@ it, then measure a scaling law ourselves: small transformers trained on
 Python's bundled documentation (sizes × token budgets through the results
 store), L(N) at the largest budget fitted with Kaplan's form (α_N with its
 bootstrap interval), the Chinchilla form fitted to every run (α, β, E and
-a = β/(α+β) with intervals), iso-FLOP curves, the compute-optimal frontier
-beside Chinchilla's and Kaplan's, and a small extra sweep on a Markov chain
-whose entropy rate (the irreducible loss) is known, to see whether the fitted
-E finds it.
+a = β/(α+β) with intervals) twice, with N counting the non-embedding parameters
+(Kaplan's count) and all of them (Chinchilla's), iso-FLOP curves, both compute-optimal
+frontiers, each labelled with its N, beside Chinchilla's and Kaplan's, and a small
+extra sweep on a Markov chain whose entropy rate (the irreducible loss) is known,
+to see whether the fitted E finds it.
+
+A parameter these runs do not identify (:mod:`genlab.analysis.scaling.identify`: at a
+bound of the search, or an interval over a decade) is said to be so, with what would
+identify it, instead of being given as a result: no number for it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ MARKOV_TOKENS_FULL = (5e4, 1.5e5, 5e5)
 BOOTSTRAP_QUICK, BOOTSTRAP = 100, 200
 #: |E − H| below this many nats per token (and H inside E's interval, or close) counts as "found".
 E_TOLERANCE = 0.05
+#: The Chinchilla fit's quantities the section shows, and how it writes them.
+SHOWN = {"E": "E", "alpha": "α", "A": "A", "beta": "β", "B": "B", "a": "a"}
 
 
 def _fig(figsize=(6.4, 4.2)):
@@ -69,15 +76,103 @@ def _size_order(runs) -> tuple[int, int]:
     return ordered, later.shape[1]
 
 
-def _fit_laws(runs, size_form: str, bootstrap: int, seed: int):
-    """``(size fit, Chinchilla fit)`` of a sweep (:meth:`ScalingSweep.fit_laws`); a law that cannot be
-    fitted is a :class:`GenlabError`."""
+def _fit_laws(runs, size_form: str, bootstrap: int, seed: int, n_kinds=("non_embedding",)):
+    """``(size fit, Chinchilla fit, ...)`` of a sweep (:meth:`ScalingSweep.fit_laws`), one Chinchilla fit
+    for each of ``n_kinds``; a law that cannot be fitted is a :class:`GenlabError`."""
     from ...core.errors import GenlabError
 
-    fits, failed = runs.fit_laws(size_form, bootstrap=bootstrap, seed=seed)
+    fits, failed = runs.fit_laws(size_form, bootstrap=bootstrap, seed=seed, n_kinds=n_kinds)
     if failed:
         raise GenlabError("; ".join(failed.values()))
-    return fits[size_form], fits["chinchilla"]
+    return (fits[size_form], *(fits["chinchilla" if k == "non_embedding" else f"chinchilla_{k}"] for k in n_kinds))
+
+
+def _fit_text(fit, w) -> str:
+    """One fit's parameters as the caption gives them: ``α = 0.19 [0.13, 0.35]``, or that it is not identified."""
+    values, ident = {**fit.params, **fit.derived}, fit.identification
+    parts = []
+    for key in ("alpha", "beta", "E", "a"):
+        if ident[key]["identified"]:
+            parts.append(w["value"].format(name=SHOWN[key], value=values[key], iv=_fmt_iv(_iv(fit, key))))
+        else:
+            parts.append(w["not_identified"].format(name=SHOWN[key]))
+    return w["fit"].format(kind=w[f"kind_{fit.n_kind}"], params=w["sep"].join(parts))
+
+
+def _why(name, entry, value, kinds, w) -> str:
+    """Why ``name`` is not identified (the rule of ``entry``), in the report's language."""
+    rule, fmt = entry["rule"], {"name": SHOWN.get(name, name), "kinds": kinds}
+    if rule is None:                              # identified: nothing to say
+        return ""
+    if rule == "at_bound":
+        extra = w["at_bound_E"] if name == "E" and entry["bound"] == "lower" else ""
+        return w["at_bound"].format(side=w[entry["bound"]], value=value, extra=extra, **fmt)
+    if rule == "bootstrap_at_bound":
+        return w["bootstrap_at_bound"].format(side=w[entry["bound"]], share=entry["share"], **fmt)
+    if rule == "span":
+        return w["span"].format(iv=_fmt_iv(entry["interval"]), span=entry["span"], **fmt)
+    return w["depends_on"].format(inputs=w["and"].join(SHOWN.get(p, p) for p in entry["depends_on"]), **fmt)
+
+
+def _identification_text(fits, w) -> str:
+    """What the fits (``[ScalingFit, ...]``) do not identify among :data:`SHOWN`, grouped over the fits'
+    N kinds: why, then which runs would identify it, then the rule; empty when all is identified."""
+    found = {}                                   # name -> [(fit, entry, value)]
+    for f in fits:
+        values = {**f.params, **f.derived}
+        for name, e in f.identification.items():
+            if name in SHOWN and not e["identified"]:
+                found.setdefault(name, []).append((f, e, values[name]))
+    if not found:
+        return ""
+    whys, needs = [], {}
+    for name in SHOWN:
+        if name in found:
+            f, e, value = found[name][0]
+            kinds = w["and"].join(w[f"kind_{g.n_kind}"] for g, _, _ in found[name])
+            merged = {_why(name, e_, v_, kinds, w) for _, e_, v_ in found[name]}   # one phrase when the fits agree
+            whys += list(merged) if len(merged) == 1 else [_why(name, e_, v_, w[f"kind_{g.n_kind}"], w)
+                                                           for g, e_, v_ in found[name]]
+            if e["needs"]:
+                needs.setdefault(e["needs"], {})[SHOWN[name]] = [g for g, _, _ in found[name]]
+    out = [w["intro"] + " " + w["why_sep"].join(whys) + w["end"]]
+    for what, named in needs.items():
+        fs = list({id(g): g for gs in named.values() for g in gs}.values())
+        if what == "floor":
+            out.append(w["needs_floor"].format(names=w["and"].join(named), loss=float(min(g.loss.min() for g in fs))))
+            continue
+        x = {"N": lambda g: g.N, "D": lambda g: g.D}[what]
+        ratio = w["sep"].join(w["ratio"].format(ratio=float(x(g).max() / x(g).min()), kind=w[f"kind_{g.n_kind}"])
+                              for g in fs)
+        out.append(w[f"needs_{what}"].format(names=w["and"].join(named), ratio=ratio))
+    return w["space"].join(out + [w["rule"]])
+
+
+def _chinchilla_numbers(fits, t) -> list:
+    """The Chinchilla fits' α, β, E and a as numbers of the section, those the runs identify only."""
+    from ...analysis.scaling import preset
+
+    p = preset("chinchilla").params
+    ref = {**p, "a": p["beta"] / (p["alpha"] + p["beta"])}
+    out = []
+    for f in fits:
+        suffix = "" if f.n_kind == "non_embedding" else f"_{f.n_kind}"
+        values, ident = {**f.params, **f.derived}, f.identification
+        for key in ("alpha", "beta", "E", "a"):
+            if ident[key]["identified"]:
+                out.append(Number(f"chinchilla{suffix}_{key}", t[f"n_chinchilla_{key}"].format(
+                    kind=t["ident"][f"kind_{f.n_kind}"]), float(values[key]), se=f.se.get(key),
+                    interval=_iv(f, key), interval_label="95% bootstrap",
+                    note=t["n_chinchilla_note"].format(ref=ref[key])))
+    return out
+
+
+def _fit_summary(fit) -> dict:
+    """A Chinchilla fit in the section's summary: its α, β, E and a, intervals, what is identified."""
+    values, ident = {**fit.params, **fit.derived}, fit.identification
+    keys = ("alpha", "beta", "E", "a")
+    return {"n_kind": fit.n_kind, **{k: values[k] for k in keys}, "intervals": {k: _iv(fit, k) for k in keys},
+            "identified": {k: ident[k]["identified"] for k in SHOWN}}
 
 
 def _kaplan_a(flops: float) -> float:
@@ -145,7 +240,7 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
 
     runs = scaling_sweep(corpus="python", quick=quick, **kw)
     fr = runs.to_frame()
-    size_fit, ch = _fit_laws(runs, "power_N", boot, seed)
+    size_fit, ch, ch_total = _fit_laws(runs, "power_N", boot, seed, ("non_embedding", "total"))
     kap = preset("kaplan_N").params
     N_top, L_top = runs.size_curve()
     d_top = float(fr["D"].max())
@@ -166,7 +261,8 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
     figures.append(Figure("measured", t["measured_title"], t["measured_caption"].format(
         n_sizes=len(N_top), n_min=N_top.min(), n_max=N_top.max(), D=d_top, vocab=runs.corpus["vocab_size"],
         n_train=runs.corpus["n_train"], alpha=a, lo=a_iv[0] if a_iv else math.nan, hi=a_iv[1] if a_iv else math.nan,
-        N_c=size_fit.params["N_c"], kaplan=kap["alpha"], boot=boot,
+        N_c=(t["n_c_value"].format(N_c=size_fit.params["N_c"]) if size_fit.identification["N_c"]["identified"]
+             else t["n_c_not_identified"].format(iv=_fmt_iv(_iv(size_fit, "N_c")))), kaplan=kap["alpha"], boot=boot,
         holdout=(t["holdout"].format(err=ho["mean_abs_rel_error"], n=ho["held_out"]) if ho else "")),
         fig, fr[fr["D"] == d_top][["N", "N_total", "n_layer", "n_embd", "D", "loss"]], plotly=plotly, hint=hint))
     numbers.append(Number("alpha_N", t["n_alpha_N"], a, se=size_fit.se.get("alpha"), interval=a_iv,
@@ -195,31 +291,28 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
         interior=len(iso) - at_small - at_large, at_small=at_small, at_large=at_large, n_curves=len(iso)), fig,
         iso_frame))
 
-    # the Chinchilla fit and the frontier
-    p, d = ch.params, ch.derived
-    ivs = {k: _iv(ch, k) for k in ("alpha", "beta", "E", "a")}
+    # the Chinchilla fits, in non-embedding and in total N, and the frontiers
+    w = t["ident"]
     fig, ax = _fig()
-    runs.plot_frontier(ax, ch)
+    runs.plot_frontier(ax, ch, ch_total)
+    emb = 1.0 - fr["N"] / fr["N_total"]
     figures.append(Figure("frontier", t["frontier_title"], t["frontier_caption"].format(
-        n_runs=len(fr), alpha=p["alpha"], beta=p["beta"], E=p["E"], a=d["a"], a_iv=_fmt_iv(ivs["a"]),
-        alpha_iv=_fmt_iv(ivs["alpha"]), beta_iv=_fmt_iv(ivs["beta"]), E_iv=_fmt_iv(ivs["E"]),
-        a_kaplan=_kaplan_a(float(fr["C"].max())), E_note=t["E_at_bound"] if "e" in ch.at_bound else ""), fig,
-        ch.summary()))
-    ch_ref = preset("chinchilla").params
-    for key, value, ref in (("alpha", p["alpha"], ch_ref["alpha"]), ("beta", p["beta"], ch_ref["beta"]),
-                            ("E", p["E"], ch_ref["E"]), ("a", d["a"], ch_ref["beta"] / (ch_ref["alpha"] + ch_ref["beta"]))):
-        numbers.append(Number(f"chinchilla_{key}", t[f"n_chinchilla_{key}"], float(value), se=ch.se.get(key),
-                              interval=ivs[key], interval_label="95% bootstrap",
-                              note=t["n_chinchilla_note"].format(ref=ref)))
+        n_runs=len(fr), emb_lo=float(emb.min()), emb_hi=float(emb.max()),
+        fits=w["space"].join(_fit_text(f, w) for f in (ch, ch_total)), a_kaplan=_kaplan_a(float(fr["C"].max())),
+        identification=_identification_text([ch, ch_total], w)), fig,
+        pd.concat([ch.summary().assign(n_kind=ch.n_kind), ch_total.summary().assign(n_kind=ch_total.n_kind)])))
+    numbers += _chinchilla_numbers([ch, ch_total], t)
     results["python"] = runs.to_dict()
     results["L_of_N"] = size_fit.to_dict()
     results["chinchilla"] = ch.to_dict()
+    results["chinchilla_total"] = ch_total.to_dict()
 
     # a Markov chain: is the fitted E its entropy rate?
     mk = scaling_sweep(MARKOV_SIZES, MARKOV_TOKENS if quick else MARKOV_TOKENS_FULL, corpus="markov", **kw)
     H = float(mk.entropy_rate)
     sat, mch = _fit_laws(mk, "saturating", boot, seed)
     E, E_iv = mch.params["E"], _iv(mch, "E")
+    E_ident = mch.identification["E"]
     best = float(mk.frame["loss"].min())
     from ...analysis.scaling import eval_floor
 
@@ -230,11 +323,15 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
     found = abs(E - H_eval) <= E_TOLERANCE
     gap = best - H_eval
     key = "markov_found" if found else "markov_not_found_close" if gap <= E_TOLERANCE else "markov_not_found_far"
+    if not E_ident["identified"]:
+        key, found = "markov_not_identified", False
     verdict = t[key].format(E=E, diff=E - H_eval, lo=E_iv[0] if E_iv else math.nan,
-                            hi=E_iv[1] if E_iv else math.nan, best=best, gap=gap, tol=E_TOLERANCE)
-    E_sat, sat_iv = sat.params["E"], _iv(sat, "E")
-    saturating = t["markov_saturating"].format(E=E_sat, lo=sat_iv[0] if sat_iv else math.nan,
-                                               hi=sat_iv[1] if sat_iv else math.nan, diff=E_sat - H_eval)
+                            hi=E_iv[1] if E_iv else math.nan, best=best, gap=gap, tol=E_TOLERANCE,
+                            why=_why("E", E_ident, E, t["ident"]["kind_non_embedding"], t["ident"]))
+    E_sat, sat_iv, sat_ident = sat.params["E"], _iv(sat, "E"), sat.identification["E"]
+    saturating = t["markov_saturating" if sat_ident["identified"] else "markov_saturating_not_identified"].format(
+        E=E_sat, lo=sat_iv[0] if sat_iv else math.nan, hi=sat_iv[1] if sat_iv else math.nan, diff=E_sat - H_eval,
+        why=_why("E", sat_ident, E_sat, t["ident"]["kind_non_embedding"], t["ident"]))
     fig, ax = _fig()
     mch.plot(ax)
     from matplotlib.ticker import FuncFormatter
@@ -244,7 +341,8 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
     ax.yaxis.set_minor_formatter(plain)
     ax.axhline(H, color="k", ls=":", lw=1.2, label=f"entropy rate H = {H:.3f}")
     ax.axhline(H_eval, color="0.45", ls=(0, (1, 3)), lw=1.2, label=f"true chain on the evaluation tokens F = {H_eval:.3f}")
-    ax.axhline(E, color="tab:red", ls="--", lw=1.0, label=f"fitted E (Chinchilla form) = {E:.3f}")
+    ax.axhline(E, color="tab:red", ls="--", lw=1.0, label=f"fitted E (Chinchilla form) = {E:.3f}"
+               + ("" if E_ident["identified"] else ", not identified"))
     ax.axhline(E_sat, color="tab:green", ls="-.", lw=1.0, label=f"fitted E (saturating L(N)) = {E_sat:.4f}")
     ax.legend(fontsize="small")
     ch_info = mk.corpus["chain"]
@@ -260,13 +358,17 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
                        interval_label="95% bootstrap", note=t["n_markov_E_note"].format(diff=E - H_eval, best=best)),
                 Number("markov_E_saturating", t["n_markov_E_sat"], float(E_sat), se=sat.se.get("E"), interval=sat_iv,
                        interval_label="95% bootstrap", note=t["n_markov_E_sat_note"].format(diff=E_sat - H_eval))]
+    hidden = {k for k, e in (("markov_E", E_ident), ("markov_E_saturating", sat_ident)) if not e["identified"]}
+    numbers = [n for n in numbers if n.key not in hidden]   # not identified: the caption says so, no number
     results["markov"] = {**mk.to_dict(), "chinchilla": mch.to_dict(), "saturating": sat.to_dict(), "entropy_rate": H,
                          "E": E, "E_interval": E_iv, "E_found": bool(found), "tolerance": E_TOLERANCE,
                          "E_saturating": E_sat, "E_saturating_interval": sat_iv, "best_loss": best,
                          "eval_floor": H_eval, "eval_floor_se": H_eval_se, "eval_tokens": n_eval}
 
-    results["summary"] = {"alpha_N": a, "alpha_N_interval": a_iv, "chinchilla": {**{k: p[k] for k in ("alpha", "beta", "E")},
-                          "a": d["a"], "intervals": ivs, "E_at_bound": "e" in ch.at_bound}, "markov_E": E,
+    results["summary"] = {"alpha_N": a, "alpha_N_interval": a_iv, "chinchilla": _fit_summary(ch),
+                          "chinchilla_total": _fit_summary(ch_total), "markov_E": E,
+                          "markov_E_identified": E_ident["identified"],
+                          "markov_E_saturating_identified": sat_ident["identified"],
                           "markov_E_saturating": E_sat, "markov_entropy_rate": H,
                           "python_elapsed_s": runs.elapsed_s, "markov_elapsed_s": mk.elapsed_s}
     lo, hi = a_iv if a_iv else (a, a)
