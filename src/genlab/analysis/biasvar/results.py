@@ -70,7 +70,7 @@ class BiasVariance(Result):
         loss; Domingos' c1·noise + bias + net variance for 0-1; noise + bias + variance for log loss)."""
         return self.bias2 + self.variance + self.noise if self.sum_terms is None else self.sum_terms
 
-    @property
+    @cached_property
     def identity_se(self) -> np.ndarray:
         """The standard error of (bias² + variance + noise − error).
 
