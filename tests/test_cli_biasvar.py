@@ -102,3 +102,17 @@ def test_bad_input(tmp_path, capsys, monkeypatch, args, match):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("genlab: error:") and match in lines[0], err
     assert not (tmp_path / "o").exists() and "hi" not in out
+
+
+def test_columns_are_written_as_pandas_writes_them():
+    """The command line writes the table and JSON from plain columns (no pandas import): byte for byte
+    what pandas writes for the same table, NaN, bools, strings and ints included."""
+    from genlab.analysis.biasvar import decompose_polynomial
+    from genlab.core.io import csv_text, to_json
+
+    res = decompose_polynomial(degrees=[0, 2, 25], n_datasets=300, seed=1)
+    cols = res.summary(as_frame=False)
+    frame = res.summary()
+    assert frame["error_se"].isna().any() and frame["bias2_resolved"].dtype == bool   # the awkward cases are here
+    assert csv_text(cols) == csv_text(frame)
+    assert to_json(res.to_dict()["models"]) == to_json(frame.to_dict(orient="records"))

@@ -19,6 +19,8 @@ where used.
 
 from __future__ import annotations
 
+import sys
+
 import dataclasses
 import functools
 import inspect
@@ -51,8 +53,6 @@ def emit(out: Path, stem: str, fig, frame, record: dict, as_json: bool, tables: 
     """Write the figure (PNG, SVG), the table (CSV), any further ``tables`` (``{file name: DataFrame}``)
     and the record (JSON, last) under ``out`` as one set, all or nothing (:class:`genlab.core.io.OutputSet`);
     print the record on stdout when ``--json``. Returns the written paths."""
-    import matplotlib.pyplot as plt
-
     from ..core.io import OutputSet, to_json, write_stdout
 
     try:
@@ -63,7 +63,8 @@ def emit(out: Path, stem: str, fig, frame, record: dict, as_json: bool, tables: 
                 files.add_csv(name, table)
             files.add_json(f"{stem}.json", record)
     finally:
-        plt.close(fig)
+        if "matplotlib.pyplot" in sys.modules:  # a pyplot figure is closed; a bare Figure is just dropped
+            sys.modules["matplotlib.pyplot"].close(fig)
     if as_json:
         write_stdout(to_json(record))
     return files.paths

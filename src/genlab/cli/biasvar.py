@@ -93,17 +93,19 @@ def _print_table(result, *, real, datasets: int, n: int, loss: str) -> None:
 
     what = (f"{result.mode} of {real.name}: {datasets} rounds" if real is not None else f"{datasets:,} datasets")
     table = Table(title=f"bias-variance decomposition ({what}, n = {n}, {loss} loss)")
-    frame = result.summary()
-    bias = next(c for c in frame.columns if c.startswith("bias") and not c.endswith(("_se", "_plugin", "_resolved")))
-    theory = "theory_verdict" in frame.columns
+    cols = result.summary(as_frame=False)
+    bias = next(c for c in cols if c.startswith("bias") and not c.endswith(("_se", "_plugin", "_resolved")))
+    theory = "theory_verdict" in cols
     for col in (result.knob, bias.replace("_", " ").replace("bias2", "bias²"), "variance",
                 "noise" if real is None else "noise (not separable)", "decomposition",
                 "error (measured)", "median error", "tail index [95%]", "tail (measured)",
                 *(["tail (theory, N → ∞)"] if theory else [])):
         table.add_column(col, justify="right")
     valid = result.se_valid
-    resolved = frame[f"{bias}_resolved"] if f"{bias}_resolved" in frame.columns else [None] * len(frame)
-    for i, row in enumerate(frame.to_dict(orient="records")):
+    resolved = cols.get(f"{bias}_resolved", [None] * len(result.labels))
+    from ..analysis.biasvar.results import _records
+
+    for i, row in enumerate(_records(cols)):
         table.add_row(row["label"].split(" ", 1)[-1] if result.knob != "model" else row["label"],
                       _term(row[bias], result.bias2_se[i], valid[i], resolved[i]),
                       _term(row["variance"], result.variance_se[i], valid[i]),
@@ -168,7 +170,7 @@ def biasvar(
 
     With --estimator, each block of datasets (each round, on real data) is a job of the results store (OUT/runs.sqlite or --store): the same command again resumes an interrupted run, and --dask runs the jobs on a cluster.
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: nothing to show, and ~0.3 s less to start
 
     from ..analysis.biasvar import decompose, decompose_polynomial
     from ..analysis.biasvar.blocks import blocks_of
@@ -239,11 +241,12 @@ def biasvar(
                                           solver=solver, alpha=alpha, alphas=alpha_list, seed=seed, jobs=jobs or 1,
                                           progress=bar)
     record = {"command": "biasvar", **result.to_dict()}
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig = Figure(figsize=(6.4, 4.2))
+    ax = fig.subplots()
     result.plot(ax, title=f"{datasets:,} datasets of n = {n}", log=result.knob != "model")
     if result.knob == "alpha":
         ax.set_xscale("log")
-    files = emit(out, "biasvar", fig, result.summary(), record, as_json)
+    files = emit(out, "biasvar", fig, result.summary(as_frame=False), record, as_json)
     if not as_json:
         _print_table(result, real=real, datasets=datasets, n=n, loss=loss)
     say(f"wrote {', '.join(str(p) for p in files)}", as_json)

@@ -127,8 +127,26 @@ def write_json(path, obj) -> Path:
 
 
 def csv_text(frame) -> str:
-    """A DataFrame as CSV text: no index, 10 significant digits, ``\\n`` line ends."""
-    return frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    """A DataFrame, or a dict of equally long columns, as CSV text: no index, 10 significant digits,
+    ``\\n`` line ends (a dict is written as pandas writes the same DataFrame, without importing it)."""
+    if not isinstance(frame, dict):
+        return frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    import csv
+
+    def cell(v):
+        if isinstance(v, (bool, np.bool_)):
+            return str(bool(v))
+        if isinstance(v, (float, np.floating)):
+            return "" if v != v else "%.10g" % v
+        return v
+
+    n = len(next(iter(frame.values()))) if frame else 0
+    columns = [v if isinstance(v, list) else np.broadcast_to(np.asarray(v), (n,)).tolist() for v in frame.values()]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(list(frame))
+    writer.writerows([cell(c[i]) for c in columns] for i in range(n))
+    return buf.getvalue()
 
 
 def write_csv(path, frame) -> Path:

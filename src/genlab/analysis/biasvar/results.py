@@ -132,10 +132,9 @@ class BiasVariance(Result):
         """True where the bias-corrected bias² is at least 2 standard errors from 0 (and its s.e. is valid)."""
         return self.se_valid & (np.abs(self.bias2) >= 2 * self.bias2_se)
 
-    def summary(self):
-        """One row per model with every term, its standard error and the diagnostics."""
-        import pandas as pd
-
+    def summary(self, as_frame: bool = True):
+        """One row per model with every term, its standard error and the diagnostics: a DataFrame, or with
+        ``as_frame=False`` a dict of columns (what the command line writes, without importing pandas)."""
         squared = self.loss == "squared" or self.config.get("definition") == "kohavi_wolpert"  # a squared term
         bias = "bias2" if squared else "bias"
         known = self.mode == "source"
@@ -169,6 +168,10 @@ class BiasVariance(Result):
         if theory is not None:
             cols.update({"theory_tail_index": theory["index"], "theory_verdict": theory["verdict"],
                          "theory_local_index_lo": theory["local_lo"], "theory_local_index_hi": theory["local_hi"]})
+        if not as_frame:
+            return cols
+        import pandas as pd
+
         return pd.DataFrame(cols)
 
     to_frame = summary
@@ -176,7 +179,7 @@ class BiasVariance(Result):
     def to_dict(self) -> dict:
         return {"mode": self.mode, "loss": self.loss, "n_datasets": self.n_datasets, "n": self.n,
                 "knob": self.knob, "config": self.config,
-                "models": self.summary().to_dict(orient="records"),
+                "models": _records(self.summary(as_frame=False)),
                 "running_means": {"n_datasets": self.tail["running_n"].tolist(),
                                   **{k: v.tolist() for k, v in zip(self.labels, self.tail["running_mean"].T)}}}
 
@@ -287,6 +290,14 @@ class BiasVariance(Result):
         if ylim is None:
             ylim = data_ylim(self.ybar, self.hbar[i])
         return finish_xy(ax, ylim=ylim, title=title)
+
+
+def _records(cols: dict) -> list[dict]:
+    """Columns as one dict per row (DataFrame.to_dict(orient="records") without pandas)."""
+    n = len(next(iter(cols.values())))
+    arrays = {k: (list(v) if isinstance(v, list) else np.broadcast_to(np.asarray(v), (n,)).tolist())
+              for k, v in cols.items()}
+    return [{k: v[i] for k, v in arrays.items()} for i in range(n)]
 
 
 def _summarize_models(err: np.ndarray, threads: int = 1) -> dict:
