@@ -134,3 +134,19 @@ def test_bias2_unresolved_and_plugin(article_run):
 
 def test_verdict_names_are_stable():
     assert VERDICTS[0] == "finite variance" and VERDICTS[4] == "infinite mean"
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_report_section_states_thresholds_measurement_and_mechanism(lang):
+    from genlab.article.sections.biasvar import section
+
+    sec = section(quick=True, lang=lang)
+    nums = {n.key: n for n in sec.numbers}
+    assert nums["theory_infinite_variance"].value == 8 and nums["theory_infinite_mean"].value == 15
+    assert 3 <= nums["first_infinite_variance"].value < 8            # measured: heavier than the theory
+    assert nums["first_infinite_mean"].value < 15
+    assert nums["extrapolation_share_degree8"].value > 0.9
+    assert nums["error_degree30_mean"].se is None                      # no s.e. under an infinite mean
+    assert "tails" in [f.key for f in sec.figures]
+    text = " ".join(sec.paragraphs + [f.caption for f in sec.figures])
+    assert "{" not in text and "converged" not in text

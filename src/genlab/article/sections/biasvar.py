@@ -104,10 +104,10 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs: int =
     d8 = main.index(8)
     lbl = t["numbers"]
     numbers = [
-        Number("bias2_degree1", lbl["bias2_degree1"], main.bias2[1], se=main.bias2_se[1]),
-        Number("variance_degree2", lbl["variance_degree2"], main.variance[2], se=main.variance_se[2]),
+        Number("bias2_degree1", lbl["bias2_degree1"], main.bias2[1], se=_se(main, "bias2_se", 1)),
+        Number("variance_degree2", lbl["variance_degree2"], main.variance[2], se=_se(main, "variance_se", 2)),
         Number("noise", lbl["noise"], main.noise[0], se=main.noise_se[0]),
-        Number("error_degree2", lbl["error_degree2"], main.error[2], se=main.error_se[2]),
+        Number("error_degree2", lbl["error_degree2"], main.error[2], se=_se(main, "error_se", 2)),
         Number("identity_max_z", lbl["identity_max_z"], max_z),
         Number("identity_se_degree2", lbl["identity_se_degree2"], main.identity_se[2]),
         Number("first_infinite_variance", lbl["first_infinite_variance"], tails["meas_var"]),
@@ -120,13 +120,18 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs: int =
         Number("error_degree30_mean", lbl["error_degree30_mean"], deg30.error[0],
                note=t["verdicts"][VERDICTS.index(deg30.tail["verdict"][0])]),
         Number("error_degree30_median", lbl["error_degree30_median"], deg30.error_median[0]),
-        Number("ridge_best_error", lbl["ridge_best_error"], ridge.error[rbest], se=ridge.error_se[rbest]),
+        Number("ridge_best_error", lbl["ridge_best_error"], ridge.error[rbest], se=_se(ridge, "error_se", rbest)),
     ]
     intro = [p.format(n=n, max_z=max_z, id_se=main.identity_se[2], frac=extrap["fraction"],
                       share8=float(extrap["share"][d8]), **tails) for p in t["intro"]]
     results = {"degrees_0_29": main.to_dict(), "degree30": deg30.to_dict(), "complex_target": cplx.to_dict(),
                "ridge_degree30": ridge.to_dict()}
     return Section("biasvar", t["title"], intro, figures, numbers, results)
+
+
+def _se(res, name: str, i: int):
+    """A standard error where the measured tail makes one valid, else None (the number is shown without)."""
+    return getattr(res, name)[i] if res.se_valid[i] else None
 
 
 def _tail_numbers(main, theory, verdict) -> dict:
