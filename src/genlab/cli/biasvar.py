@@ -168,7 +168,7 @@ def biasvar(
 ):
     """Bias², variance, noise and the measured test error, each with its standard error.
 
-    With --estimator, each block of datasets (each round, on real data) is a job of the results store (OUT/runs.sqlite or --store): the same command again resumes an interrupted run, and --dask runs the jobs on a cluster.
+    With --estimator, each block of datasets (of rounds, on real data) is a job of the results store (OUT/runs.sqlite or --store): the same command again resumes an interrupted run, and --dask runs the jobs on a cluster.
     """
     from matplotlib.figure import Figure  # not pyplot: nothing to show, and ~0.3 s less to start
 

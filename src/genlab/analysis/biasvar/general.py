@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 
@@ -11,11 +12,24 @@ from ...data.sources import ClassificationSource, SyntheticSource
 from ...core.errors import GenlabError
 from ...core.limits import biasvar_bytes, check_memory
 from ...core.stats import summarize
-from .blocks import (Block, LOSSES, N_FIRST, SHRINK, block_size, blocks_of, check_common, draw_block, draw_test_noise,
-                     run_blocks)
+from .blocks import (Block, LOSSES, N_FIRST, SHRINK, block_size, blocks_of, check_common, checks,
+                     draw_block, draw_test_noise, fresh, one_blas_thread, run_items, workers)
 from .results import BiasVariance, finish
 
 # -- the general engine: any estimator -------------------------------------------
+
+def _quiet(fn, *args):
+    """``fn(*args)`` with the estimators' warnings silenced (``catch_warnings`` is not thread-safe: the
+    threads of :func:`~.blocks.run_items` run under the one their caller set)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args)
+
+
+def _blocks_of_job(job, start: int, stop: int) -> list:
+    """Blocks ``start .. stop-1`` of a block job, warnings silenced (what a worker process runs)."""
+    return _quiet(lambda: [job.block(k) for k in range(start, stop)])
+
 
 @dataclass
 class _EstimatorBlockJob:
@@ -28,18 +42,20 @@ class _EstimatorBlockJob:
     sbar: np.ndarray
 
     def __call__(self, k: int) -> Block:
-        from sklearn.base import clone
+        return _quiet(self.block, k)
 
+    def block(self, k: int) -> Block:
+        """Block k's statistics (warnings as the caller has them; fits as :func:`~.blocks.checks` says)."""
         size, m = self.sizes[k], self.x_test.size
         x, y = draw_block(self.source, self.n, self.seed, k, size)
         eps = draw_test_noise(self.source, m, self.seed, k, size)
         H = np.empty((size, m, len(self.estimators)))
         Xt = self.x_test[:, None]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for b in range(size):
-                for i, est in enumerate(self.estimators):
-                    H[b, :, i] = clone(est).fit(x[b][:, None], y[b]).predict(Xt)
+        makers = [fresh(e) for e in self.estimators]
+        for b in range(size):
+            with checks(b == 0):
+                for i, make in enumerate(makers):
+                    H[b, :, i] = make().fit(x[b][:, None], y[b]).predict(Xt)
         dev = H - self.sbar[None, :, None]
         dist = np.mean(dev ** 2, axis=1)
         error = np.mean((dev - eps[:, :, None]) ** 2, axis=1)
@@ -48,7 +64,8 @@ class _EstimatorBlockJob:
         dev = H - mean
         m2 = np.einsum("btm,btm->tm", dev, dev)
         devT = np.ascontiguousarray(dev.transpose(2, 1, 0))          # (M, m, b)
-        cov = devT @ devT.transpose(0, 2, 1)                         # (M, m, m)
+        with one_blas_thread():
+            cov = devT @ devT.transpose(0, 2, 1)                     # (M, m, m)
         return Block(size, mean, m2, cov, dist, error, noise, H[:N_FIRST] if k == 0 else None)
 
 
@@ -76,8 +93,10 @@ class _ClassifierBlockJob:
     loss: str
 
     def __call__(self, k: int) -> _ClassBlock:
-        from sklearn.base import clone
+        return _quiet(self.block, k)
 
+    def block(self, k: int) -> _ClassBlock:
+        """Block k's tallies (warnings as the caller has them; fits as :func:`~.blocks.checks` says)."""
         size, m = self.sizes[k], self.x_test.size
         K, M = self.p_test.shape[1], len(self.estimators)
         x, y = draw_block(self.source, self.n, self.seed, k, size)
@@ -87,11 +106,11 @@ class _ClassifierBlockJob:
         first = np.empty((min(size, N_FIRST), m, M)) if k == 0 else None
         clipped = 0
         rows = np.arange(m)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for b in range(size):
-                for i, est in enumerate(self.estimators):
-                    fitted = clone(est).fit(x[b][:, None], y[b])
+        makers = [fresh(e) for e in self.estimators]
+        for b in range(size):
+            with checks(b == 0):
+                for i, make in enumerate(makers):
+                    fitted = make().fit(x[b][:, None], y[b])
                     if self.loss == "zero_one":
                         h = np.asarray(fitted.predict(Xt)).astype(int)
                         np.add.at(tally, (rows, i, h), 1.0)
@@ -279,13 +298,18 @@ def _block_configs(source, ests, *, n, n_test, loss, seed, sizes):
 
 
 def _run_general(job, configs, why, *, store, dask, seed, jobs, progress, classify: bool):
-    """The blocks of the general engine: through the sweep executor and store when the
-    configs can be written as JSON, else in this process (and joblib's workers)."""
+    """The blocks of the general engine: in this process without a store or Dask (threads or worker
+    processes where they pay, :func:`~.blocks.run_items`), else through the sweep executor and its store
+    (the configs must be written as JSON)."""
+    if store is None and dask is None:  # in this process, with threads or workers where they pay
+        done = None if progress is None else (lambda a, b: progress(b - a))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return run_items(lambda a, b: [job.block(k) for k in range(a, b)], len(job.sizes), workers(jobs),
+                             done=done, remote=functools.partial(_blocks_of_job, job))
     if configs is None:
-        if store is not None or dask is not None:
-            raise GenlabError(f"this decomposition cannot run through a store or Dask: {why}; "
-                              "use an expression and estimators importable from a module, or drop store/dask")
-        return run_blocks(job, len(job.sizes), jobs, progress)
+        raise GenlabError(f"this decomposition cannot run through a store or Dask: {why}; "
+                          "use an expression and estimators importable from a module, or drop store/dask")
     from ...runs.sweep import sweep
 
     res = sweep(decompose_block_job, configs, store=store, seed=seed, jobs=jobs, dask=dask,
@@ -342,20 +366,25 @@ def decompose(estimators, source: SyntheticSource | ClassificationSource | None 
         Recorded in ``config["definition"]``; the stored blocks are the same
         for both definitions.
     jobs : int
-        Worker processes over blocks of datasets; the result does not depend on it.
+        Workers over blocks of datasets; the result does not depend on it.
+        Without ``store`` and ``dask`` the blocks run in this process, as a
+        plain loop would (``jobs=1``), and with ``jobs > 1`` only where it pays
+        (:func:`~.blocks.run_items`): after a timed block, ``jobs`` threads are
+        tried and kept if they beat the loop; otherwise, if the work left pays
+        for starting ``jobs - 1`` worker processes, they run blocks beside this one.
     store : str or Path, optional
         A results store (:mod:`genlab.runs.store`): each block of datasets is one
-        job, so an interrupted decomposition resumes where it stopped and a
-        finished one is read back instead of refitted. Default: a temporary one.
+        job of the sweep executor's worker processes, so an interrupted
+        decomposition resumes where it stopped and a finished one is read back
+        instead of refitted.
     dask : str, optional
         Run the blocks on Dask (``"local"`` or a scheduler address), as
         :func:`genlab.runs.sweep.run_sweep`.
 
-    The blocks run through the sweep executor whenever the source is an
-    expression and the estimators can be rebuilt from JSON (scikit-learn
-    estimators, pipelines, genlab's, your own classes in an importable
-    module); otherwise (a lambda target, a class defined in ``__main__``) they
-    run in this process, and ``store``/``dask`` are refused.
+    A store or Dask needs a source that is an expression and estimators that
+    can be rebuilt from JSON (scikit-learn estimators, pipelines, genlab's,
+    your own classes in an importable module); a lambda target or a class
+    defined in ``__main__`` runs in this process only.
 
     Returns
     -------

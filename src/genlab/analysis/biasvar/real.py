@@ -12,7 +12,7 @@ from ...data.sources import check_n
 from ...core.errors import GenlabError
 from ...core.seeding import check_seed, rng as make_rng
 from ...core.stats import summarize
-from .blocks import N_FIRST, run_blocks
+from .blocks import N_FIRST, blocks_of, checks, fresh, run_items, workers
 from .general import _label, check_definition, kw_terms
 from .results import BiasVariance
 
@@ -27,18 +27,33 @@ class _RoundJob:
     y_pool: np.ndarray
     X_test: np.ndarray
     estimators: list
-    indices: list  # training indices of each round
+    indices: np.ndarray  # (rounds, n_train): the training rows of each round, into the pool
 
-    def __call__(self, r: int) -> np.ndarray:
-        from sklearn.base import clone
+    @functools.cached_property
+    def makers(self) -> list:
+        """Each estimator's maker of fresh unfitted copies (:func:`~.blocks.fresh`), shared by the threads."""
+        return [fresh(e) for e in self.estimators]
 
-        idx = self.indices[r]
-        out = np.empty((self.X_test.shape[0], len(self.estimators)))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for i, est in enumerate(self.estimators):
-                out[:, i] = clone(est).fit(self.X_pool[idx], self.y_pool[idx]).predict(self.X_test)
+    def rounds(self, start: int, stop: int) -> np.ndarray:
+        """The test predictions of rounds ``start .. stop-1``, shape (stop - start, m, M): each estimator
+        cloned (:func:`~.blocks.fresh`) and fitted on the round's training rows, scikit-learn's parameter
+        checks skipped after the first round (:func:`~.blocks.checks`); warnings as the caller has them."""
+        makers = self.makers
+        out = np.empty((stop - start, self.X_test.shape[0], len(makers)))
+        for r in range(start, stop):
+            idx = self.indices[r]
+            X, y = self.X_pool[idx], self.y_pool[idx]
+            with checks(r == start):
+                for i, make in enumerate(makers):
+                    out[r - start, :, i] = make().fit(X, y).predict(self.X_test)
         return out
+
+
+def _quiet_rounds(job: _RoundJob, start: int, stop: int) -> np.ndarray:
+    """:meth:`_RoundJob.rounds` with the estimators' warnings silenced (in a worker process)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return job.rounds(start, stop)
 
 
 def _data_plan(n_total: int, *, method: str, n_train, rounds: int, test_fraction: float, seed: int):
@@ -56,19 +71,18 @@ def _data_plan(n_total: int, *, method: str, n_train, rounds: int, test_fraction
         if k < 2:
             raise GenlabError(f"the pool of {pool.size} points holds fewer than 2 disjoint training sets of "
                               f"{n_train}; lower n_train")
-        shuffled = g.permutation(pool.size)
-        indices = [shuffled[i * n_train:(i + 1) * n_train] for i in range(k)]
+        indices = g.permutation(pool.size)[:k * n_train].reshape(k, n_train)
     else:
         n_train = n_train or pool.size
         k = check_n(rounds, "rounds")
         if k < 2:
             raise GenlabError("the bootstrap needs at least 2 rounds")
-        indices = [g.integers(0, pool.size, n_train) for _ in range(k)]
+        indices = np.stack([g.integers(0, pool.size, n_train) for _ in range(k)])
     return test, pool, indices
 
 
 def _round_configs(data, ests, *, method, n_train, rounds, test_fraction, seed, k):
-    """The rounds' job configs, or the reason they cannot be written as JSON."""
+    """The job configs of the blocks of rounds (:func:`blocks_of`), or the reason they cannot be written as JSON."""
     from ...core.estimators import NotDescribable, to_spec
 
     if data.origin is None:
@@ -79,12 +93,13 @@ def _round_configs(data, ests, *, method, n_train, rounds, test_fraction, seed, 
         return None, str(exc)
     plan = {"data": data.origin, "fingerprint": data.fingerprint(), "estimators": specs, "method": method,
             "n_train": n_train, "rounds": rounds, "test_fraction": test_fraction, "seed": seed}
-    return [{**plan, "round": r} for r in range(k)], None
+    bs, sizes = blocks_of(k)
+    return [{**plan, "first": b * bs, "size": size} for b, size in enumerate(sizes)], None
 
 
 @functools.lru_cache(maxsize=4)
 def _round_setup(plan_json: str):
-    """A worker's data and split for one decomposition (cached: its rounds arrive one by one)."""
+    """A worker's data and split for one decomposition (cached: its blocks of rounds arrive one by one)."""
     import json
 
     from ...data.sources import dataset_from_origin
@@ -100,20 +115,46 @@ def _round_setup(plan_json: str):
 
 
 def decompose_round_job(config: dict, seed) -> dict:
-    """One round of :func:`decompose_data` (fit every estimator on one training set) as a sweep job.
+    """A block of rounds of :func:`decompose_data` (fit every estimator on each round's training set) as a
+    sweep job: ``config["size"]`` rounds from ``config["first"]``, predictions of shape (size, m, M).
 
     The config names the data by where it can be loaded (:attr:`Dataset.origin`)
     and its fingerprint, so a worker on another machine of a Dask cluster
-    refits on the same numbers or fails with a clear message.
+    refits on the same numbers or fails with a clear message. Each round's
+    training rows come from the decomposition's seed and the round's index (the
+    job's own stream is not used), so the blocking changes no number. A config
+    with ``"round"`` (one round, as stores written before the blocks hold) gives
+    that round's predictions, shape (m, M).
     """
     import json
 
     from ...core.estimators import from_spec
 
-    plan = {k: v for k, v in config.items() if k != "round"}
+    plan = {k: v for k, v in config.items() if k not in ("round", "first", "size")}
     X_pool, y_pool, X_test, indices = _round_setup(json.dumps(plan, sort_keys=True))
     job = _RoundJob(X_pool, y_pool, X_test, [from_spec(e) for e in config["estimators"]], indices)
-    return {"arrays": {"predictions": job(config["round"])}}
+    if "round" in config:
+        return {"arrays": {"predictions": _quiet_rounds(job, config["round"], config["round"] + 1)[0]}}
+    return {"arrays": {"predictions": _quiet_rounds(job, config["first"], config["first"] + config["size"])}}
+
+
+def _block_progress(progress, k: int):
+    """``done(start, stop)`` for :func:`run_items` that calls ``progress(n)`` as n more blocks of rounds
+    (:func:`blocks_of`, one store job each) are complete; None without progress."""
+    if progress is None:
+        return None
+    bs, sizes = blocks_of(k)
+    left = list(sizes)
+
+    def done(start, stop):
+        finished = 0
+        for r in range(start, stop):
+            left[r // bs] -= 1
+            finished += left[r // bs] == 0
+        if finished:
+            progress(finished)
+
+    return done
 
 
 def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int | None = None,
@@ -155,12 +196,21 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
         whose expectation over the label is bias² + noise (½ (1 − Σ_y P(y|x)²)):
         the summary calls it ``bias2_incl_noise``; it plus the variance equals
         the measured error exactly.
-    jobs, store, dask, progress
-        As in :func:`decompose`: each round is a job of the sweep executor and
-        its store (resumable; Dask-capable) when the data was loaded with
-        :func:`~genlab.data.sources.load_dataset` or :func:`~genlab.data.sources.load_csv` (so a
-        worker can load it again) and the estimators can be rebuilt from JSON;
-        otherwise the rounds run in this process.
+    jobs : int
+        Workers; the result does not depend on it. Without ``store`` and ``dask``
+        the rounds run in this process, as a plain loop would (``jobs=1``), and
+        with ``jobs > 1`` only where it pays: after a few timed rounds, ``jobs``
+        threads are tried and kept if they beat the loop (estimators that release
+        the GIL); otherwise, if the work left pays for starting ``jobs - 1`` worker
+        processes, they run rounds beside this one.
+    store, dask
+        Run the rounds through the sweep executor and a results store (resumable;
+        Dask-capable), one job per block of rounds (:func:`~.blocks.blocks_of`).
+        Needs data loaded with :func:`~genlab.data.sources.load_dataset` or
+        :func:`~genlab.data.sources.load_csv` (so a worker can load it again) and
+        estimators that can be rebuilt from JSON.
+    progress : callable, optional
+        Called as ``progress(n)`` when n more blocks of rounds are done.
 
     Returns
     -------
@@ -187,19 +237,22 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
     test, pool, indices = _data_plan(data.n, method=method, n_train=n_train, rounds=rounds,
                                      test_fraction=test_fraction, seed=seed)
     k, n_train, n_test = len(indices), len(indices[0]), len(test)
-    configs, why = _round_configs(data, ests, method=method, n_train=n_train, rounds=rounds,
-                                  test_fraction=test_fraction, seed=seed, k=k)
-    if configs is None:
-        if store is not None or dask is not None:
-            raise GenlabError(f"this decomposition cannot run through a store or Dask: {why}")
+    if store is None and dask is None:  # in this process, with threads or workers where they pay
         job = _RoundJob(data.X[pool], data.y[pool], data.X[test], ests, indices)
-        H = np.stack(run_blocks(job, k, jobs))                        # (R, m, M)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            H = np.stack(run_items(job.rounds, k, workers(jobs), done=_block_progress(progress, k),
+                                   remote=functools.partial(_quiet_rounds, job)))    # (R, m, M)
     else:
         from ...runs.sweep import sweep
 
+        configs, why = _round_configs(data, ests, method=method, n_train=n_train, rounds=rounds,
+                                      test_fraction=test_fraction, seed=seed, k=k)
+        if configs is None:
+            raise GenlabError(f"this decomposition cannot run through a store or Dask: {why}")
         res = sweep(decompose_round_job, configs, store=store, seed=seed, jobs=jobs, dask=dask,
                     progress=progress)
-        H = np.stack(res.arrays("predictions"))
+        H = np.concatenate([a[None] if a.ndim == 2 else a for a in res.arrays("predictions")])
     y_t = data.y[test].astype(float)
     R = k
     labels = list(labels) if labels is not None else [_label(e) for e in ests]
