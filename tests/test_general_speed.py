@@ -76,6 +76,7 @@ def processes(monkeypatch):
     monkeypatch.setattr(blocks, "TRIAL_SHARE", 0.0)
     monkeypatch.setattr(blocks, "START_S", 0.0)
     monkeypatch.setattr(blocks, "_free_cores", lambda jobs, since: float(jobs))
+    monkeypatch.setattr(blocks, "_by_processes", lambda *a: 100.0)  # the verdict, whatever the timings
     get_reusable_executor(max_workers=1, timeout=60, env=dict(THREAD_ENV)).submit(_busy, 0, 1).result()
 
 
@@ -231,6 +232,7 @@ def _busy(a, b, where="here"):
 def test_run_items_keeps_item_order_whatever_the_way(processes):
     import functools
 
+
     def sleepy(a, b):  # releases the GIL: threads pay
         time.sleep(0.001 * (b - a))
         return [(i * i, "here") for i in range(a, b)]
@@ -246,13 +248,12 @@ def test_run_items_keeps_item_order_whatever_the_way(processes):
     assert sorted(i for a, b in spans for i in range(a, b)) == list(range(300))  # each item reported once
 
 
-def test_threads_tried_then_worker_processes_keep_item_order(processes, monkeypatch):
+def test_threads_kept_or_left_when_processes_do_not_pay(processes, monkeypatch):
+    """Where worker processes would not pay, the threads are kept or the loop goes on serially (which, is a
+    matter of timings, so both are accepted): either way the items come back in order, all from here."""
     import functools
 
-    t = time.perf_counter()
-    _busy(0, 50)
-    work = (time.perf_counter() - t) / 50 * 600
-    monkeypatch.setattr(blocks, "START_S", work / 4)  # processes pay ~1.6x: too little to skip the trial
+    monkeypatch.setattr(blocks, "_by_processes", lambda *a: 1.0)
     got = blocks.run_items(_busy, 600, 2, remote=functools.partial(_busy, where="worker"))
-    assert blocks.last_way["way"] == "threads, then processes" and blocks.last_way["threads_speedup"] < 1.3
-    assert [v for v, _ in got] == [i * i for i in range(600)] and {w for _, w in got} == {"here", "worker"}
+    assert blocks.last_way["way"] in ("threads", "threads, then serial")
+    assert [v for v, _ in got] == [i * i for i in range(600)] and {w for _, w in got} == {"here"}
