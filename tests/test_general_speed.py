@@ -257,3 +257,8 @@ def test_threads_kept_or_left_when_processes_do_not_pay(processes, monkeypatch):
     got = blocks.run_items(_busy, 600, 2, remote=functools.partial(_busy, where="worker"))
     assert blocks.last_way["way"] in ("threads", "threads, then serial")
     assert [v for v, _ in got] == [i * i for i in range(600)] and {w for _, w in got} == {"here"}
+
+def test_nothing_left_to_share_is_no_speed_up():
+    """The verdict taken when every item is already claimed (a found 0/0 on one free core)."""
+    assert blocks._by_processes(0.0, 2, None) == 1.0
+    assert blocks._by_processes(10.0, 2, None) > 1.0

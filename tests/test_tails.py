@@ -150,3 +150,16 @@ def test_report_section_states_thresholds_measurement_and_mechanism(lang):
     assert "tails" in [f.key for f in sec.figures]
     text = " ".join(sec.paragraphs + [f.caption for f in sec.figures])
     assert "{" not in text and "converged" not in text
+
+
+def test_a_bounded_zero_one_error_keeps_its_standard_errors():
+    """Hill's estimate means nothing for a loss in [0, 1] (its top values tie): the verdict is finite variance."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    from genlab.analysis.biasvar import decompose
+    from genlab.data.sources import ClassificationSource
+
+    res = decompose(DecisionTreeClassifier(max_depth=2, random_state=0), ClassificationSource(),
+                    loss="zero_one", n_datasets=200, seed=0)
+    assert res.tail["verdict"] == ["finite variance"] and res.se_valid.all()
+    assert np.isfinite(res.summary()["error_se"]).all()

@@ -239,6 +239,8 @@ def _free_cores(jobs: int, since) -> float:
 def _by_processes(left: float, jobs: int, since) -> float:
     """The speed-up over the serial loop of ``jobs - 1`` worker processes and this thread on ``left`` seconds
     of work: the workers start (:data:`START_S`) while this thread works, on the cores others leave free."""
+    if left <= 0:  # nothing left to share out
+        return 1.0
     j = _free_cores(jobs, since)
     return j * left / (left + (j - 1) * START_S)
 

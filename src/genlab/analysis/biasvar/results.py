@@ -107,8 +107,10 @@ class BiasVariance(Result):
         t = tail_index(err)
         counts, means = running_means(err)
         half = err.shape[0] // 2
+        # a 0-1 error lies in [0, 1]: every moment is finite, whatever Hill's estimate makes of a few values
+        verdict = [VERDICTS[0]] * err.shape[1] if self.loss == "zero_one" else tail_verdict(t["lo"], t["hi"])
         return {"index": t["index"], "lo": t["lo"], "hi": t["hi"], "k": t["k"],
-                "verdict": tail_verdict(t["lo"], t["hi"]), "running_n": counts, "running_mean": means,
+                "verdict": verdict, "running_n": counts, "running_mean": means,
                 "halves": np.stack([err[:half].mean(axis=0), err[half:].mean(axis=0)], axis=1)}
 
     @property
