@@ -103,9 +103,9 @@ def _print_table(result, *, real, datasets: int, n: int, loss: str) -> None:
         table.add_column(col, justify="right")
     valid = result.se_valid
     resolved = cols.get(f"{bias}_resolved", [None] * len(result.labels))
-    from ..analysis.biasvar.results import _records
+    from ..core.io import records
 
-    for i, row in enumerate(_records(cols)):
+    for i, row in enumerate(records(cols)):
         table.add_row(row["label"].split(" ", 1)[-1] if result.knob != "model" else row["label"],
                       _term(row[bias], result.bias2_se[i], valid[i], resolved[i]),
                       _term(row["variance"], result.variance_se[i], valid[i]),

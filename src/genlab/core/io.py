@@ -140,13 +140,26 @@ def csv_text(frame) -> str:
             return "" if v != v else "%.10g" % v
         return v
 
-    n = len(next(iter(frame.values()))) if frame else 0
-    columns = [v if isinstance(v, list) else np.broadcast_to(np.asarray(v), (n,)).tolist() for v in frame.values()]
+    columns = list(column_lists(frame).values())
+    n = len(columns[0]) if columns else 0
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(list(frame))
     writer.writerows([cell(c[i]) for c in columns] for i in range(n))
     return buf.getvalue()
+
+
+def column_lists(cols: dict) -> dict[str, list]:
+    """Equally long columns (lists, arrays, or scalars broadcast to the length of the first) as lists."""
+    n = len(next(iter(cols.values()))) if cols else 0
+    return {k: v if isinstance(v, list) else np.broadcast_to(np.asarray(v), (n,)).tolist() for k, v in cols.items()}
+
+
+def records(cols: dict) -> list[dict]:
+    """Columns as one dict per row: ``DataFrame(cols).to_dict(orient="records")`` without pandas."""
+    lists = column_lists(cols)
+    n = len(next(iter(lists.values()))) if lists else 0
+    return [{k: v[i] for k, v in lists.items()} for i in range(n)]
 
 
 def write_csv(path, frame) -> Path:

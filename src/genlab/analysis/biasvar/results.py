@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 
 from ...core.errors import GenlabError
+from ...core.io import records
 from ...core.results import Result
 from ...core.stats import VERDICTS, running_means, summarize, tail_index, tail_verdict
 from .blocks import Block, N_FIRST, merge_blocks
@@ -113,7 +114,7 @@ class BiasVariance(Result):
                 "verdict": verdict, "running_n": counts, "running_mean": means,
                 "halves": np.stack([err[:half].mean(axis=0), err[half:].mean(axis=0)], axis=1)}
 
-    @property
+    @cached_property
     def tail_theory(self) -> dict | None:
         """What theory says of the tail (least-squares polynomials on uniform x only; None elsewhere): see
         :func:`genlab.analysis.biasvar.tails.polynomial_tail_theory`."""
@@ -181,7 +182,7 @@ class BiasVariance(Result):
     def to_dict(self) -> dict:
         return {"mode": self.mode, "loss": self.loss, "n_datasets": self.n_datasets, "n": self.n,
                 "knob": self.knob, "config": self.config,
-                "models": _records(self.summary(as_frame=False)),
+                "models": records(self.summary(as_frame=False)),
                 "running_means": {"n_datasets": self.tail["running_n"].tolist(),
                                   **{k: v.tolist() for k, v in zip(self.labels, self.tail["running_mean"].T)}}}
 
@@ -292,14 +293,6 @@ class BiasVariance(Result):
         if ylim is None:
             ylim = data_ylim(self.ybar, self.hbar[i])
         return finish_xy(ax, ylim=ylim, title=title)
-
-
-def _records(cols: dict) -> list[dict]:
-    """Columns as one dict per row (DataFrame.to_dict(orient="records") without pandas)."""
-    n = len(next(iter(cols.values())))
-    arrays = {k: (list(v) if isinstance(v, list) else np.broadcast_to(np.asarray(v), (n,)).tolist())
-              for k, v in cols.items()}
-    return [{k: v[i] for k, v in arrays.items()} for i in range(n)]
 
 
 def _summarize_models(err: np.ndarray, threads: int = 1) -> dict:
