@@ -65,6 +65,16 @@ def returns_bad_metric(config, seed):
     return {"metrics": {"m": [1.0, 2.0]}}
 
 
+_HELD = []
+
+
+def grows(config, seed):
+    """Keeps 350 MB more each time, once, as a job importing torch does: not a leak to recycle for."""
+    _HELD.append(np.ones(350 << 17))  # 350 MiB, written so that it counts in the RSS
+    time.sleep(1.2)  # loky looks at a worker's memory at most once a second
+    return {"metrics": {"pid": os.getpid()}}
+
+
 # -- seeds and job identity ------------------------------------------------------------------
 
 def test_job_seed_depends_on_sweep_seed_and_config_only():
@@ -161,6 +171,13 @@ def test_a_crashing_worker_fails_its_job_only(tmp_path):
     for rec in result.records[:2] + result.records[3:]:  # the others' numbers are untouched
         again = Job.from_record(rec).run()
         assert again["metrics"] == rec["metrics"] and again["series"]["loss"].tolist() == rec["series"]["loss"]
+
+
+def test_a_worker_that_grows_once_is_kept(tmp_path):
+    # loky replaced a worker grown by 300 MB since its first job, warning mid-sweep; the next job paid the
+    # new worker's imports again
+    result = run_sweep(grows, [{"i": i} for i in range(3)], store=tmp_path / "runs.sqlite", jobs=1, progress=False)
+    assert result.ok and len({r["pid"] for r in result.records}) == 1
 
 
 def test_bad_return_values_fail_the_job_with_a_clear_message(tmp_path):

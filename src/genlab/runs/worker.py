@@ -24,6 +24,7 @@ writes the store.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -164,7 +165,23 @@ def init_worker(driver: int | None = None) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if driver is not None:
         _watch_parent(driver)
+    _keep_worker_on_growth()
     _setup_worker()
+
+
+#: RSS growth after a worker's first job at which loky replaces the worker as leaking (its own default is
+#: 300 MB). A job that first imports torch grows a worker by about that much once, and is no leak: each
+#: replacement cost a fresh worker's imports (seconds) and printed a warning in the middle of a sweep.
+WORKER_GROWTH_LIMIT = 8 << 30
+
+
+def _keep_worker_on_growth() -> None:
+    with contextlib.suppress(Exception):  # a loky without the check has nothing to change
+        from joblib.externals.loky import process_executor
+
+        if hasattr(process_executor, "_MAX_MEMORY_LEAK_SIZE"):
+            process_executor._MAX_MEMORY_LEAK_SIZE = max(process_executor._MAX_MEMORY_LEAK_SIZE,
+                                                         WORKER_GROWTH_LIMIT)
 
 
 def _watch_parent(driver: int) -> None:
