@@ -65,3 +65,16 @@ def test_section_4_3_scaling_numbers(report):
     # the Markov corpus' entropy rate is exact, and its runs' loss cannot go below it by more than noise
     H = nums["markov_entropy_rate"]["value"]
     assert 2.0 < H < 3.5 and nums["markov_E_saturating"]["value"] > H - 0.05
+
+
+def test_every_sweep_ran_in_one_plan(report):
+    # the sections' sweeps ran as one plan on one pool (longest jobs first, no worker idle between
+    # sections), and each section took its results from it rather than running anything itself
+    from genlab.runs.store import Store
+
+    with Store(report / "runs.sqlite") as st:
+        sessions, counts = st.sessions(), st.counts()
+    assert len(sessions) == 1 and sessions[0]["status"] == "finished"
+    assert counts["done"] == sessions[0]["n_jobs"] > 100
+    kinds = {k.rpartition(":")[2] for k in sessions[0]["kind"].split(", ")}
+    assert {"lm_job", "mlp_job", "lottery_job", "rf_job"} <= kinds

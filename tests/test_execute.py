@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from genlab import GenlabError
-from genlab.runs.sweep import SweepResult, run_sweep
+from genlab.runs.sweep import PlannedSweep, SweepResult, run_plan, run_sweep
 from genlab.runs.worker import Job, function_path, job_seed
 from genlab.runs.jobs import demo_job
 from genlab.runs.records import canonical_json, config_hash
@@ -108,6 +108,34 @@ def test_results_do_not_depend_on_order_or_worker_count(tmp_path):
     # a different sweep seed gives different numbers
     other = run_sweep(demo_job, configs[:2], store=tmp_path / "c.sqlite", seed=6, jobs=2, progress=False)
     assert other.records[0]["metrics"]["mean"] != one.records[0]["metrics"]["mean"]
+
+
+def other_job(config, seed):
+    return {"metrics": {"draw": float(np.random.default_rng(seed).random()), "k": config["k"]}}
+
+
+def test_a_plan_runs_several_sweeps_costliest_first_with_their_own_numbers(tmp_path):
+    a = configs_for(6)
+    b = [{"k": k} for k in range(5)]
+    shared = a[:2]  # a third sweep repeats two jobs of the first: they run once
+    plan = [PlannedSweep(demo_job, a, 5, cost=lambda c: c["x"]), PlannedSweep(other_job, b, 7, cost=lambda c: 2 * c["k"]),
+            PlannedSweep(demo_job, shared, 5)]
+    got = run_plan(plan, store=tmp_path / "plan.sqlite", jobs=1, progress=False)
+    assert [r.n_ran for r in got] == [6, 5, 2] and [r.n_cached for r in got] == [0, 0, 0]
+    alone_a = run_sweep(demo_job, a, store=tmp_path / "a.sqlite", seed=5, jobs=2, progress=False)
+    alone_b = run_sweep(other_job, b, store=tmp_path / "b.sqlite", seed=7, jobs=2, progress=False)
+    assert results(got[0].records) == results(alone_a.records)  # the same jobs, the same numbers
+    assert results(got[1].records) == results(alone_b.records)
+    assert results(got[2].records) == results(alone_a.records[:2])
+    # one worker takes them in order of cost, whichever sweep they come from
+    started = sorted(got[0].records + got[1].records, key=lambda r: r["started_at"])
+    costs = [r["config"]["x"] if "x" in r["config"] else 2 * r["config"]["k"] for r in started]
+    assert costs == sorted(costs, reverse=True)
+    st = Store(tmp_path / "plan.sqlite")
+    assert sum(st.counts().values()) == 11 and st.counts().get("done") == 11  # shared jobs ran once
+    st.close()
+    again = run_sweep(other_job, b, store=tmp_path / "plan.sqlite", seed=7, jobs=2, progress=False)
+    assert again.n_ran == 0 and again.n_cached == 5 and results(again.records) == results(got[1].records)
 
 
 def test_failures_are_recorded_the_sweep_goes_on_and_rerun_retries_them(tmp_path):

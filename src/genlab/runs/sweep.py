@@ -3,19 +3,25 @@
 :func:`run_sweep` adds the jobs (:mod:`genlab.runs.worker`) to the store,
 skips those already done, runs the others (missing, failed, or left running by
 a killed driver) on an executor (:mod:`genlab.runs.executors`) and writes each
-result as it comes back. Only the driver writes the store. :func:`sweep` is the
-same for library callers (a temporary store, an error on a failure);
-:class:`SweepResult` is what both give back.
+result as it comes back (:mod:`genlab.runs.drive`). Only the driver writes the
+store. :func:`sweep` is the same for library callers (a temporary store, an error
+on a failure); :class:`SweepResult` is what both give back.
+
+:func:`run_plan` does it for several sweeps at once on one executor, the longest
+jobs first: :func:`planned_sweeps` finds what an experiment would run without
+running it, and :func:`serving` lets computations in other threads take each
+sweep's result as soon as the plan has it (:class:`PlanResults`), which is how
+``genlab article`` keeps both workers busy to the end.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
-import sys
+import threading
 import time
 import warnings
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,17 +29,11 @@ import numpy as np
 
 from ..core.errors import GenlabError
 from ..core.results import Result
-from .executors import DaskExecutor, LocalExecutor, WorkerCrash, check_dask, check_jobs, reach_dask
-from .progress import Callback, Progress
+from .drive import drive
+from .executors import DaskExecutor, LocalExecutor, check_dask, check_jobs, reach_dask
 from .records import canonical_json, check_sweep_seed, config_hash, last_line, records_frame
 from .store import Store
-from .worker import Job, failed_outcome, function_path, resolve_function
-
-#: Short jobs travel in batches of about this many seconds of work, so that the driver's
-#: per-task cost (a round trip, a store transaction) stays small beside the jobs' own time.
-BATCH_SECONDS = 0.1
-MAX_BATCH = 256
-
+from .worker import Job, function_path, resolve_function
 
 @dataclass
 class SweepResult(Result):
@@ -223,11 +223,75 @@ def run_sweep(fn, configs, *, store, seed: int = 0, jobs: int | None = None, das
     KeyboardInterrupt
         On Ctrl-C, after the store is left resumable.
     """
+    return run_plan([PlannedSweep(fn, configs, seed)], store=store, jobs=jobs, dask=dask, progress=progress,
+                    retry_failed=retry_failed)[0]
+
+
+@dataclass(frozen=True)
+class PlannedSweep:
+    """One sweep of a plan (:func:`run_plan`): what :func:`run_sweep` takes, and a guess of each job's cost.
+
+    Attributes
+    ----------
+    fn : callable or str
+        The job function, as in :func:`run_sweep`.
+    configs : sequence of dict
+    seed : int
+    rank : int, default 0
+        Sweeps of a lower rank start first (after the plan's longest jobs, see :func:`_order`), so that
+        what is computed from them can start early.
+    cost : callable, optional
+        ``cost(config) -> float``, a rough number of seconds: the plan starts the costliest jobs first, so
+        that the last to finish is not a long one started late. Only the order depends on it, never a
+        result. By default the job function's own ``cost`` attribute, if it has one; jobs without a cost
+        go last, in their sweep's order.
+    """
+
+    fn: object
+    configs: object
+    seed: int = 0
+    cost: object = None
+    rank: int = 0
+
+
+def run_plan(sweeps, *, store, jobs: int | None = None, dask=None, progress=True, retry_failed: bool = True,
+             records: bool = True, deliver: "PlanResults | None" = None) -> list[SweepResult]:
+    """Run the jobs of several sweeps on one executor, the costliest first; one :class:`SweepResult` each.
+
+    What :func:`run_sweep` does for one sweep, for many at once: the workers take
+    jobs of every sweep from one queue, ordered by ``cost`` (longest processing
+    time first), so that none of them idles at the end of one sweep while another
+    waits to start. A job is the same job, with the same seed and numbers, as in
+    its own sweep: :func:`run_sweep` on one of them afterwards finds it done.
+
+    Parameters
+    ----------
+    sweeps : sequence of PlannedSweep
+    store, jobs, dask, progress, retry_failed
+        As in :func:`run_sweep`; a progress bar counts the jobs of all the sweeps.
+    records : bool, default True
+        Read the records back (False: the results hold no records, for a caller that only fills the store).
+    deliver : PlanResults, optional
+        Hand each sweep's result (with its records) to computations in other threads as soon as its
+        last job is in (see :func:`serving`), and tell them when the plan ends, even by an error.
+    """
+    recording = _RECORDING.get()
+    if recording is not None:  # planned_sweeps(): say what would run, run nothing
+        recording.extend(sweeps)
+        raise _Recorded
     t_start = time.perf_counter()
-    kind = function_path(fn)
-    target = kind if not kind.startswith("__main__:") else (fn if callable(fn) else resolve_function(kind))
-    seed = check_sweep_seed(seed)
-    texts = _config_texts(configs)
+    plan = []
+    for sw in sweeps:
+        kind = function_path(sw.fn)
+        target = kind if not kind.startswith("__main__:") else (sw.fn if callable(sw.fn) else resolve_function(kind))
+        plan.append((sw, kind, target, check_sweep_seed(sw.seed), _config_texts(sw.configs)))
+    if not plan:
+        raise GenlabError("the plan has no sweeps; give at least one")
+    served = _SERVING.get()
+    if served is not None and deliver is None:  # another thread's plan runs (or ran) these jobs
+        got = served.wait([_sweep_key(p) for p in plan])
+        if got is not None:
+            return got
     dask = check_dask(dask)
     if dask is not None and not (isinstance(dask, str) and dask == "local") and jobs is not None:
         raise GenlabError("--jobs sets the number of local workers; with a Dask scheduler the cluster decides")
@@ -235,33 +299,194 @@ def run_sweep(fn, configs, *, store, seed: int = 0, jobs: int | None = None, das
     reach_dask(dask)  # before the store exists
 
     own_store = not isinstance(store, Store)
-    st = Store(store) if own_store else store
+    ok, st = False, None
     try:
-        ids = st.add_jobs(kind, seed, texts)
-        before = st.jobs(ids=ids, series=False)
-        damaged = st.damaged(ids)
-        for job_id, why in damaged.items():
-            warnings.warn(f"job {job_id} in {st.path} is damaged ({why}); running it again", stacklevel=2)
-        done = [r["status"] == "done" and r["id"] not in damaged for r in before]
-        n_cached = sum(done)
-        todo = [Job(kind, json.loads(t), seed, t, config_hash(t), i)
-                for i, t, r, ok in zip(ids, texts, before, done)
-                if not ok and (retry_failed or r["status"] != "failed")]
-        executor_name = ""
+        st = Store(store) if own_store else store
+        ids, todo, counts = [], [], []
+        for i, (sw, kind, target, seed, texts) in enumerate(plan):
+            sweep_ids = st.add_jobs(kind, seed, texts)
+            before = st.jobs(ids=sweep_ids, series=False)
+            damaged = st.damaged(sweep_ids)
+            for job_id, why in damaged.items():
+                warnings.warn(f"job {job_id} in {st.path} is damaged ({why}); running it again", stacklevel=3)
+            done = [r["status"] == "done" and r["id"] not in damaged for r in before]
+            mine = [Job(kind, json.loads(t), seed, t, config_hash(t), j)
+                    for j, t, r, is_done in zip(sweep_ids, texts, before, done)
+                    if not is_done and (retry_failed or r["status"] != "failed")]
+            cost = sw.cost or getattr(resolve_function(kind) if isinstance(target, str) else target, "cost", None) \
+                or (lambda config: 0.0)
+            todo += [(float(cost(job.config)), sw.rank, i, k, job) for k, job in enumerate(mine)]
+            ids.append(sweep_ids)
+            counts.append((sum(done), len(mine)))
+        todo = _order(todo, n_workers)
+        sweep_results = _SweepResults(st, plan, ids, counts, {job.id for job in todo}, t_start,
+                                      deliver=deliver, records=records or deliver is not None)
         if todo:
             executor = DaskExecutor(dask, n_workers) if dask is not None else LocalExecutor(n_workers)
-            executor_name = executor.name
-            kept = len(ids) - len(todo)  # done, or failed and not retried
-            _drive(executor, st, target, todo, kind=kind, seed=seed, total=len(ids), n_kept=kept,
-                   n_kept_failed=kept - n_cached, progress=progress)
-        records = st.jobs(ids=ids)
-        for rec, arrays in zip(records, st.arrays(ids)):
-            rec["arrays"] = arrays
+            sweep_results.executor = executor.name
+            sweep_results.deliver_ready()
+            total = sum(map(len, ids))
+            n_cached = sum(c for c, _ in counts)
+            kept = total - len(todo)  # done, or failed and not retried
+            kinds = sorted({kind for _, kind, *_ in plan})
+            drive(executor, st, {kind: target for _, kind, target, *_ in plan}, todo,
+                  kind=", ".join(kinds), seed=plan[0][3], total=total, n_kept=kept, n_kept_failed=kept - n_cached,
+                  progress=progress, recorded=sweep_results.recorded)
+        made = sweep_results.all()
+        ok = True
+        return made
     finally:
-        if own_store:
+        if own_store and st is not None:
             st.close()
-    return SweepResult(kind, seed, st.path, records, n_cached, len(todo), time.perf_counter() - t_start,
-                       executor_name)
+        if deliver is not None:  # after the store is closed: a waiting thread may open it next
+            deliver.finish(ok)
+
+
+#: A job whose cost is over this share of the plan's work per worker starts first, whatever its sweep's rank.
+BIG_JOB_SHARE = 0.05
+
+
+def _order(todo, n_workers: int) -> list[Job]:
+    """The order in which a plan's jobs start.
+
+    The longest jobs first (over :data:`BIG_JOB_SHARE` of the work per worker), so that none starts
+    late and ends last; then sweep by sweep in the order of their ``rank``, the costliest first within
+    a rank (longest processing time first), so that the sweeps of one rank are done early and what is
+    computed from them can start while the workers go on. A job shared by two sweeps runs once.
+    """
+    big = BIG_JOB_SHARE * sum(cost for cost, *_ in todo) / max(1, n_workers)
+    key = lambda item: (item[0] <= big, 0 if item[0] > big else item[1], -item[0], item[2], item[3])  # noqa: E731
+    seen: set = set()
+    return [job for *_, job in sorted(todo, key=key) if not (job.id in seen or seen.add(job.id))]
+
+
+class _SweepResults:
+    """The results of a plan's sweeps, each made (and given to ``deliver``) once its last job is in."""
+
+    def __init__(self, st, plan, ids, counts, running: set, t_start: float, *, deliver, records: bool):
+        self.st, self.plan, self.ids, self.counts, self.t_start = st, plan, ids, counts, t_start
+        self.deliver, self.records, self.executor = deliver, records, ""
+        self.left = [set(sweep_ids) & running for sweep_ids in ids]
+        self.made: dict[int, SweepResult] = {}
+
+    def _make(self, i: int) -> SweepResult:
+        (_, kind, _, seed, _), sweep_ids, (n_cached, n_ran) = self.plan[i], self.ids[i], self.counts[i]
+        recs = []
+        if self.records:
+            recs = self.st.jobs(ids=sweep_ids)
+            for rec, arrays in zip(recs, self.st.arrays(sweep_ids)):
+                rec["arrays"] = arrays
+        res = SweepResult(kind, seed, self.st.path, recs, n_cached, n_ran, time.perf_counter() - self.t_start,
+                          self.executor if n_ran else "")
+        self.made[i] = res
+        if self.deliver is not None:
+            self.deliver.put(_sweep_key(self.plan[i]), res)
+        return res
+
+    def deliver_ready(self) -> None:
+        """Give ``deliver`` the sweeps with nothing left to run."""
+        if self.deliver is not None:
+            for i, left in enumerate(self.left):
+                if not left and i not in self.made:
+                    self._make(i)
+
+    def recorded(self, job_ids) -> None:
+        """Called as outcomes are written: deliver each sweep whose last job this was."""
+        if self.deliver is None:
+            return
+        job_ids = set(job_ids)
+        for i, left in enumerate(self.left):
+            if left and left & job_ids:
+                left -= job_ids
+                if not left:
+                    self._make(i)
+
+    def all(self) -> list[SweepResult]:
+        return [self.made.get(i) or self._make(i) for i in range(len(self.plan))]
+
+
+def _sweep_key(planned) -> tuple:
+    _, kind, _, seed, texts = planned
+    return (kind, seed, tuple(texts))
+
+
+class PlanResults:
+    """Where a plan running in one thread (:func:`run_plan` with ``deliver=``) hands each sweep's result
+    to computations in other threads (:func:`serving`): a sweep they call that the plan holds waits for
+    the plan's result instead of running; one it does not hold waits for the plan to end, then runs."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._got: dict = {}
+        self._finished, self._ok = False, True
+
+    def put(self, key, result) -> None:
+        with self._cond:
+            self._got[key] = result
+            self._cond.notify_all()
+
+    def finish(self, ok: bool = True) -> None:
+        """The plan ended: its whole (``ok``), or stopped by an error or Ctrl-C, after which a waiting
+        computation stops too (:class:`PlanStopped`) rather than run the jobs itself."""
+        with self._cond:
+            self._finished, self._ok = True, ok
+            self._cond.notify_all()
+
+    def wait(self, keys):
+        """The results of ``keys`` once all are in; None if the plan ended without one of them."""
+        with self._cond:
+            self._cond.wait_for(lambda: all(k in self._got for k in keys) or self._finished)
+            if all(k in self._got for k in keys):
+                return [self._got[k] for k in keys]
+            if not self._ok:
+                raise PlanStopped("the plan these results were to come from stopped")
+            return None
+
+
+class PlanStopped(BaseException):
+    """Raised in a computation waiting for a plan's results (:func:`serving`) when the plan stopped."""
+
+
+_SERVING: contextvars.ContextVar = contextvars.ContextVar("genlab_plan_results", default=None)
+
+
+@contextlib.contextmanager
+def serving(results: PlanResults):
+    """In this block (in this thread), sweeps take their results from a running plan (:class:`PlanResults`)."""
+    token = _SERVING.set(results)
+    try:
+        yield results
+    finally:
+        _SERVING.reset(token)
+
+
+_RECORDING: contextvars.ContextVar = contextvars.ContextVar("genlab_planned_sweeps", default=None)
+
+
+class _Recorded(BaseException):
+    """Stops a computation at its first sweep in :func:`planned_sweeps` (a BaseException: no
+    ``except Exception`` on the way may take it for a failure)."""
+
+
+def planned_sweeps(compute) -> list[PlannedSweep]:
+    """The sweep that ``compute()`` would run first, without running it.
+
+    ``compute`` (a function of no arguments, e.g. an experiment with its
+    settings) runs until it calls :func:`run_sweep` (or :func:`sweep` or
+    :func:`run_plan`); that call records its jobs and stops it. Giving the
+    result to :func:`run_plan` with other experiments' runs them all on one
+    executor; ``compute()`` afterwards finds its jobs done in the store. Empty
+    if ``compute`` ran no sweep (it then ran to its end).
+    """
+    token = _RECORDING.set([])
+    try:
+        compute()
+    except _Recorded:
+        pass
+    finally:
+        got = _RECORDING.get()
+        _RECORDING.reset(token)
+    return got
 
 
 def _config_texts(configs) -> list[str]:
@@ -276,107 +501,6 @@ def _config_texts(configs) -> list[str]:
                               "config and seed, so add a key such as 'repeat' to run it again")
         seen[text] = i
     return texts
-
-
-def _drive(executor, st: Store, target, todo: list[Job], *, kind, seed, total, n_kept, n_kept_failed,
-           progress):
-    """Keep the executor busy, write each outcome as it arrives; clean up on Ctrl-C or error."""
-    session = st.begin_session(kind=kind, seed=seed, n_jobs=len(todo), executor=executor.name)
-    queue, solo = deque(todo), deque()
-    inflight: dict = {}  # future -> the batch of jobs it runs
-    crashed: list = []
-    n_failed = 0
-    sizer = _BatchSizer()
-    status = "interrupted"
-    bar = _progress_bar(progress, kind, total, n_kept, n_kept_failed)
-    try:
-        while queue or solo or inflight:
-            source, limit = (solo, 1) if solo else (queue, executor.capacity())
-            submitted = []
-            while not crashed and source and len(inflight) < limit:
-                size = sizer.size(len(queue), limit) if source is queue else 1
-                batch = [source.popleft() for _ in range(min(size, len(source)))]
-                inflight[executor.submit(target, batch)] = batch
-                submitted += [job.id for job in batch]
-            if submitted:
-                st.mark_running(submitted, session)
-            outcomes = []
-            for fut in executor.wait(list(inflight)):
-                batch = inflight.pop(fut)
-                try:
-                    done = executor.outcomes(fut, len(batch))
-                except WorkerCrash as exc:
-                    crashed += [(job, exc) for job in batch]
-                    continue
-                outcomes += zip([job.id for job in batch], done)
-                sizer.observe(done)
-            if crashed and not inflight:  # a worker died: find the job that took it down
-                executor.restart()
-                if len(crashed) == 1:
-                    job, exc = crashed[0]
-                    why = f"the worker process died while running this job ({exc})"
-                    outcomes.append((job.id, failed_outcome(why)))
-                else:  # several were in flight: run each alone to tell the culprit from the innocent
-                    solo.extend(job for job, _ in crashed)
-                crashed = []
-            if outcomes:
-                st.record_outcomes(outcomes, session)
-                failed_now = sum(not o["ok"] for _, o in outcomes)
-                n_failed += failed_now
-                if bar is not None:
-                    bar.advance(len(outcomes), failed_now)
-        status = "failed" if n_failed else "finished"
-    except BaseException as exc:
-        if not isinstance(exc, KeyboardInterrupt):
-            status = "error"
-        with contextlib.suppress(Exception):
-            executor.abort(list(inflight))
-        raise
-    finally:
-        if bar is not None:
-            bar.stop()
-        with contextlib.suppress(GenlabError):  # a store that broke under us must not hide the first error
-            st.mark_pending()
-            st.end_session(session, status)
-        if status in ("finished", "failed"):
-            executor.close()
-        elif status == "interrupted" and bar is not None:
-            sys.stderr.write(f"interrupted: finished jobs are kept in {st.path}; run the same command again "
-                             "to resume\n")
-
-
-def _progress_bar(progress, kind: str, total: int, n_kept: int, n_kept_failed: int):
-    """What a sweep reports to: the caller's ``progress(n)``, a bar on stderr, or None."""
-    if callable(progress):  # the caller's own bar: told how many jobs finished
-        return Callback(progress, n_kept)
-    if progress:
-        return Progress(kind.rpartition(":")[2], total, done=n_kept, failed=n_kept_failed).start()
-    return None
-
-
-class _BatchSizer:
-    """How many short jobs to send in one task: about :data:`BATCH_SECONDS` of work, judged from the
-    recent seconds per successful job (one job per task until the first comes back)."""
-
-    def __init__(self):
-        self.per_job, self.last = None, 1
-
-    def size(self, n_left: int, limit: int) -> int:
-        """The next batch's size, with ``n_left`` jobs queued and ``limit`` batches in flight at most."""
-        if self.per_job is None or self.per_job >= BATCH_SECONDS:
-            return 1
-        # grow at most twofold (durations may rise along the sweep), and take no more than an even
-        # share of what is left
-        self.last = max(1, min(int(BATCH_SECONDS / max(self.per_job, 1e-9)), 2 * self.last, MAX_BATCH,
-                               -(-n_left // limit)))
-        return self.last
-
-    def observe(self, outcomes) -> None:
-        """Learn from the outcomes of a batch that came back."""
-        took = [o["duration_s"] for o in outcomes if o["ok"]]  # a quick failure says little
-        if took:
-            mean = sum(took) / len(took)
-            self.per_job = mean if self.per_job is None else 0.7 * self.per_job + 0.3 * mean
 
 
 def sweep(fn, configs, *, store=None, seed: int = 0, jobs: int | None = 1, dask=None,

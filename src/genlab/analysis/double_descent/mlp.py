@@ -88,6 +88,16 @@ def mlp_job(config: dict, seed: np.random.SeedSequence) -> dict:
     return {"metrics": metrics, "series": series}
 
 
+def _mlp_cost(config: dict) -> float:
+    """Rough seconds of :func:`mlp_job` on one core (measured on digits, full batch: 0.27 ms an epoch
+    plus 1.9 µs an epoch and hidden unit per 200 samples); only the order of a plan depends on it."""
+    per_epoch = 2.7e-4 + 1.9e-6 * config["width"] * max(1, config["depth"]) * config["n_train"] / 200
+    return config["epochs"] * per_epoch
+
+
+mlp_job.cost = _mlp_cost
+
+
 def train_settings(*, epochs, lr, optimizer, batch_size, eval_every, depth, loss) -> dict:
     """Check the training options of :func:`mlp_job` now (not in a worker); return them as config entries."""
     from ...models.mlp import LOSSES, check_train_args

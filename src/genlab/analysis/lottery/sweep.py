@@ -145,6 +145,15 @@ def lottery_job(config: dict, seed: np.random.SeedSequence) -> dict:
     return {"metrics": metrics, "series": series}
 
 
+def _lottery_cost(config: dict) -> float:
+    """Rough seconds of :func:`lottery_job` on one core (measured: about 24 µs per sample, epoch and
+    round); only the order of a plan depends on it."""
+    return 2.4e-5 * (config["rounds"] + 1) * config["epochs"] * config["n_train"]
+
+
+lottery_job.cost = _lottery_cost
+
+
 def _prune_source(model, run, final: bool) -> list:
     """The weights the next round prunes after the ticket's training ``run`` of ``model``: those at the end
     of training (``final``, kept by ``train_masked(keep_final=True)``) or the early-stopped ones, which

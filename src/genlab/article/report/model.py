@@ -48,6 +48,21 @@ class Figure:
     files: dict[str, str] = field(default_factory=dict)  # format -> path relative to the report
     plotly: Any = None               # plotly.graph_objects.Figure or its dict; None: static only
     hint: str = ""                   # shown above the interactive figure
+    rendered: dict[str, bytes] = field(default_factory=dict, repr=False)  # format -> bytes, once drawn
+
+    def render(self, formats=("png", "svg")) -> None:
+        """Draw ``fig`` into PNG and SVG bytes now and close it (what :func:`write_report` writes)."""
+        if self.fig is None:
+            return
+        import matplotlib.pyplot as plt
+
+        from ...core.io import figure_bytes
+
+        try:
+            self.rendered = {fmt: figure_bytes(self.fig, fmt) for fmt in formats}
+        finally:
+            plt.close(self.fig)
+            self.fig = None
 
 
 @dataclass

@@ -12,19 +12,14 @@ from .model import Report
 def write_report(report: Report, out) -> Path:
     """Write ``report`` under ``out`` as one set, all or nothing (:class:`genlab.core.io.OutputSet`):
     figures and data first, then ``results.json``, and ``index.html`` last as the completion mark."""
-    import matplotlib.pyplot as plt
-
     out = Path(out)
     with OutputSet(out) as files:
         for section in report.sections:
             for f in section.figures:
-                if f.fig is not None:
-                    try:
-                        for p in files.add_figure(f.fig, f"figures/{f.key}"):
-                            f.files[p.suffix[1:]] = str(p.relative_to(out))
-                    finally:
-                        plt.close(f.fig)
-                        f.fig = None
+                f.render()  # unless drawn already, as the article's builder does while workers run
+                for fmt, data in f.rendered.items():
+                    p = files.add(f"figures/{f.key}.{fmt}", data)
+                    f.files[fmt] = str(p.relative_to(out))
                 if f.data is not None:
                     p = files.add_csv(f"data/{f.key}.csv", f.data)
                     f.files["csv"] = str(p.relative_to(out))

@@ -45,6 +45,39 @@ def _ablation_verdict(key: str, d: dict, t) -> str:
     return t["ablation_verdict"].format(name=name, **d)
 
 
+def sweeps(*, quick: bool = False, seed: int = 0, jobs=None, store=None) -> dict:
+    """The sweeps of §4.1 and §4.2, each a function of no arguments (see :func:`genlab.article.build.plan`):
+    the sections call them, and the article's plan runs their jobs beforehand on one pool."""
+    from ...analysis import double_descent as dd
+    from ...analysis.regularize import regularizers_side_by_side, sample_wise_linear
+
+    kw = dict(seed=seed, jobs=jobs, store=store)
+    n_rf, seeds_rf = (100, 3) if quick else (400, 5)
+    sw_seeds = 10 if quick else 40
+    return {
+        "rf": lambda: dd.random_features_sweep("digits", kind="relu", n_train=n_rf, seeds=seeds_rf, **kw),
+        "label_noise": lambda: dd.label_noise_sweep("digits", rates=(0.0, 0.1, 0.2), n_train=100,
+                                                    seeds=3 if quick else 5, **kw),
+        "poly": lambda: dd.polynomial_model_wise(n=15, seeds=8 if quick else 20, **kw),
+        "mlp": lambda: dd.mlp_width_sweep("digits", label_noise=0.2, quick=quick, **kw),
+        "samples": lambda: sample_wise_linear(d=100, ridge="none", seeds=sw_seeds, **{**kw, "jobs": jobs or 1}),
+        "epochs": lambda: dd.epoch_wise(seeds=8 if quick else 20, **kw),
+        "split": lambda: dd.random_features_variance_split("digits", n_train=100, data_seeds=4 if quick else 8,
+                                                           feature_seeds=4 if quick else 8, **kw),
+        "optimal_ridge": lambda: sample_wise_linear(d=100, ridge="optimal", seeds=sw_seeds,
+                                                    **{**kw, "jobs": jobs or 1}),
+        "tuned": lambda: dd.random_features_sweep("digits", n_train=n_rf, seeds=seeds_rf, ridge="tuned", **kw),
+        "free": lambda: dd.random_features_sweep("digits", n_train=n_rf, seeds=seeds_rf, **kw),
+        "side": lambda: regularizers_side_by_side("digits", quick=quick, **kw),
+        "ablations": lambda: dd.schaeffer_ablations("diabetes", seeds=20 if quick else 50, **{**kw, "jobs": jobs or 1}),
+    }
+
+
+#: The sweeps (keys of :func:`sweeps`) of each section.
+SECTION_SWEEPS = {"double_descent": ("mlp", "rf", "label_noise", "split", "poly", "samples", "epochs", "ablations"),
+                  "regularization": ("side", "tuned", "free", "samples", "optimal_ridge")}
+
+
 def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, store=None) -> Section:
     """§4.1: Fig. 13 and the measurements behind why the peak happens.
 
@@ -53,17 +86,17 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
     """
     from ...analysis import double_descent as dd
     from ...analysis.biasvar import decompose_polynomial
-    from ...analysis.regularize import sample_wise_linear
     from ...data.sources import ARTICLE_SOURCE
 
     t = load_text(lang)["double_descent"]
     kw = dict(seed=seed, jobs=jobs, store=store)
+    run = sweeps(quick=quick, **kw)
     figures, numbers, results = [], [], {}
 
     # Fig 13: random ReLU features on digits
     n_rf = 100 if quick else 400
     seeds_rf = 3 if quick else 5
-    rf = dd.random_features_sweep("digits", kind="relu", n_train=n_rf, seeds=seeds_rf, **kw)
+    rf = run["rf"]()
     mn, pk = rf.minimum, rf.peak
     fig, ax = _fig()
     rf.plot(ax)
@@ -79,7 +112,7 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
     results["random_features"] = rf.to_dict()
 
     # label noise
-    fam = dd.label_noise_sweep("digits", rates=(0.0, 0.1, 0.2), n_train=100, seeds=3 if quick else 5, **kw)
+    fam = run["label_noise"]()
     fig, ax = _fig()
     fam.plot(ax)
     peaks = ", ".join(f"{k}: {fam[k].find_peak()['value']:.3g}" for k in fam)
@@ -87,7 +120,7 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
     results["label_noise"] = fam.to_dict()
 
     # polynomials: the basis decides
-    poly = dd.polynomial_model_wise(n=15, seeds=8 if quick else 20, **kw)
+    poly = run["poly"]()
     fig, ax = _fig()
     poly.plot(ax)
     verdicts = " ".join(_poly_verdict(b, poly[b], t) for b in poly)
@@ -96,7 +129,7 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
     results["polynomial_bases"] = poly.to_dict()
 
     # a network
-    mlp = dd.mlp_width_sweep("digits", label_noise=0.2, quick=quick, **kw)
+    mlp = run["mlp"]()
     pts = mlp.points
     fig, ax = _fig()
     mlp.plot(ax)
@@ -108,7 +141,7 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
     results["mlp_width"] = mlp.to_dict()
 
     # sample-wise
-    sw = sample_wise_linear(d=100, ridge="none", seeds=10 if quick else 40, **{**kw, "jobs": jobs or 1})
+    sw = run["samples"]()
     fig, ax = _fig()
     sw.plot(ax)
     figures.append(Figure("samples", t["samples_title"], t["samples_caption"].format(
@@ -117,7 +150,7 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
     results["sample_wise"] = sw.to_dict()
 
     # epoch-wise
-    ep = dd.epoch_wise(seeds=8 if quick else 20, **kw)
+    ep = run["epochs"]()
     ph = ep.phases
     fig, ax = _fig()
     ep.plot(ax)
@@ -132,8 +165,7 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
     n_bv = 500 if quick else 4000
     bv = decompose_polynomial(ARTICLE_SOURCE, range(0, 61, 2), n=30, n_datasets=n_bv, solver="minnorm",
                               seed=seed, jobs=jobs or 1)
-    split = dd.random_features_variance_split("digits", n_train=100, data_seeds=4 if quick else 8,
-                                              feature_seeds=4 if quick else 8, **kw)
+    split = run["split"]()
     fig, (a1, a2) = _fig((12, 4), 2)
     bv.plot(a1, title="polynomials, minimum norm")
     split.plot(a2)
@@ -144,7 +176,7 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
     results["bias_variance_curve"] = {"polynomial": bv.to_dict(), "random_features_split": split.to_dict()}
 
     # why the peak
-    abl = dd.schaeffer_ablations("diabetes", seeds=20 if quick else 50, **{**kw, "jobs": jobs or 1})
+    abl = run["ablations"]()
     svd = dd.singular_value_analysis(abl["baseline"]) if "baseline" in abl.curves else None
     fig, (a1, a2) = _fig((12, 4), 2)
     abl.plot(a1)
@@ -160,12 +192,11 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
 
 
 def regularization_section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, store=None) -> Section:
-    from ...analysis import double_descent as dd
-    from ...analysis.regularize import implicit_regularization, regularizers_side_by_side, ridge_cv, sample_wise_linear
+    from ...analysis.regularize import implicit_regularization, ridge_cv
     from ...data.sources import ARTICLE_SOURCE
 
     t = load_text(lang)["regularization"]
-    kw = dict(seed=seed, jobs=jobs, store=store)
+    run = sweeps(quick=quick, seed=seed, jobs=jobs, store=store)
     figures, numbers, results = [], [], {}
 
     data = ARTICLE_SOURCE.draw(30, seed, "data")
@@ -183,10 +214,8 @@ def regularization_section(*, quick: bool = False, lang: str = "en", seed: int =
                 Number("fig14_fresh_mse", lbl["fig14_fresh_mse"], fresh_mse)]
     results["ridge_cv"] = rc.to_dict()
 
-    swk = {**kw, "jobs": jobs or 1}
-    seeds = 10 if quick else 40
-    none = sample_wise_linear(d=100, ridge="none", seeds=seeds, **swk)
-    opt = sample_wise_linear(d=100, ridge="optimal", seeds=seeds, **swk)
+    none = run["samples"]()
+    opt = run["optimal_ridge"]()
     fig, ax = _fig()
     none.plot(ax)
     opt.plot(ax)
@@ -196,9 +225,8 @@ def regularization_section(*, quick: bool = False, lang: str = "en", seed: int =
     numbers.append(Number("optimal_ridge_rise", lbl["optimal_ridge_rise"], rise))
     results["optimal_ridge"] = opt.to_dict()
 
-    n_rf = 100 if quick else 400
-    tuned = dd.random_features_sweep("digits", n_train=n_rf, seeds=3 if quick else 5, ridge="tuned", **kw)
-    free = dd.random_features_sweep("digits", n_train=n_rf, seeds=3 if quick else 5, **kw)
+    tuned = run["tuned"]()
+    free = run["free"]()
     fig, ax = _fig()
     free.plot(ax, label="minimum norm")
     tuned.plot(ax, label="tuned ridge")
@@ -208,7 +236,7 @@ def regularization_section(*, quick: bool = False, lang: str = "en", seed: int =
     numbers.append(Number("tuned_ridge_rise", lbl["tuned_ridge_rise"], trise))
     results["tuned_ridge"] = tuned.to_dict()
 
-    side = regularizers_side_by_side("digits", quick=quick, **kw)
+    side = run["side"]()
     s = side.summary()
     rows = "; ".join(f"{r['method']} {r['test_mean']:.3f} ± {r['test_se']:.3f}"
                      for r in s.to_dict(orient="records"))

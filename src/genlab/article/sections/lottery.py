@@ -85,6 +85,13 @@ def _rounds_slider(res, words):
     return fig, words["hint"]
 
 
+def sweeps(*, quick: bool = False, seed: int = 0, jobs=None, store=None) -> dict:
+    """The sweep of §5, a function of no arguments (see :func:`genlab.article.build.plan`)."""
+    from ...analysis.lottery import lottery_sweep
+
+    return {"lottery": lambda: lottery_sweep("digits", quick=quick, seed=seed, jobs=jobs, store=store)}
+
+
 def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, store=None) -> Section:
     """Lottery tickets on digits: IMP with rewinding to the initialization, against its two controls.
 
@@ -94,11 +101,9 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
     ``quick``: 3 repeats, 5 rounds at rate 0.5 (about 15 s on 2 cores); else 5
     repeats, 15 rounds at rate 0.2 (about 1-2 min on 2 cores).
     """
-    from ...analysis.lottery import lottery_sweep
-
     t = load_text(lang)["lottery"]
     lbl = t["numbers"]
-    res = lottery_sweep("digits", quick=quick, seed=seed, jobs=jobs, store=store)
+    res = sweeps(quick=quick, seed=seed, jobs=jobs, store=store)["lottery"]()
     d = res.to_dict()
     th = d["thresholds"]
     last = len(res.fraction) - 1

@@ -221,6 +221,16 @@ def _budget_slider(runs, size_fit, words):
     return fig, words["hint"]
 
 
+def sweeps(*, quick: bool = False, seed: int = 0, jobs=None, store=None) -> dict:
+    """The sweeps of §4.3, each a function of no arguments (see :func:`genlab.article.build.plan`)."""
+    from ...analysis.scaling import scaling_sweep
+
+    kw = dict(seed=seed, jobs=jobs, store=store)
+    return {"python": lambda: scaling_sweep(corpus="python", quick=quick, **kw),
+            "markov": lambda: scaling_sweep(MARKOV_SIZES, MARKOV_TOKENS if quick else MARKOV_TOKENS_FULL,
+                                            corpus="markov", **kw)}
+
+
 def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, store=None) -> Section:
     """§4.3: Fig. 15, our measured L(N) and Chinchilla fit, iso-FLOPs, the frontier, and E on a Markov chain.
 
@@ -231,14 +241,14 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
     """
     import numpy as np
 
-    from ...analysis.scaling import plot_kaplan, preset, scaling_sweep
+    from ...analysis.scaling import plot_kaplan, preset
 
     t = load_text(lang)["scaling"]
-    kw = dict(seed=seed, jobs=jobs, store=store)
+    run = sweeps(quick=quick, seed=seed, jobs=jobs, store=store)
     boot = BOOTSTRAP_QUICK if quick else BOOTSTRAP
     figures, numbers, results = [], [], {}
 
-    runs = scaling_sweep(corpus="python", quick=quick, **kw)
+    runs = run["python"]()
     fr = runs.to_frame()
     size_fit, ch, ch_total = _fit_laws(runs, "power_N", boot, seed, ("non_embedding", "total"))
     kap = preset("kaplan_N").params
@@ -308,7 +318,7 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
     results["chinchilla_total"] = ch_total.to_dict()
 
     # a Markov chain: is the fitted E its entropy rate?
-    mk = scaling_sweep(MARKOV_SIZES, MARKOV_TOKENS if quick else MARKOV_TOKENS_FULL, corpus="markov", **kw)
+    mk = run["markov"]()
     H = float(mk.entropy_rate)
     sat, mch = _fit_laws(mk, "saturating", boot, seed)
     E, E_iv = mch.params["E"], _iv(mch, "E")

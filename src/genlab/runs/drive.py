@@ -1,0 +1,135 @@
+"""What runs a plan's jobs: one driver loop over an executor, writing each outcome to the store as it comes.
+
+:func:`drive` keeps the executor busy with batches of jobs (about
+:data:`BATCH_SECONDS` of work each), records every outcome, finds the job that
+took a crashed worker down, and leaves the store resumable on Ctrl-C or an
+error. :func:`genlab.runs.sweep.run_plan` is its only caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections import deque
+
+from ..core.errors import GenlabError
+from .executors import WorkerCrash
+from .progress import Callback, Progress
+from .store import Store
+from .worker import Job, failed_outcome
+
+#: Short jobs travel in batches of about this many seconds of work, so that the driver's
+#: per-task cost (a round trip, a store transaction) stays small beside the jobs' own time.
+BATCH_SECONDS = 0.1
+MAX_BATCH = 256
+
+
+def drive(executor, st: Store, targets: dict, todo: list[Job], *, kind, seed, total, n_kept, n_kept_failed,
+          progress, recorded=None):
+    """Keep the executor busy, write each outcome as it arrives; clean up on Ctrl-C or error.
+
+    ``targets`` maps each job's kind to what the workers call; a batch holds jobs of one kind and seed.
+    ``recorded(ids)`` is called after each write of outcomes.
+    """
+    session = st.begin_session(kind=kind, seed=seed, n_jobs=len(todo), executor=executor.name)
+    queue, solo = deque(todo), deque()
+    inflight: dict = {}  # future -> the batch of jobs it runs
+    crashed: list = []
+    n_failed = 0
+    sizers: dict = {}  # kind -> _BatchSizer
+    status = "interrupted"
+    bar = _progress_bar(progress, kind, total, n_kept, n_kept_failed)
+    try:
+        while queue or solo or inflight:
+            source, limit = (solo, 1) if solo else (queue, executor.capacity())
+            submitted = []
+            while not crashed and source and len(inflight) < limit:
+                first = source[0]
+                sizer = sizers.setdefault(first.kind, _BatchSizer())
+                size = sizer.size(len(queue), limit) if source is queue else 1
+                batch = [source.popleft()]
+                while len(batch) < size and source and (source[0].kind, source[0].seed) == (first.kind, first.seed):
+                    batch.append(source.popleft())
+                inflight[executor.submit(targets[first.kind], batch)] = batch
+                submitted += [job.id for job in batch]
+            if submitted:
+                st.mark_running(submitted, session)
+            outcomes = []
+            for fut in executor.wait(list(inflight)):
+                batch = inflight.pop(fut)
+                try:
+                    done = executor.outcomes(fut, len(batch))
+                except WorkerCrash as exc:
+                    crashed += [(job, exc) for job in batch]
+                    continue
+                outcomes += zip([job.id for job in batch], done)
+                sizers.setdefault(batch[0].kind, _BatchSizer()).observe(done)
+            if crashed and not inflight:  # a worker died: find the job that took it down
+                executor.restart()
+                if len(crashed) == 1:
+                    job, exc = crashed[0]
+                    why = f"the worker process died while running this job ({exc})"
+                    outcomes.append((job.id, failed_outcome(why)))
+                else:  # several were in flight: run each alone to tell the culprit from the innocent
+                    solo.extend(job for job, _ in crashed)
+                crashed = []
+            if outcomes:
+                st.record_outcomes(outcomes, session)
+                if recorded is not None:
+                    recorded([job_id for job_id, _ in outcomes])
+                failed_now = sum(not o["ok"] for _, o in outcomes)
+                n_failed += failed_now
+                if bar is not None:
+                    bar.advance(len(outcomes), failed_now)
+        status = "failed" if n_failed else "finished"
+    except BaseException as exc:
+        if not isinstance(exc, KeyboardInterrupt):
+            status = "error"
+        with contextlib.suppress(Exception):
+            executor.abort(list(inflight))
+        raise
+    finally:
+        if bar is not None:
+            bar.stop()
+        with contextlib.suppress(GenlabError):  # a store that broke under us must not hide the first error
+            st.mark_pending()
+            st.end_session(session, status)
+        if status in ("finished", "failed"):
+            executor.close()
+        elif status == "interrupted" and bar is not None:
+            sys.stderr.write(f"interrupted: finished jobs are kept in {st.path}; run the same command again "
+                             "to resume\n")
+
+
+def _progress_bar(progress, kind: str, total: int, n_kept: int, n_kept_failed: int):
+    """What a sweep reports to: the caller's ``progress(n)``, a bar on stderr, or None."""
+    if callable(progress):  # the caller's own bar: told how many jobs finished
+        return Callback(progress, n_kept)
+    if progress:
+        return Progress(kind.rpartition(":")[2], total, done=n_kept, failed=n_kept_failed).start()
+    return None
+
+
+class _BatchSizer:
+    """How many short jobs to send in one task: about :data:`BATCH_SECONDS` of work, judged from the
+    recent seconds per successful job (one job per task until the first comes back)."""
+
+    def __init__(self):
+        self.per_job, self.last = None, 1
+
+    def size(self, n_left: int, limit: int) -> int:
+        """The next batch's size, with ``n_left`` jobs queued and ``limit`` batches in flight at most."""
+        if self.per_job is None or self.per_job >= BATCH_SECONDS:
+            return 1
+        # grow at most twofold (durations may rise along the sweep), and take no more than an even
+        # share of what is left
+        self.last = max(1, min(int(BATCH_SECONDS / max(self.per_job, 1e-9)), 2 * self.last, MAX_BATCH,
+                               -(-n_left // limit)))
+        return self.last
+
+    def observe(self, outcomes) -> None:
+        """Learn from the outcomes of a batch that came back."""
+        took = [o["duration_s"] for o in outcomes if o["ok"]]  # a quick failure says little
+        if took:
+            mean = sum(took) / len(took)
+            self.per_job = mean if self.per_job is None else 0.7 * self.per_job + 0.3 * mean
