@@ -101,16 +101,19 @@ def test_fit_n_val_prints_validation_rmse(capsys, monkeypatch, tmp_path):
     assert sum(r["split"] == "validation" for r in rows) == 100
 
 
-def test_fit_val_fraction_prints_validation_rmse(capsys, monkeypatch, tmp_path):
+def test_fit_n_val_prints_validation_rmse(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     out_dir = tmp_path / "o"
-    rc, out, err = run(capsys, "fit", "--val-fraction", 0.3, "--out", out_dir)
+    rc, out, err = run(capsys, "fit", "--n", 21, "--n-val", 9, "--out", out_dir)
     assert rc == 0, err
     assert re.search(RMSE_RE, out), out
     assert re.search(VAL_RMSE_RE, out), out
     record = json.loads((out_dir / "fit_degree2.json").read_text())
-    assert record["n_train"] == 21 and record["n_val"] == 9  # 30 points, 30% held out
+    assert record["n_train"] == 21 and record["n_val"] == 9  # --n trains, --n-val validates
     assert record["val_rmse"] is not None
+    # a fraction of the rows is for a CSV; on the source --n is the training points
+    rc, _, err = run(capsys, "fit", "--val-fraction", 0.3, "--out", tmp_path / "o2")
+    assert rc == 2 and "--n-val" in err and not (tmp_path / "o2").exists()
 
 
 def test_fit_csv_with_named_columns(capsys, monkeypatch, tmp_path):

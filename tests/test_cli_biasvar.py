@@ -116,3 +116,74 @@ def test_columns_are_written_as_pandas_writes_them():
     assert frame["error_se"].isna().any() and frame["bias2_resolved"].dtype == bool   # the awkward cases are here
     assert csv_text(cols) == csv_text(frame)
     assert to_json(res.to_dict()["models"]) == to_json(frame.to_dict(orient="records"))
+
+
+# -- several estimators, one comparison (issue 16) --------------------------------------------------------
+
+TWO = ["sklearn.tree.DecisionTreeRegressor(max_depth=3)", "sklearn.linear_model.LinearRegression()"]
+
+
+def test_two_estimators_one_run_one_table_one_figure_one_record(tmp_path, capsys, monkeypatch):
+    """--estimator twice: both models in one record, table and figure (bars, named), the same numbers as the
+    library gives for the two together; before, the last one silently won."""
+    from matplotlib.figure import Figure
+    from sklearn.linear_model import LinearRegression
+    from sklearn.tree import DecisionTreeRegressor
+
+    from genlab.analysis.biasvar import decompose
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")
+    args = ["biasvar", "--estimator", TWO[0], "--estimator", TWO[1], "--datasets", 60, "--jobs", 1, "--out", "o"]
+    rc, out, err = run(capsys, *args)
+    assert rc == 0, err
+    rows = [line for line in out.splitlines() if line.count("│") > 5]
+    assert [r.split("│")[1].strip() for r in rows] == ["DecisionTreeRegressor(max_depth=3)", "LinearRegression()"]
+    record = json.loads((tmp_path / "o" / "biasvar.json").read_text())
+    assert record["knob"] == "model" and [m["label"] for m in record["models"]] == TWO
+    csv_rows = (tmp_path / "o" / "biasvar.csv").read_text().strip().splitlines()
+    assert len(csv_rows) == 3 and TWO[1] in csv_rows[2]
+    ref = decompose([DecisionTreeRegressor(max_depth=3), LinearRegression()], n_datasets=60, labels=TWO)
+    assert [m["bias2"] for m in record["models"]] == pytest.approx(list(ref.bias2), rel=1e-12)
+    assert [m["error"] for m in record["models"]] == pytest.approx(list(ref.error), rel=1e-12)
+    assert record["models"][1]["bias2"] == pytest.approx(1 / 45, rel=0.15)    # the line's, as the article's
+    ax = ref.plot(Figure().add_subplot())
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["DecisionTreeRegressor(max_depth=3)", "LinearRegression()"]
+    assert len(ax.patches) == 2 * 4                                         # bias², variance, noise, error each
+    assert ax.get_legend() is not None
+
+
+def test_two_estimators_on_bundled_data_and_the_unreliable_note(tmp_path, capsys, monkeypatch):
+    """A dataset's decomposition of two models; few rounds say which option gives more."""
+    monkeypatch.chdir(tmp_path)
+    base = ["biasvar", "--data", "diabetes", "--estimator", "sklearn.linear_model.Ridge(alpha=0.1)", "--estimator",
+            "sklearn.tree.DecisionTreeRegressor(max_depth=2)", "--jobs", 1, "--out", "o"]
+    rc, out, err = run(capsys, *base)
+    assert rc == 0, err
+    notes = [line for line in out.splitlines() if line.startswith("note: unreliable")]
+    assert len(notes) == 1 and "only 10 rounds" in notes[0] and "give a smaller --n-train" in notes[0]
+    assert "332 training points hold only 10 disjoint sets of 33" in notes[0]
+    record = json.loads((tmp_path / "o" / "biasvar.json").read_text())
+    assert len(record["models"]) == 2 and record["config"]["reliability"]["reliable"] is False
+    rc, out, err = run(capsys, *base, "--method", "bootstrap", "--rounds", 8)
+    assert rc == 0 and "note: unreliable: only 8 rounds" in out and "give more --rounds (now 8)" in out
+    rc, out, err = run(capsys, *base, "--method", "bootstrap", "--rounds", 60)   # light tails, resolved terms
+    record = json.loads((tmp_path / "o" / "biasvar.json").read_text())
+    assert rc == 0 and record["n_datasets"] == 60 and record["config"]["reliability"]["reliable"] is True
+    assert "unreliable" not in out
+
+
+def test_one_estimator_keeps_its_record(tmp_path, capsys, monkeypatch):
+    """A single --estimator writes the record it wrote before: one model, labelled with its text."""
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = run(capsys, "biasvar", "--estimator", TWO[1], "--datasets", 40, "--jobs", 1, "--json")
+    record = json.loads(out)
+    assert rc == 0 and [m["label"] for m in record["models"]] == [TWO[1]] and record["models"][0]["model"] == 0
+    assert "degenerate" not in record["models"][0]
+
+
+def test_estimator_help_says_naming_a_module_imports_it(capsys):
+    rc = main(["biasvar", "--help"])
+    text = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert rc == 0 and "Naming a module imports it, so its code runs" in text
+    assert "repeat it to compare several in one run" in text

@@ -80,3 +80,110 @@ def test_bad_input(tmp_path, capsys, monkeypatch, args, match):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("genlab: error:") and match in lines[0], err
     assert not (tmp_path / "o").exists()
+
+
+# -- double descent on the user's data (--csv) ---------------------------------------------------------
+
+def _write_csv(path, n=160, seed=0):
+    """Three inputs and a regression target: target = a - 2b + sin(3a) + 0.3 noise (c is an unused column)."""
+    import numpy as np
+
+    g = np.random.default_rng(seed)
+    X = g.uniform(-1, 1, (n, 3))
+    y = X[:, 0] - 2 * X[:, 1] + np.sin(3 * X[:, 0]) + 0.3 * g.normal(size=n)
+    path.write_text("a,b,c,target\n" + "".join(",".join(repr(v) for v in [*r, t]) + "\n"
+                                                for r, t in zip(X.tolist(), y.tolist())))
+    return path
+
+
+def test_random_features_on_a_csv_peak_at_the_threshold(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _write_csv(tmp_path / "d.csv")
+    rc, out, err = run(capsys, "double-descent", "--kind", "model", "--model", "relu", "--csv", "d.csv",
+                       "--y-col", "target", "--x-col", "a", "--x-col", "b", "--n", 40, "--seeds", 3, "--jobs", 1,
+                       "--json", "--out", "o")
+    assert rc == 0, err
+    r = json.loads(out)
+    # minimum-norm least squares on random features: the test error peaks where p reaches the 40 training rows
+    assert r["threshold"] == 40 and 32 <= r["peak"]["at"] <= 50, r["peak"]
+    assert r["data"] == "d.csv" and r["config"]["data"]["x"] == ["a", "b"] and r["config"]["n_test"] == 120
+    assert r["config"]["y_units"].startswith("standardized y")
+    stem = "double_descent_model_relu_d"
+    assert {p.name for p in (tmp_path / "o").iterdir()} == {f"{stem}.{e}" for e in ("png", "svg", "csv", "json")} \
+        | {"runs.sqlite"}
+    rc, out, err = run(capsys, "double-descent", "--model", "relu", "--csv", "d.csv", "--y-col", "target",
+                       "--x-col", "a,b", "--n", 40, "--seeds", 3, "--jobs", 1, "--out", "o")
+    assert rc == 0 and "standardized y" in out and "peak" in out   # resumed from the store, units named
+
+
+def test_a_csv_gives_the_same_numbers_as_the_bundled_set(tmp_path):
+    import numpy as np
+
+    from genlab.analysis.double_descent import random_features_sweep
+    from genlab.data.sources import load_dataset
+
+    a = random_features_sweep("diabetes", n_train=30, n_test=100, ps=[10, 30, 60], seeds=2)
+    b = random_features_sweep(load_dataset("diabetes"), n_train=30, n_test=100, ps=[10, 30, 60], seeds=2)
+    np.testing.assert_array_equal(a.test_mse, b.test_mse)   # a bundled Dataset is named as before: same jobs
+    assert a.config == b.config
+
+
+def test_the_workers_check_the_csv_has_not_changed(tmp_path):
+    from genlab import GenlabError
+    from genlab.analysis.double_descent._common import data_key, dataset
+    from genlab.data.sources import load_csv
+
+    path = _write_csv(tmp_path / "d.csv", n=30)
+    key = data_key(load_csv(path, x=None, y="target"))
+    _write_csv(path, n=30, seed=1)
+    with pytest.raises(GenlabError, match="changed since the sweep started"):
+        dataset(key)
+
+
+def test_mlp_width_sweep_on_a_csv(tmp_path):
+    import numpy as np
+
+    from genlab.analysis.double_descent import mlp_regression_width_sweep
+    from genlab.data.sources import load_csv
+
+    data = load_csv(_write_csv(tmp_path / "d.csv", n=80), x=None, y="target")
+    c = mlp_regression_width_sweep(data, [2, 256], n_train=30, n_test=50, seeds=2, epochs=300, jobs=1)
+    assert c.knob == "width" and c.test_mse.shape == (2, 2) and c.threshold == pytest.approx(29 / 5)
+    # a wide network fits its 30 training rows far better than a 2-unit one, on every seed
+    assert np.all(c.train_mse[:, 1] < 0.25 * c.train_mse[:, 0])
+    assert np.all(np.isfinite(c.test_mse)) and c.config["y_units"].startswith("standardized y")
+
+
+@pytest.mark.parametrize("args, match", [
+    (("--csv", "d.csv"), "no column 'y'"),
+    (("--csv", "nan.csv", "--y-col", "target"), "NaN"),
+    (("--csv", "text.csv", "--y-col", "target"), "not a finite number"),
+    (("--csv", "empty.csv", "--y-col", "target"), "no data rows"),
+    (("--csv", "d.csv", "--y-col", "target", "--x-col", "target"), "cannot be an input"),
+    (("--csv", "d.csv", "--y-col", "target", "--kind", "samples", "--model", "linear"), "--csv is for --kind model"),
+    (("--csv", "d.csv", "--y-col", "target", "--model", "poly"), "--csv is for --kind model"),
+    (("--csv", "d.csv", "--y-col", "target", "--data", "wine"), "--data would be ignored"),
+    (("--csv", "d.csv", "--y-col", "target", "--label-noise", "0.2"), "regression target"),
+    (("--csv", "d.csv", "--y-col", "target", "--n", 160), "leaves no test rows"),
+    (("--x-col", "a"), "--x-col would be ignored"),
+    (("--model", "mlp", "--data", "diabetes", "--label-noise", "0.2"), "regression target"),
+])
+def test_bad_csv_input(tmp_path, capsys, monkeypatch, args, match):
+    monkeypatch.chdir(tmp_path)
+    _write_csv(tmp_path / "d.csv")
+    (tmp_path / "nan.csv").write_text("a,target\n1,2\n,3\n")
+    (tmp_path / "text.csv").write_text("a,target\n1,2\nx,3\n")
+    (tmp_path / "empty.csv").write_text("a,target\n")
+    rc, out, err = run(capsys, "double-descent", *args, "--seeds", 2, "--out", "o")
+    assert rc == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("genlab: error:") and match in lines[0], err
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_data_names_what_to_give(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc, _, err = run(capsys, "double-descent", "--model", "relu", "--data", "mnist", "--out", "o")
+    assert rc == 2 and "--csv FILE --y-col COLUMN" in err
+    rc, _, err = run(capsys, "double-descent", "--kind", "variance", "--data", "mnist", "--out", "o")
+    assert rc == 2 and "unknown dataset 'mnist'" in err and "CSV" not in err and "csv" not in err

@@ -82,3 +82,24 @@ def test_summarize_flags_heavy_tails_only():
     assert not light["heavy_tail"][0] and heavy["heavy_tail"][0]
     assert light["se"][0] == pytest.approx(1 / np.sqrt(2000), rel=0.1)
     assert heavy["median"][0] < heavy["trimmed"][0] < heavy["mean"][0]
+
+
+def test_n_val_validation_points_beside_n_training_points():
+    # n training points and n_val validation points: the same draws and splits as n + n_val with a fraction
+    a = capacity_curve(ARTICLE_SOURCE, "0-6", n=30, val_fraction=1 / 3, repeats=10, seed=5)
+    b = capacity_curve(ARTICLE_SOURCE, "0-6", n=20, n_val=10, repeats=10, seed=5)
+    np.testing.assert_array_equal(a.val_rmse, b.val_rmse)
+    assert b.n_train == 20 and b.config["n_val"] == 10 and "val_fraction" not in b.config
+    with pytest.raises(GenlabError, match="n_val"):
+        capacity_curve(ARTICLE_SOURCE, "0-3", method="kfold", n_val=5)
+
+
+def test_capacity_plot_limits_follow_the_data():
+    # y in the tens of thousands: the validation RMSE is ~1e4, and the axis shows all of it
+    from genlab.data.sources import SyntheticSource
+
+    c = capacity_curve(SyntheticSource("1e5*x", 3e4), "0-5", repeats=10, seed=0)
+    med = np.median(c.val_rmse, axis=0)
+    lo, hi = c.plot().get_ylim()
+    assert lo < med.min() and hi > med.max() > 1e4
+    assert "RMSE" in c.plot().get_ylabel()

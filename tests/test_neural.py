@@ -192,3 +192,23 @@ def test_import_genlab_does_not_import_torch():
     code = ("import sys, genlab, genlab.analysis.double_descent, genlab.analysis.regularize; "
             "assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_activation_and_the_regressor_layers():
+    from genlab.models.mlp import ACTIVATIONS, mlp_layers
+
+    x = torch.randn(5, 4, generator=torch.Generator().manual_seed(0))
+    relu = MLP(MLPConfig(n_inputs=4, width=6, depth=2, n_classes=3), seed=0)
+    tanh = MLP(MLPConfig(n_inputs=4, width=6, depth=2, n_classes=3, activation="tanh"), seed=0)
+    assert isinstance(tanh.hidden[1], torch.nn.Tanh) and isinstance(relu.hidden[1], torch.nn.ReLU)
+    for a, b in zip(relu.state_dict().values(), tanh.state_dict().values()):
+        assert torch.equal(a, b)  # the same initialization; only the nonlinearity differs
+    assert not torch.equal(relu(x)[0], tanh(x)[0])
+    net = mlp_layers(4, 2, width=6, depth=2, activation="gelu", dropout=0.1)
+    assert [type(m).__name__ for m in net] == ["Linear", "GELU", "Dropout"] * 2 + ["Linear"]
+    assert net(x).shape == (5, 2) and len(mlp_layers(4, 1, depth=0)) == 1
+    assert set(ACTIVATIONS) == {"relu", "tanh", "sigmoid", "gelu", "silu", "identity"}
+    with pytest.raises(GenlabError, match="unknown activation 'elu'"):
+        MLPConfig(activation="elu")
+    with pytest.raises(GenlabError, match="n_outputs must be an integer >= 1"):
+        mlp_layers(4, 0)

@@ -177,6 +177,16 @@ def sweep_result(tmp_path_factory):
                      jobs=1, progress=False)
 
 
+def estimator_curve():
+    from sklearn.tree import DecisionTreeRegressor
+
+    from genlab import ARTICLE_SOURCE
+    from genlab.analysis.validation import validation_curve
+
+    return validation_curve(DecisionTreeRegressor(), ARTICLE_SOURCE, param="max_depth", values="1-3", n=30, n_val=50,
+                            repeats=3)
+
+
 FACTORIES = {
     "FitResult": fit_result, "CapacityCurve": capacity_curve, "BiasVariance": bias_variance,
     "DoubleDescentCurve": double_descent_curve, "CurveFamily": curve_family, "VarianceSplit": variance_split,
@@ -185,7 +195,7 @@ FACTORIES = {
     "SampleWiseCurve": sample_wise_curve, "RegularizerComparison": regularizer_comparison,
     "ScalingFit": scaling_fit, "ScalingLaw": scaling_law, "ComputePlan": compute_plan,
     "ScalingSweep": scaling_sweep, "LMRun": lm_run, "TrainResult": train_result, "LotteryResult": lottery_result,
-    "SweepResult": sweep_result,
+    "SweepResult": sweep_result, "EstimatorCurve": estimator_curve,
 }
 
 

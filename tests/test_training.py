@@ -133,3 +133,32 @@ def test_lm_run_follows_the_results_protocol():
     s = run.summary()
     assert len(s) == run.steps + 1 and s["val_loss"].notna().sum() == len(run.eval_steps)
     assert s["val_loss"].iloc[-1] == run.val_loss and s["train_loss"].iloc[:-1].tolist() == run.train_loss.tolist()
+
+
+def test_train_model_trains_any_module_on_real_targets():
+    from genlab.models.training import TrainResult, evaluate, rng_devices, train_model
+
+    X, y = _data()
+    model = _Linear()
+    w0 = model.w.detach().clone()
+    r = train_model(model, {"train": (X[:30], y[:30]), "val": (X[30:], y[30:])}, epochs=60, lr=0.05, batch_size=10,
+                    patience=3, eval_every=2, monitor="val_loss", seed=1, settings={"targets": "values"})
+    assert isinstance(r, TrainResult) and r.settings["targets"] == "values" and r.settings["batch_size"] == 10
+    assert list(r.epochs[:3]) == [0, 2, 4] and r.val_loss[-1] < r.val_loss[0] and not model.training
+    # for real targets the "error" is the mean squared error, here the loss itself
+    np.testing.assert_allclose(r.train_error, r.train_loss, rtol=1e-6)
+    loss, err = evaluate(model, {"val": (X[30:], y[30:])})["val"]
+    assert loss == err == r.final()["val_loss"]
+    assert r.restored and rng_devices("cpu") == []  # with patience, the best evaluation's weights
+    # penalties act on the weight matrices (ndim >= 2), not the bias: weight decay shrinks w
+    decayed = _Linear()
+    with torch.no_grad():
+        decayed.w.copy_(w0)
+    train_model(decayed, {"train": (X, y)}, epochs=60, lr=0.05, batch_size=10, weight_decay=5.0, seed=1)
+    plain = _Linear()
+    train_model(plain, {"train": (X, y)}, epochs=60, lr=0.05, batch_size=10, seed=1)
+    assert decayed.w.norm() < 0.5 * plain.w.norm()
+    from genlab import GenlabError
+
+    with pytest.raises(GenlabError, match="needs a 'val' split"):
+        train_model(_Linear(), {"train": (X, y)}, epochs=2, patience=1)

@@ -102,10 +102,13 @@ class CapacityCurve(Result):
             ax.annotate("degree + 1 = n_train", (threshold, 0.98), xycoords=("data", "axes fraction"),
                         ha="right", va="top", fontsize="small", color="0.4", rotation=90)
         ax.set_yscale("log")
-        lo, hi = ax.get_ylim()  # past the threshold training RMSE is ~1e-14 and validation ~1e9
-        ax.set_ylim(max(lo, 1e-3), min(hi, 1e4))
+        lo, hi = ax.get_ylim()  # past the threshold training RMSE is ~1e-14 and validation ~1e9:
+        med = np.median(self.val_rmse, axis=0)  # clip from the data's own scale (the article's: 1e-3 to 1e4)
+        ref = float(np.min(med[np.isfinite(med) & (med > 0)], initial=np.inf))
+        if np.isfinite(ref):
+            ax.set_ylim(max(lo, 1e-2 * ref), min(hi, 1e5 * ref))
         ax.set_xlabel("polynomial degree (model size − 1)")
-        ax.set_ylabel("RMSE")
+        ax.set_ylabel("root mean squared error (RMSE, units of y)")
         ax.legend(fontsize="small", loc="upper left")
         if title:
             ax.set_title(title)
@@ -115,18 +118,27 @@ class CapacityCurve(Result):
 def capacity_curve(data: SyntheticSource | Dataset, degrees, *, n: int = 30, method: str = "holdout",
                    val_fraction: float = 1 / 3, folds: int = 5, repeats: int = 100,
                    basis: str = "legendre", solver: str = "lstsq", alpha: float = 0.0,
-                   seed: int = 0) -> CapacityCurve:
+                   seed: int = 0, n_val: int | None = None) -> CapacityCurve:
     """Training vs validation error against degree.
 
     Parameters
     ----------
     data : SyntheticSource or Dataset
-        A source draws a fresh dataset of ``n`` points per repeat; a fixed
-        dataset (one feature) is re-split per repeat.
+        A source draws a fresh dataset of ``n`` points per repeat (``n + n_val``
+        with ``n_val``); a fixed dataset (one feature) is re-split per repeat.
     degrees : iterable of int or str
         Degrees to fit (``"0-30"`` is accepted).
+    n : int
+        Points per dataset from a source, split by ``val_fraction``; with
+        ``n_val``, the training points (``n_val`` validation points are drawn
+        beside them). Ignored for a dataset, whose rows are the data.
     method : {"holdout", "kfold"}
-        One random split with ``val_fraction`` held out, or shuffled k-fold.
+        One random split with ``val_fraction`` (or ``n_val`` points) held out, or shuffled k-fold.
+    n_val : int, optional
+        Holdout: validation points per repeat (held out of a dataset's rows,
+        drawn beside the ``n`` training points of a source), in place of ``val_fraction``.
+        ``capacity_curve(source, d, n=20, n_val=10)`` gives the same numbers as
+        ``capacity_curve(source, d, n=30, val_fraction=1/3)``.
     repeats : int
         Independent repeats (datasets or splits); their spread gives the bands.
 
@@ -143,14 +155,22 @@ def capacity_curve(data: SyntheticSource | Dataset, degrees, *, n: int = 30, met
     check_solver(solver, alpha)
     seed = check_seed(seed)
     repeats = check_n(repeats, "repeats")
+    if n_val is not None:
+        if method != "holdout":
+            raise GenlabError("n_val is the validation set of the holdout method; k-fold validates on its folds")
+        n_val = check_n(n_val, "n_val")
     if isinstance(data, SyntheticSource):
-        n = check_n(n)
+        n = check_n(n) + (n_val or 0)
         domain = data.x_dist.support
     else:
         if data.X.shape[1] != 1:
             raise GenlabError(f"a capacity curve needs one input feature, the data has {data.X.shape[1]}")
         n, domain = data.n, None
-    if method == "holdout":
+    if method == "holdout" and n_val is not None:
+        if n_val >= n:
+            raise GenlabError(f"holding out n_val = {n_val} of the {n} rows leaves no training points; lower n_val")
+        n_train = n - n_val
+    elif method == "holdout":
         if not 0 < val_fraction < 1:
             raise GenlabError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction}")
         n_val = int(round(n * val_fraction))
@@ -184,7 +204,10 @@ def capacity_curve(data: SyntheticSource | Dataset, degrees, *, n: int = 30, met
             val[r] = np.mean([e[1] for e in errs], axis=0)
     config = {"n": n, "method": method, "repeats": repeats, "basis": basis, "solver": solver,
               "alpha": alpha, "seed": seed}
-    config.update(val_fraction=val_fraction) if method == "holdout" else config.update(folds=folds)
+    if method == "kfold":
+        config.update(folds=folds)
+    else:
+        config.update(val_fraction=val_fraction) if n_val is None else config.update(n_val=n_val)
     if isinstance(data, SyntheticSource):
         config["source"] = data.describe()
     else:

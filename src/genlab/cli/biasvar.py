@@ -16,7 +16,7 @@ from ._common import (AllowLargeOption, DaskOption, JSON_HELP, NoiseOption, OUT_
                       synthetic_source)
 
 
-def _plan_biasvar(*, datasets: int, n: int, n_test: int, degrees: str, solver, alphas, estimator: bool,
+def _plan_biasvar(*, datasets: int, n: int, n_test: int, degrees: str, solver, alphas, estimator: int,
                   jobs, allow_large: bool) -> None:
     """Refuse a decomposition past the limits or that cannot fit in memory; say how long a long one takes."""
     from ..analysis.biasvar.blocks import block_size
@@ -24,7 +24,7 @@ def _plan_biasvar(*, datasets: int, n: int, n_test: int, degrees: str, solver, a
     from ..core.limits import biasvar_bytes, biasvar_seconds, check_cap, check_run
 
     if estimator:
-        engine, P, M, workers = "estimator", 1, 1, jobs or os.cpu_count() or 1
+        engine, P, M, workers = "estimator", 1, estimator, jobs or os.cpu_count() or 1
     else:
         degs = parse_degrees(degrees)
         P = check_cap(max(degs, default=0), "degree", allow_large=allow_large, option="--degrees") + 1
@@ -49,16 +49,15 @@ def _data_and_source(*, data, csv, x_col: str, y_col: str, estimator, loss: str,
 
         if data is not None and csv is not None:
             raise GenlabError("give either --data or --csv, not both")
-        if estimator is None:
+        if not estimator:
             raise GenlabError("real data needs --estimator, e.g. 'sklearn.linear_model.Ridge(alpha=1.0)'")
-        real = load_dataset(data) if data is not None else load_csv(
-            csv, x=tuple(c.strip() for c in x_col.split(",")), y=y_col)
+        real = load_dataset(data) if data is not None else load_csv(csv, x=_x_columns(csv, x_col, y_col), y=y_col)
     if real is not None:
         source = None
     elif loss in ("zero_one", "cross_entropy"):
         from ..data.sources import ClassificationSource
 
-        if estimator is None:
+        if not estimator:
             raise GenlabError(f"{loss} loss needs a classifier: give --estimator, e.g. "
                               "'sklearn.tree.DecisionTreeClassifier(max_depth=3)'")
         parts = [p.strip() for p in probs.split(";")]
@@ -67,6 +66,54 @@ def _data_and_source(*, data, csv, x_col: str, y_col: str, estimator, loss: str,
     else:
         source = synthetic_source(target, noise, x_dist)
     return real, source
+
+
+def _x_columns(csv, x_col: str | None, y_col: str) -> tuple[str, ...]:
+    """The CSV's input columns: ``--x-col`` (comma-separated), or every column but ``--y-col``."""
+    if x_col is not None:
+        return tuple(c.strip() for c in x_col.split(","))
+    from ..data.sources import read_csv
+
+    columns = [c for c in read_csv(csv).columns]
+    if y_col not in columns:
+        raise GenlabError(f"CSV file {str(csv)!r} has no column {y_col!r}; its columns are {', '.join(columns)} "
+                          "(choose with --y-col)")
+    xs = tuple(c for c in columns if c != y_col)
+    if not xs:
+        raise GenlabError(f"CSV file {str(csv)!r} has only the column {y_col!r}; add input columns")
+    return xs
+
+
+def _estimators(texts: list[str]) -> list:
+    """The ``--estimator`` texts parsed (the user's own modules allowed: naming one imports it), one kind."""
+    from ..analysis.biasvar.compare import check_one_kind
+    from ..core.estimators import parse_estimator
+
+    seen = set()
+    for text in texts:
+        if text.strip() in seen:
+            raise GenlabError(f"--estimator {text.strip()!r} is given twice; give each model once")
+        seen.add(text.strip())
+    ests = [parse_estimator(text, user_modules=True) for text in texts]
+    check_one_kind(ests, [t.strip() for t in texts])
+    return ests
+
+
+def _first_fits(ests, labels, *, real, source, n: int, n_test: int, n_train, method: str, seed: int) -> None:
+    """Each estimator fitted once on data like the run's, before any store or file (see compare.first_fits)."""
+    from ..analysis.biasvar.compare import first_fits
+    from ..core.seeding import rng
+
+    g = rng(seed, "biasvar-first-fit")
+    if real is None:
+        first = source.sample(n, g)
+        return first_fits(ests, labels, first.X, first.y, source.x_dist.quantiles(n_test)[:, None])
+    held = int(round(real.n * 0.25))
+    pool = real.n - held
+    size = min(pool, n_train or (max(1, pool // 10) if method == "disjoint" else pool))
+    rows = g.permutation(real.n)
+    train = rows[held:][:size] if method == "disjoint" else g.choice(rows[held:], size)
+    return first_fits(ests, labels, real.X[train], real.y[train], real.X[rows[:held]])
 
 
 def _term(value: float, se: float, valid: bool, resolved: bool | None = None) -> str:
@@ -100,13 +147,17 @@ def _print_table(result, *, real, datasets: int, n: int, loss: str) -> None:
                 "noise" if real is None else "noise (not separable)", "decomposition",
                 "error (measured)", "median error", "tail index [95%]", "tail (measured)",
                 *(["tail (theory, N → ∞)"] if theory else [])):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", no_wrap=col == result.knob)
     valid = result.se_valid
     resolved = cols.get(f"{bias}_resolved", [None] * len(result.labels))
     from ..core.io import records
 
+    from ..analysis.biasvar.compare import short_names
+
+    names = short_names(result.labels)
     for i, row in enumerate(records(cols)):
-        table.add_row(row["label"].split(" ", 1)[-1] if result.knob != "model" else row["label"],
+        table.add_row(row["label"].split(" ", 1)[-1] if result.knob != "model"
+                      else names[i] + (" (degenerate)" if result.is_degenerate[i] else ""),
                       _term(row[bias], result.bias2_se[i], valid[i], resolved[i]),
                       _term(row["variance"], result.variance_se[i], valid[i]),
                       f"{row['noise']:.4g}" if "noise" in row else "—",
@@ -123,6 +174,29 @@ def _print_table(result, *, real, datasets: int, n: int, loss: str) -> None:
                                  if theory else ""))
     for note in result.config.get("notes", []):
         typer.echo(f"note: {note}")
+    reliability = result.config.get("reliability")
+    if reliability is not None and not reliability["reliable"]:
+        typer.echo(f"note: {_unreliable(reliability, result)}")
+
+
+def _unreliable(r: dict, result) -> str:
+    """One line: why a dataset's decomposition is not reliable, and which option to change."""
+    from ..analysis.biasvar.compare import short_names
+
+    names = dict(zip(result.labels, short_names(result.labels)))
+    why = []
+    if r["rounds"] < r["min_rounds"]:
+        why.append(f"only {r['rounds']} rounds (standard errors and tails need {r['min_rounds']} or more)")
+    if r["no_valid_se"]:
+        why.append(f"no valid standard error for {', '.join(names[x] for x in r['no_valid_se'])}")
+    if r["bias_unresolved"]:
+        why.append(f"the bias term is within 2 s.e. of 0 for {', '.join(names[x] for x in r['bias_unresolved'])}")
+    if r["more"] == "n_train":
+        fix = (f"give a smaller --n-train: the {r['pool']:,} training points hold only {r['rounds']} disjoint "
+               f"sets of {r['n_train']:,} (or --method bootstrap with more --rounds)")
+    else:
+        fix = f"give more --rounds (now {r['rounds']})"
+    return f"unreliable: {'; '.join(why)}; {fix}"
 
 
 def biasvar(
@@ -137,10 +211,13 @@ def biasvar(
                                          "or lstsq (np.polyfit's cut-off), minnorm, ridge, lasso."),
     alpha: float = typer.Option(0.0, help="Ridge or lasso strength."),
     alphas: Optional[str] = typer.Option(None, help="Ridge strengths for one degree, e.g. 1e-8,1e-6,1e-4,1e-2,1."),
-    estimator: Optional[str] = typer.Option(None, help="Any scikit-learn regressor instead of polynomials, e.g. "
-                                            "'sklearn.tree.DecisionTreeRegressor(max_depth=3)': a public "
-                                            "estimator class of scikit-learn or genlab with literal keyword "
-                                            "arguments or nested estimators (parsed, never evaluated)."),
+    estimator: Optional[list[str]] = typer.Option(
+        None, help="An estimator instead of polynomials, e.g. 'sklearn.tree.DecisionTreeRegressor(max_depth=3)'; "
+        "repeat it to compare several in one run (one table, one figure, one JSON). Any class with the "
+        "scikit-learn API: scikit-learn's, genlab's, a third party's (xgboost.XGBRegressor) or your own "
+        "('mypkg.models:MyRegressor(width=16)', found in the current folder or on PYTHONPATH). Naming a "
+        "module imports it, so its code runs; the arguments are literals or nested estimators, parsed, never "
+        "evaluated."),
     loss: str = typer.Option("squared", help="squared, or for class labels zero_one (Domingos) or cross_entropy."),
     kohavi_wolpert: bool = typer.Option(False, "--kw", help="With --loss zero_one: Kohavi-Wolpert's decomposition "
                                         "(squared bias², variance, noise; finite-N corrected as Weka's "
@@ -152,7 +229,8 @@ def biasvar(
     data: Optional[str] = typer.Option(None, help="Real data instead of a source: digits, diabetes, wine or "
                                        "breast_cancer (needs --estimator; noise is then not separable)."),
     csv: Optional[Path] = typer.Option(None, help="Real data from a CSV (with --x-col, --y-col)."),
-    x_col: str = typer.Option("x", help="CSV input column(s), comma-separated."),
+    x_col: Optional[str] = typer.Option(None, help="CSV input column(s), comma-separated (default: every "
+                                        "column but --y-col).", show_default=False),
     y_col: YColOption = "y",
     method: str = typer.Option("disjoint", help="Real data: disjoint training subsets or bootstrap resamples."),
     n_train: Optional[int] = typer.Option(None, help="Real data: training points per round."),
@@ -184,12 +262,13 @@ def biasvar(
     check_seed(seed)
     for value, name in ((datasets, "datasets"), (n, "n"), (n_test, "n_test"), (rounds, "rounds")):
         check_cap(value, name, allow_large=allow_large)
-    if (store is not None or dask is not None) and estimator is None:
+    texts = [t.strip() for t in estimator or []]
+    if (store is not None or dask is not None) and not texts:
         raise GenlabError("--store and --dask are for --estimator (polynomials run in one fast pass in this "
                           "process)")
     if isinstance(datasets, int) and datasets < 2:
         raise GenlabError(f"--datasets must be at least 2, got {datasets}")
-    refuse_ignored(estimator is not None, "with --estimator, put such settings in the estimator itself, e.g. "
+    refuse_ignored(bool(texts), "with --estimator, put such settings in the estimator itself, e.g. "
                     "'sklearn.linear_model.Ridge(alpha=2.0)'",
                     ("--degrees", degrees, "0-29"), ("--basis", basis, "legendre"), ("--solver", solver, None),
                     ("--alpha", alpha, 0.0), ("--alphas", alphas, None))
@@ -203,30 +282,28 @@ def biasvar(
     refuse_ignored(loss != "squared" or data is not None or csv is not None,
                     "these shape the synthetic regression source (class labels come from --probs; real data "
                     "brings its own)", ("--target", target, "2*x**2 + 1"), ("--noise", noise, 0.1))
-    real, source = _data_and_source(data=data, csv=csv, x_col=x_col, y_col=y_col, estimator=estimator,
+    real, source = _data_and_source(data=data, csv=csv, x_col=x_col, y_col=y_col, estimator=texts,
                                     loss=loss, probs=probs, x_dist=x_dist, label_noise=label_noise,
                                     target=target, noise=noise, allow_large=allow_large)
-    est = None
-    if estimator is not None:
-        from ..core.estimators import parse_estimator
-
-        est = parse_estimator(estimator)  # checked before any estimate, store or file
+    ests = _estimators(texts) if texts else []  # checked before any estimate, store or file
     if real is None:
         _plan_biasvar(datasets=datasets, n=n, n_test=n_test, degrees=degrees, solver=solver, alphas=alphas,
-                      estimator=est is not None, jobs=jobs, allow_large=allow_large)
+                      estimator=len(ests), jobs=jobs, allow_large=allow_large)
+    if ests:
+        kw = sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask)
+        _first_fits(ests, texts, real=real, source=source, n=n, n_test=n_test, n_train=n_train, method=method,
+                    seed=seed)
     n_blocks = len(blocks_of(datasets)[1])
     with Progress("datasets", n_blocks, transient=True, enabled=not as_json and sys.stderr.isatty()) as bar:
         if real is not None:
             from ..analysis.biasvar import decompose_data
 
-            result = decompose_data(est, real, method=method, n_train=n_train,
-                                    rounds=rounds, loss=loss, seed=seed, labels=[estimator], **definition,
-                                    **sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask))
+            result = decompose_data(ests, real, method=method, n_train=n_train, rounds=rounds, loss=loss,
+                                    seed=seed, labels=texts, **definition, **kw)
             datasets, n = result.n_datasets, result.n
-        elif estimator is not None:
-            kw = sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask)
-            result = decompose(est, source, n=n, n_datasets=datasets, n_test=n_test, loss=loss, seed=seed,
-                               labels=[estimator], progress=bar, **definition, **kw)
+        elif ests:
+            result = decompose(ests, source, n=n, n_datasets=datasets, n_test=n_test, loss=loss, seed=seed,
+                               labels=texts, progress=bar, **definition, **kw)
         else:
             if loss != "squared":
                 raise GenlabError(f"unknown loss {loss!r} for polynomial regression; use squared (zero_one and "
@@ -243,7 +320,8 @@ def biasvar(
     record = {"command": "biasvar", **result.to_dict()}
     fig = Figure(figsize=(6.4, 4.2))
     ax = fig.subplots()
-    result.plot(ax, title=f"{datasets:,} datasets of n = {n}", log=result.knob != "model")
+    what = f"{result.mode} of {real.name}: {datasets:,} rounds" if real is not None else f"{datasets:,} datasets"
+    result.plot(ax, title=f"{what} of n = {n}", log=result.knob != "model")
     if result.knob == "alpha":
         ax.set_xscale("log")
     files = emit(out, "biasvar", fig, result.summary(as_frame=False), record, as_json)

@@ -7,7 +7,8 @@ the executor. Heavy modules are imported inside the commands.
 
 from __future__ import annotations
 
-from typing import Optional
+from pathlib import Path
+from typing import List, Optional
 
 import typer
 
@@ -45,7 +46,32 @@ def _ridge(text: Optional[str]):
     return value
 
 
-def _check_options(kind, model, data, n, noise, label_noise, ridge, seeds, sweep) -> tuple:
+#: The --data names that are no bundled set: the synthetic sources of polynomials and isotropic samples.
+SYNTHETIC = ("article", "hard", "isotropic")
+CSV_MODELS = ("relu", "fourier", "mlp")
+
+
+def _check_data(kind, model, data, csv, x_col, y_col) -> None:
+    """--data names a bundled set or a synthetic source; --csv (with --x-col, --y-col) only where a sweep
+    takes a user's data."""
+    from ..data.sources import BUNDLED
+
+    takes_csv = kind == "model" and model in CSV_MODELS
+    if csv is None:
+        refuse_ignored(True, "--x-col and --y-col name the columns of a --csv", ("--x-col", x_col, None),
+                       ("--y-col", y_col, "y"))
+        if data not in BUNDLED and data not in SYNTHETIC:
+            hint = " (or your own data: --csv FILE --y-col COLUMN)" if takes_csv else ""
+            raise GenlabError(f"unknown dataset {data!r}; choose one of {', '.join(BUNDLED)}{hint}")
+        return
+    if not takes_csv:
+        raise GenlabError(f"--csv is for --kind model with --model {', '.join(CSV_MODELS)}; --kind {kind} "
+                          f"--model {model} runs on --data")
+    refuse_ignored(True, "--csv gives the data", ("--data", data, "digits"))
+
+
+def _check_options(kind, model, data, n, noise, label_noise, ridge, seeds, sweep, csv=None, x_col=None,
+                   y_col="y") -> tuple:
     """Check the options of ``double-descent`` together, before anything runs: refuse the unknown, the
     out of range and those the chosen sweep would ignore.
 
@@ -58,6 +84,7 @@ def _check_options(kind, model, data, n, noise, label_noise, ridge, seeds, sweep
         raise GenlabError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
     if model not in MODELS:
         raise GenlabError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    _check_data(kind, model, data, csv, x_col, y_col)
     if n is not None:
         if n < 1:
             raise GenlabError(f"--n must be >= 1, got {n}")
@@ -81,6 +108,9 @@ def _check_options(kind, model, data, n, noise, label_noise, ridge, seeds, sweep
     rates = _rates(label_noise)
     if len(rates) > 1 and not rf:
         raise GenlabError("one curve per label-noise rate is drawn for --model relu or fourier; give one rate here")
+    if (csv is not None or (kind == "model" and model in CSV_MODELS and _regression(data))) and any(rates):
+        what = "a --csv's target" if csv is not None else f"{data}'s target"
+        raise GenlabError(f"--label-noise flips class labels; {what} is a regression target (drop it)")
     return rates, _ridge(ridge)
 
 
@@ -90,9 +120,11 @@ def double_descent(
                              "ablations (Schaeffer et al.) or singular (why the peak)."),
     model: str = typer.Option("relu", help="poly, relu, fourier, mlp or linear."),
     data: str = typer.Option("digits", help="digits, diabetes, wine, breast_cancer; 'article' (2x² + 1) or "
-                             "'hard' (2x + cos 25x) for poly; 'isotropic' (x ~ N(0, I)) for linear samples."),
+                             "'hard' (2x + cos 25x) for poly; 'isotropic' (x ~ N(0, I)) for linear samples. "
+                             "Your own data: --csv."),
     n: Optional[int] = typer.Option(None, help="Training points (default per experiment: 400 random features, "
-                                    "15 poly, 200 MLP, 100 variance); for isotropic samples, the dimension d "
+                                    "15 poly, 200 MLP, 100 variance; at most half the rows of a small set or "
+                                    "--csv, the rest up to 1000 testing); for isotropic samples, the dimension d "
                                     "(default 100)."),
     noise: Optional[float] = typer.Option(None, help="Noise σ of a synthetic source (default: 0.1 poly, "
                                           "0.5 isotropic samples)."),
@@ -102,12 +134,24 @@ def double_descent(
                                         "validation split) or 'optimal' (isotropic samples: dσ²/‖β‖²)."),
     seeds: Optional[int] = typer.Option(None, help="Repeats (default per experiment)."),
     quick: bool = typer.Option(False, help="Smaller sweep."),
+    csv: Optional[Path] = typer.Option(None, help="Your own regression data (--kind model, --model relu, fourier "
+                                       "or mlp): a CSV with a header row; --n rows train, the rest (up to 1000) "
+                                       "test.", show_default=False),
+    x_col: Optional[List[str]] = typer.Option(None, "--x-col", help="CSV input columns, repeatable or "
+                                              "comma-separated (default: every column except --y-col).",
+                                              show_default=False),
+    y_col: str = typer.Option("y", "--y-col", help="CSV target column."),
     sweep: SweepArgs = SweepArgs(),
 ):
     """Double descent, measured: test error against model size, samples or epochs, and why the peak happens."""
     import matplotlib.pyplot as plt
 
-    rates, rdg = _check_options(kind, model, data, n, noise, label_noise, ridge, seeds, sweep)
+    rates, rdg = _check_options(kind, model, data, n, noise, label_noise, ridge, seeds, sweep, csv, x_col, y_col)
+    user = None
+    if csv is not None:
+        from ..data.sources import column_list, load_csv
+
+        user = load_csv(csv, x=column_list(x_col, y_col), y=y_col)
     isotropic = kind == "samples" and data == "isotropic"
     kw = sweep.sweep_kwargs()
     if kw["jobs"] is None:
@@ -127,18 +171,8 @@ def double_descent(
         if target is None:
             raise GenlabError("polynomial double descent uses a synthetic source: --data article or hard")
         res = polynomial_model_wise(SyntheticSource(target, 0.1 if noise is None else noise), n=n or 15, **opt, **kw)
-    elif kind == "model" and model in ("relu", "fourier"):
-        from ..analysis.double_descent import label_noise_sweep, random_features_sweep
-
-        common = dict(kind=model, n_train=n or (100 if quick else 400), ridge=rdg, **opt, **kw)
-        if quick:
-            common.setdefault("seeds", 3)
-        res = (label_noise_sweep(data, rates=rates, **common) if len(rates) > 1
-               else random_features_sweep(data, label_noise=rates[0], **common))
-    elif kind == "model" and model == "mlp":
-        from ..analysis.double_descent import mlp_width_sweep
-
-        res = mlp_width_sweep(data, n_train=n or 200, label_noise=rates[0], quick=quick, **opt, **kw)
+    elif kind == "model" and model in CSV_MODELS:
+        res = _model_sweep(model, data, user, n=n, rates=rates, ridge=rdg, quick=quick, opt=opt, kw=kw)
     elif kind == "samples" and model == "linear":
         if data == "isotropic":
             from ..analysis.regularize import sample_wise_linear
@@ -169,15 +203,86 @@ def double_descent(
     else:
         raise GenlabError(f"--kind {kind} does not take --model {model}; see genlab double-descent --help")
     res.plot(ax)
-    record = {"command": "double-descent", "kind": kind, "model": model, "data": data, **res.to_dict()}
-    files = emit(sweep.out, f"double_descent_{kind}_{model}", fig, res.summary(), record, sweep.as_json)
+    record = {"command": "double-descent", "kind": kind, "model": model, "data": data if user is None else user.name,
+              **res.to_dict()}
+    stem = f"double_descent_{kind}_{model}" + ("" if user is None else "_" + _safe(Path(user.name).stem))
+    files = emit(sweep.out, stem, fig, res.summary(), record, sweep.as_json)
     if not sweep.as_json:
         typer.echo(_headline(res))
     say(f"wrote {', '.join(str(p) for p in files)}", sweep.as_json)
 
 
+def _model_sweep(model, data, user, *, n, rates, ridge, quick, opt, kw):
+    """Model-wise double descent of random features or an MLP, on a bundled set or the user's data."""
+    mine = user if user is not None else data
+    if model in ("relu", "fourier"):
+        from ..analysis.double_descent import label_noise_sweep, random_features_sweep
+
+        common = dict(kind=model, n_train=n or (100 if quick else 400), ridge=ridge, **opt, **kw)
+        if quick:
+            common.setdefault("seeds", 3)
+        if user is not None:
+            common.update(_user_sizes(user, n, 100 if quick else 400))
+        elif common["n_train"] + 1000 > _rows(data):  # a small bundled set (diabetes): the rest of it is the test set
+            common["n_test"] = _user_sizes(data, common["n_train"], 0)["n_test"]
+        return (label_noise_sweep(data, rates=rates, **common) if len(rates) > 1
+                else random_features_sweep(mine, label_noise=rates[0], **common))
+    if user is not None or _regression(data):
+        from ..analysis.double_descent import mlp_regression_width_sweep
+
+        return mlp_regression_width_sweep(mine, quick=quick, **_user_sizes(mine, n, 200), **opt, **kw)
+    from ..analysis.double_descent import mlp_width_sweep
+
+    return mlp_width_sweep(data, n_train=n or 200, label_noise=rates[0], quick=quick, **opt, **kw)
+
+
+def _safe(text: str) -> str:
+    import re
+
+    return re.sub(r"[^\w.-]", "_", text)[:60]
+
+
+def _regression(data: str) -> bool:
+    """Whether --data names a bundled regression set (its MLP sweep is the regression one)."""
+    from ..data.sources import BUNDLED
+
+    return BUNDLED.get(data, ("", ""))[1] == "regression"
+
+
+def _rows(data) -> int:
+    from ..analysis.double_descent._common import dataset
+
+    return (data if not isinstance(data, str) else dataset(data)).n
+
+
+def _user_sizes(data, n, default: int) -> dict:
+    """Training rows (--n, or ``default`` capped at half the rows) and test rows (the rest, up to 1000)."""
+    rows = _rows(data)
+    n_train = n if n is not None else max(2, min(default, rows // 2))
+    if n_train >= rows:
+        raise GenlabError(f"--n {n_train} leaves no test rows in the data ({rows} rows); lower --n")
+    return {"n_train": n_train, "n_test": min(1000, rows - n_train)}
+
+
 def _headline(res) -> str:
-    """One line for a person: where the peak is and how low each descent goes."""
+    """One line for a person: where the peak is and how low each descent goes (with the error's units)."""
+    from ..analysis.double_descent import DoubleDescentCurve
+    from ..analysis.double_descent.results import KNOBS
+
+    if isinstance(res, DoubleDescentCurve):
+        units = res.config.get("y_units")
+        knob = KNOBS.get(res.knob, res.knob)
+        pk, mn = res.find_peak(), res.minimum
+        parts = [f"median test squared error{f' ({units})' if units else ''}: peak {pk['value']:.4g} at "
+                 f"{knob} {pk['at']:g}"]
+        for name, key in (("classical minimum", "classical"), ("after the peak", "after_peak")):
+            if mn[key]:
+                parts.append(f"{name} {mn[key]['value']:.4g} at {mn[key]['at']:g}")
+        if mn["ratio"] is not None:
+            parts.append(f"second descent / classical minimum = {mn['ratio']:.3g}")
+        if res.threshold is not None:
+            parts.append(f"interpolation threshold at {knob} {res.threshold:g}")
+        return "; ".join(parts)
     d = res.to_dict()
     keys = [k for k in ("peak", "peak_n", "minimum", "phases", "interpolation_width", "verdicts", "methods") if k in d]
     return "; ".join(f"{k}: {d[k]}" for k in keys) or "done"

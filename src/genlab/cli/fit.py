@@ -1,5 +1,6 @@
-"""`genlab fit` and `genlab curve capacity`: one polynomial on one dataset (the article's §2), and
-training vs validation error against degree over repeated datasets."""
+"""`genlab fit` and the `genlab curve` group: one polynomial on one dataset (the article's §2), and
+training vs validation error against degree over repeated datasets (`curve capacity`); the group's
+curves for any estimator (`curve validation`, `curve learning`) are in :mod:`.estimator_curves`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Optional
 import typer
 
 from ..core.errors import GenlabError
-from ._common import AllowLargeOption, JSON_HELP, OUT_HELP, SourceArgs, check_out_folder, emit, option_group, say
+from ._common import (AllowLargeOption, JSON_HELP, OUT_HELP, SourceArgs, check_out_folder, emit, option_group,
+                      refuse_ignored, say)
+from .estimator_curves import curve_learning, curve_validation
 
 curve_app = typer.Typer(no_args_is_help=True, help="Training and validation error curves.")
 
@@ -25,8 +28,10 @@ def fit(
     normalize: bool = typer.Option(False, help="Orthonormal Legendre/Chebyshev polynomials."),
     n: int = typer.Option(30, help="Training points drawn from the source."),
     src: SourceArgs = SourceArgs(),
-    n_val: int = typer.Option(0, help="Also report validation RMSE on this many fresh points from the source."),
-    val_fraction: float = typer.Option(0.0, help="Hold out this fraction of the data for validation RMSE."),
+    n_val: int = typer.Option(0, help="Also report validation RMSE on this many fresh points from the source "
+                              "(drawn beside the --n training points)."),
+    val_fraction: float = typer.Option(0.0, help="With --csv: hold out this fraction of the rows for validation "
+                                       "RMSE."),
     allow_large: AllowLargeOption = False,
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     out: Path = typer.Option(Path("genlab-out"), help=OUT_HELP, callback=check_out_folder),
@@ -46,6 +51,10 @@ def fit(
     if src.csv is None and isinstance(degree, int) and n >= 1 and n_val >= 0:
         check_memory(fit_bytes(n=n + n_val, degree=max(degree, 0)),
                      f"a degree-{degree} fit of {n + n_val:,} points", "give a lower --degree or a smaller --n")
+    refuse_ignored(src.csv is not None, "a --csv is used whole (hold rows out with --val-fraction)", ("--n", n, 30))
+    if src.csv is None and val_fraction:
+        raise GenlabError("--n is the training points: draw validation points beside them with --n-val "
+                          "(--val-fraction holds out part of a --csv)")
     data = src.csv_data()
     source = None
     if data is None:
@@ -97,13 +106,16 @@ def fit(
 def curve_capacity(
     degrees: str = typer.Option("0-30", help="Degrees: a range 0-30, a list 1,2,5, or both."),
     method: str = typer.Option("holdout", help="holdout or kfold."),
-    val_fraction: float = typer.Option(1 / 3, help="Held-out fraction (holdout)."),
+    n: Optional[int] = typer.Option(None, help="Training points per dataset from the source (default 20); with "
+                                    "kfold, the points split into the folds (default 30).", show_default=False),
+    n_val: Optional[int] = typer.Option(None, "--n-val", help="Holdout: validation points per dataset, drawn "
+                                        "beside the --n training points (default 10), or held out of a --csv's "
+                                        "rows (default a third).", show_default=False),
     folds: int = typer.Option(5, help="Number of folds (kfold)."),
     repeats: int = typer.Option(100, help="Repeated datasets (or splits of a CSV) behind the bands."),
     basis: str = typer.Option("legendre", help="monomial, legendre or chebyshev."),
     solver: str = typer.Option("lstsq", help="lstsq, minnorm, ridge or lasso."),
     alpha: float = typer.Option(0.0, help="Ridge or lasso strength."),
-    n: int = typer.Option(30, help="Points per dataset from the source."),
     src: SourceArgs = SourceArgs(),
     allow_large: AllowLargeOption = False,
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
@@ -117,30 +129,39 @@ def curve_capacity(
     from ..core.seeding import check_seed
 
     check_seed(src.seed)
+    refuse_ignored(src.csv is not None, "a --csv's rows are the data (hold rows out with --n-val)", ("--n", n, None))
+    refuse_ignored(method == "kfold", "k-fold validates on its folds", ("--n-val", n_val, None))
     top = max(parse_degrees(degrees), default=0)
     check_cap(top, "degree", allow_large=allow_large, option="--degrees")
     check_cap(repeats, "repeats", allow_large=allow_large)
     check_cap(n, "n", allow_large=allow_large)
+    check_cap(n_val, "n", allow_large=allow_large, option="--n-val")
     data = src.csv_data() or src.source()
-    size = n if src.csv is None else data.n
+    if method == "holdout" and n_val is None:
+        n_val = 10 if src.csv is None else int(round(data.n / 3))
+    if n is None:
+        n = 30 if method == "kfold" else 20
+    size = n + (n_val or 0) if src.csv is None else data.n
     if repeats >= 1 and size >= 1:
         n_deg, k = len(parse_degrees(degrees)), folds if method == "kfold" and 2 <= folds <= size else 1
         check_run(capacity_bytes(n=size, degree=top, repeats=repeats, n_degrees=n_deg),
                   capacity_seconds(n=size, degree=top, repeats=repeats, n_degrees=n_deg, folds=k),
                   "this capacity curve", "give fewer --repeats, --n or degrees (--degrees)",
                   f"{repeats:,} repeats x {n_deg:,} degrees" + (f" x {k} folds" if k > 1 else ""))
-    curve = capacity_curve(data, degrees, n=n, method=method, val_fraction=val_fraction, folds=folds,
-                           repeats=repeats, basis=basis, solver=solver, alpha=alpha, seed=src.seed)
+    curve = capacity_curve(data, degrees, n=n, n_val=n_val, method=method, folds=folds, repeats=repeats,
+                           basis=basis, solver=solver, alpha=alpha, seed=src.seed)
     record = {"command": "curve capacity", **curve.to_dict()}
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    curve.plot(ax, title=f"{method}: {curve.n_train} training points, {repeats} repeats")
+    split = f"{n_val} validation points" if method == "holdout" else f"{folds} folds"
+    curve.plot(ax, title=f"{method}: {curve.n_train} training points, {split}, {repeats} repeats")
     files = emit(out, "capacity", fig, curve.summary(), record, as_json)
     if not as_json:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=f"capacity curve ({method}, n_train = {curve.n_train}, {repeats} repeats)")
-        for col in ("degree", "train median", "val median", "val mean ± s.e.", "heavy tail"):
+        table = Table(title=f"capacity curve ({method}, n_train = {curve.n_train}, {split}, {repeats} repeats; "
+                            "RMSE, units of y)")
+        for col in ("degree", "train median RMSE", "val median RMSE", "val mean RMSE ± s.e.", "heavy tail"):
             table.add_column(col, justify="right")
         for row in curve.summary().itertuples():
             table.add_row(str(row.degree), f"{row.train_median:.3g}", f"{row.val_median:.3g}",
@@ -148,3 +169,7 @@ def curve_capacity(
         Console().print(table)
         typer.echo(f"best degree (median validation RMSE): {curve.best_degree}")
     say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
+curve_app.command("validation")(curve_validation)
+curve_app.command("learning")(curve_learning)

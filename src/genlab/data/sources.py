@@ -489,15 +489,22 @@ def csv_column(frame, col: str, path, *, positive: bool = False) -> np.ndarray:
     return values
 
 
-def load_csv(path, x: str | tuple[str, ...] = "x", y: str = "y") -> Dataset:
+def load_csv(path, x: str | tuple[str, ...] | None = "x", y: str = "y") -> Dataset:
     """A user's CSV with a header row; ``x`` names the input column(s), ``y`` the target.
 
-    Every error (missing file or column, text or NaN in a numeric column) is a
-    :class:`GenlabError` naming the column and row to fix.
+    ``x=None`` takes every column except ``y`` as an input. Every error (missing file or column,
+    text or NaN in a numeric column) is a :class:`GenlabError` naming the column and row to fix.
     """
     path = Path(path)
-    xs = (x,) if isinstance(x, str) else tuple(x)
     frame = read_csv(path)
+    if x is None:
+        if y not in frame.columns:
+            raise GenlabError(f"CSV file {str(path)!r} has no column {y!r}; its columns are "
+                              f"{', '.join(frame.columns)} (choose the target with --y-col)")
+        x = tuple(c for c in frame.columns if c != y)
+        if not x:
+            raise GenlabError(f"CSV file {str(path)!r} has no column besides the target {y!r}; add the inputs")
+    xs = (x,) if isinstance(x, str) else tuple(x)
     missing = [c for c in (*xs, y) if c not in frame.columns]
     if missing:
         raise GenlabError(f"CSV file {str(path)!r} has no column {missing[0]!r}; "
@@ -507,3 +514,17 @@ def load_csv(path, x: str | tuple[str, ...] = "x", y: str = "y") -> Dataset:
     cols = [csv_column(frame, c, path) for c in (*xs, y)]
     return Dataset(np.column_stack(cols[:-1]), cols[-1], xs, y, "regression", path.name,
                    {"csv": str(path.resolve()), "x": list(xs), "y": y})
+
+
+def column_list(values, y: str | None = None) -> tuple[str, ...] | None:
+    """Input columns from a repeatable, comma-separated option (``--x-col a --x-col b,c``); None when none
+    is given (then every column except the target is an input)."""
+    if not values:
+        return None
+    items = [values] if isinstance(values, str) else list(values)
+    cols = tuple(dict.fromkeys(c.strip() for item in items for c in str(item).split(",") if c.strip()))
+    if not cols:
+        raise GenlabError("--x-col is empty; name the input columns, e.g. --x-col age,income")
+    if y is not None and y in cols:
+        raise GenlabError(f"column {y!r} is the target (--y-col); it cannot be an input (--x-col) too")
+    return cols

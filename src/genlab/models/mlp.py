@@ -1,14 +1,17 @@
 """A multilayer perceptron and its training, in one file (nanoGPT's style).
 
 Read top to bottom: :class:`MLPConfig` (the architecture, commented defaults),
-:class:`MLP` (``forward(x, targets) -> (logits, loss)``), :func:`evaluate`
-(loss and 0-1 error on every split), :func:`train` (mini-batch steps of the
-shared loop, :func:`genlab.models.training.train_loop`, with optional L1 and
-L2 penalties and validation-based early stopping) and
-:class:`TorchMLPClassifier` (the same, behind scikit-learn's estimator API,
-for the bias-variance engine).
+:class:`MLP` (``forward(x, targets) -> (logits, loss)``), :func:`train`
+(mini-batch steps of the shared supervised training,
+:func:`genlab.models.training.train_model`, with optional L1 and L2 penalties
+and validation-based early stopping), :func:`mlp_layers` (the same layers as a
+plain network, for regression), and :class:`TorchMLPClassifier` and
+:class:`TorchMLPRegressor` (the same, behind scikit-learn's estimator API —
+:class:`genlab.models.torch_estimators.TorchEstimator` — for the bias-variance
+engine and the sweeps).
 
-Everything is float32 on the CPU, one thread. A run is a function of its seed:
+:func:`train` runs float32 on the CPU; the estimators train on the GPU when
+torch sees one (``device="auto"``). A run is a function of its seed:
 ``torch.manual_seed`` (under :func:`torch.random.fork_rng`, so the caller's
 global stream is left as it was) for the initialization and dropout, and a
 seeded :class:`torch.Generator` for the order of the mini-batches.
@@ -18,37 +21,25 @@ This module imports torch; ``import genlab`` does not import it.
 
 from __future__ import annotations
 
-import math
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 import torch.nn as nn
 from torch.nn import functional as F
 
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import ClassifierMixin
 
 from ..core.checks import check_int as _check_int
 from ..core.errors import GenlabError
-from ..core.results import Result
-from .training import epoch_batches, steps_per_epoch, train_loop
+from .torch_estimators import TorchEstimator, TorchRegressorBase
+from .training import (MONITORS, OPTIMIZERS, SPLITS, TrainResult, check_float as _check_float,  # noqa: F401
+                       check_train_args, evaluate, train_model)
 
-OPTIMIZERS = ("sgd", "adam")
 LOSSES = ("cross_entropy", "squared")
-MONITORS = ("val_error", "val_loss")
-SPLITS = ("train", "val", "test")
-
-
-def _check_float(value, name: str, low: float = 0.0, high: float = math.inf, *, open_high=False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise GenlabError(f"{name} must be a number, got {value!r}") from None
-    if isinstance(value, bool) or not (low <= v <= high) or (open_high and v == high) or math.isnan(v):
-        bound = f"[{low:g}, {high:g}{')' if open_high else ']'}" if math.isfinite(high) else f">= {low:g}"
-        raise GenlabError(f"{name} must be {'in ' if math.isfinite(high) else ''}{bound}, got {value!r}")
-    return v
+#: hidden units' nonlinearity -> its module
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU, "silu": nn.SiLU,
+               "identity": nn.Identity}
 
 
 # --------------------------------------------------------------------------- the model
@@ -63,13 +54,12 @@ class MLPConfig:
     n_classes: int = 10         # output logits
     dropout: float = 0.0        # probability of zeroing a hidden unit in training (0: off)
     loss: str = "cross_entropy"  # or "squared": mean over samples of ||logits - one_hot(y)||^2
+    activation: str = "relu"    # of the hidden units: relu, tanh, sigmoid, gelu, silu or identity
 
     def __post_init__(self):
         _check_int(self.n_inputs, "n_inputs", 1)
-        _check_int(self.width, "width", 1)
-        _check_int(self.depth, "depth", 0)
+        check_layers(width=self.width, depth=self.depth, activation=self.activation, dropout=self.dropout)
         _check_int(self.n_classes, "n_classes", 2)
-        _check_float(self.dropout, "dropout", 0.0, 1.0, open_high=True)
         if self.loss not in LOSSES:
             raise GenlabError(f"unknown loss {self.loss!r}; choose {' or '.join(LOSSES)}")
 
@@ -82,8 +72,42 @@ class MLPConfig:
                 + (self.width + 1) * self.n_classes)
 
 
+def check_activation(activation) -> str:
+    """``activation`` if it names one of :data:`ACTIVATIONS`, else a GenlabError listing them."""
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise GenlabError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return activation
+
+
+def hidden_layers(n_inputs: int, width: int, depth: int, activation: str = "relu", dropout: float = 0.0):
+    """``depth`` times (Linear, activation, Dropout), built in that order; returns ``(layers, output width)``."""
+    layers, d = [], n_inputs
+    for _ in range(depth):
+        layers += [nn.Linear(d, width), ACTIVATIONS[activation](), nn.Dropout(dropout)]
+        d = width
+    return layers, d
+
+
+def check_layers(*, width, depth, activation, dropout) -> None:
+    """Validate the hidden layers' options (GenlabError naming the one to change)."""
+    _check_int(width, "width", 1)
+    _check_int(depth, "depth", 0)
+    check_activation(activation)
+    _check_float(dropout, "dropout", 0.0, 1.0, open_high=True)
+
+
+def mlp_layers(n_inputs: int, n_outputs: int, *, width: int = 64, depth: int = 1, activation: str = "relu",
+               dropout: float = 0.0) -> nn.Sequential:
+    """:class:`MLP`'s layers as a plain network ``x (B, n_inputs) -> (B, n_outputs)`` (a regressor's)."""
+    _check_int(n_inputs, "n_inputs", 1)
+    _check_int(n_outputs, "n_outputs", 1)
+    check_layers(width=width, depth=depth, activation=activation, dropout=dropout)
+    layers, d = hidden_layers(n_inputs, width, depth, activation, dropout)
+    return nn.Sequential(*layers, nn.Linear(d, n_outputs))
+
+
 class MLP(nn.Module):
-    """``depth`` hidden layers of ReLU units (each followed by dropout), then a linear head.
+    """``depth`` hidden layers of ``config.activation`` units (each followed by dropout), then a linear head.
 
     Parameters
     ----------
@@ -99,10 +123,8 @@ class MLP(nn.Module):
         with torch.random.fork_rng(devices=[], enabled=seed is not None):
             if seed is not None:
                 torch.manual_seed(seed)
-            layers, d = [], config.n_inputs
-            for _ in range(config.depth):
-                layers += [nn.Linear(d, config.width), nn.ReLU(), nn.Dropout(config.dropout)]
-                d = config.width
+            layers, d = hidden_layers(config.n_inputs, config.width, config.depth, config.activation,
+                                      config.dropout)
             self.hidden = nn.Sequential(*layers)
             self.head = nn.Linear(d, config.n_classes)
         assert sum(p.numel() for p in self.parameters()) == config.n_params
@@ -160,121 +182,15 @@ def as_tensors(data) -> dict:
     return out
 
 
-@torch.no_grad()
-def evaluate(model: MLP, data: dict) -> dict:
-    """Mean loss and 0-1 error of ``model`` (in eval mode: no dropout) on every split.
-
-    Returns
-    -------
-    dict
-        ``{split: (loss, error)}`` as Python floats.
-    """
-    was_training = model.training
-    model.eval()
-    out = {}
-    for name, (X, y) in data.items():
-        logits, loss = model(X, y)                      # (n, n_classes), scalar
-        error = (logits.argmax(dim=1) != y).float().mean()
-        out[name] = (float(loss), float(error))
-    model.train(was_training)
-    return out
-
-
 # --------------------------------------------------------------------------- training
-
-@dataclass
-class TrainResult(Result):
-    """What :func:`train` measured, one entry per evaluation.
-
-    ``epochs[k]`` is the number of epochs done at evaluation k (0 is the
-    initialization); ``train_loss``, ``val_loss`` ... hold the mean data loss
-    (without penalties) and the 0-1 error of the model in eval mode, NaN for a
-    split that was not given. ``best_epoch`` is the epoch with the lowest
-    monitored validation figure; with early stopping the model returned is the
-    one of that epoch. ``samples_per_s`` counts training samples over the
-    whole loop's time, evaluations included.
-    """
-
-    epochs: np.ndarray
-    train_loss: np.ndarray
-    train_error: np.ndarray
-    val_loss: np.ndarray
-    val_error: np.ndarray
-    test_loss: np.ndarray
-    test_error: np.ndarray
-    best_epoch: int
-    stopped_epoch: int
-    stopped_early: bool
-    restored: bool
-    elapsed_s: float
-    samples_per_s: float
-    settings: dict = field(default_factory=dict)
-
-    def final(self) -> dict:
-        """The figures of the model ``train`` returned (the best epoch's when restored, else the last)."""
-        k = int(np.flatnonzero(self.epochs == self.best_epoch)[0]) if self.restored else -1
-        return {name: float(getattr(self, name)[k]) for name in
-                ("train_loss", "train_error", "val_loss", "val_error", "test_loss", "test_error")}
-
-    def summary(self):
-        """One row per evaluation: ``epochs`` done, then the loss and 0-1 error of every split."""
-        import pandas as pd
-
-        return pd.DataFrame({name: getattr(self, name) for name in
-                             ("epochs", "train_loss", "train_error", "val_loss", "val_error",
-                              "test_loss", "test_error")})
-
-    def to_dict(self) -> dict:
-        return {"best_epoch": self.best_epoch, "stopped_epoch": self.stopped_epoch,
-                "stopped_early": self.stopped_early, "restored": self.restored, "elapsed_s": self.elapsed_s,
-                "samples_per_s": self.samples_per_s, "settings": self.settings, "final": self.final(),
-                "by_epoch": self.to_frame().to_dict(orient="list")}
-
-    def plot(self, ax=None, *, what: str = "error", **kw):
-        """The 0-1 error (``what="error"``) or the loss (``"loss"``) of every measured split against
-        epochs; a dotted line marks the best epoch. ``kw`` goes to every line."""
-        from ..plots.helpers import axes
-
-        if what not in ("error", "loss"):
-            raise GenlabError(f"what must be error or loss, got {what!r}")
-        ax = axes(ax, (6.4, 4.2))
-        for split, color in zip(SPLITS, ("tab:blue", "tab:orange", "tab:green")):
-            values = getattr(self, f"{split}_{what}")
-            if np.isfinite(values).any():
-                ax.plot(self.epochs, values, marker="o", ms=2.5, color=color, label=split, **kw)
-        if np.isfinite(self.val_loss).any():
-            ax.axvline(self.best_epoch, color="0.5", ls=":", lw=1, label=f"best epoch ({self.best_epoch})")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("0-1 error" if what == "error" else "loss")
-        ax.legend(fontsize="small")
-        return ax
-
-
-def check_train_args(*, epochs, lr, optimizer, batch_size, weight_decay, l1, eval_every, patience, monitor):
-    """Validate :func:`train`'s options (GenlabError naming the one to change)."""
-    _check_int(epochs, "epochs", 1)
-    _check_float(lr, "lr", 0.0)
-    if not lr > 0:
-        raise GenlabError(f"lr must be > 0, got {lr!r}")
-    if optimizer not in OPTIMIZERS:
-        raise GenlabError(f"unknown optimizer {optimizer!r}; choose {' or '.join(OPTIMIZERS)}")
-    if batch_size is not None:
-        _check_int(batch_size, "batch_size", 1)
-    _check_float(weight_decay, "weight_decay", 0.0)
-    _check_float(l1, "l1", 0.0)
-    _check_int(eval_every, "eval_every", 1)
-    if patience is not None:
-        _check_int(patience, "patience", 1)
-    if monitor not in MONITORS:
-        raise GenlabError(f"unknown monitor {monitor!r}; choose {' or '.join(MONITORS)}")
-
 
 def train(model: MLP, data, *, epochs: int = 100, lr: float = 1e-3, optimizer: str = "adam",
           batch_size: int | None = 128, weight_decay: float = 0.0, l1: float = 0.0, eval_every: int = 1,
           patience: int | None = None, monitor: str = "val_error", seed: int = 0) -> TrainResult:
     """Train ``model`` in place by mini-batch gradient steps; evaluate every ``eval_every`` epochs.
 
-    The steps are those of the shared loop, :func:`genlab.models.training.train_loop`.
+    The steps are those of the shared supervised training, :func:`genlab.models.training.train_model`
+    (and its loop, :func:`genlab.models.training.train_loop`).
 
     Parameters
     ----------
@@ -314,32 +230,9 @@ def train(model: MLP, data, *, epochs: int = 100, lr: float = 1e-3, optimizer: s
     check_train_args(epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
                      weight_decay=weight_decay, l1=l1, eval_every=eval_every, patience=patience, monitor=monitor)
     data = _checked_data(model, data, needs_val=patience is not None)
-    X, y = data["train"]                                  # (n, n_inputs), (n,)
-    n = X.shape[0]
-    B = n if batch_size is None else min(int(batch_size), n)
-    settings = dict(epochs=epochs, lr=lr, optimizer=optimizer, batch_size=B, weight_decay=weight_decay, l1=l1,
-                    eval_every=eval_every, patience=patience, monitor=monitor, seed=seed,
-                    model=asdict(model.config))
-    opt = (torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam)(model.parameters(), lr=lr)
-    per_epoch = steps_per_epoch(n, B)
-    history = _History(model, data, patience=patience, monitor=monitor, per_epoch=per_epoch)
-    eval_at = [0] + [e * per_epoch for e in range(1, epochs + 1) if e % eval_every == 0 or e == epochs]
-    t0 = time.perf_counter()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)                         # dropout masks
-        gen = torch.Generator().manual_seed(seed)       # batch order
-        stats = train_loop(model, opt, epoch_batches(X, y, B, gen), steps=epochs * per_epoch,
-                           penalize=_penalties(model.weights(), weight_decay, l1), evaluate=history.record,
-                           eval_at=eval_at)
-    elapsed = time.perf_counter() - t0
-    model.eval()
-    restored = history.best_state is not None
-    if restored:
-        model.load_state_dict(history.best_state)
-    return TrainResult(**history.arrays(), best_epoch=int(history.best_epoch),
-                       stopped_epoch=stats.steps // per_epoch, stopped_early=stats.stopped, restored=restored,
-                       elapsed_s=elapsed, samples_per_s=stats.samples / elapsed if elapsed > 0 else math.nan,
-                       settings=settings)
+    return train_model(model, data, epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
+                       weight_decay=weight_decay, l1=l1, eval_every=eval_every, patience=patience, monitor=monitor,
+                       seed=seed, settings={"model": asdict(model.config)})
 
 
 def _checked_data(model: MLP, data, *, needs_val: bool) -> dict:
@@ -356,89 +249,40 @@ def _checked_data(model: MLP, data, *, needs_val: bool) -> dict:
     return data
 
 
-def _penalties(weights: list, weight_decay: float, l1: float):
-    """``loss -> loss + penalties`` on the weight matrices (not the biases, as nanoGPT's decay), or None."""
-    if weight_decay <= 0 and l1 <= 0:
-        return None
-
-    def penalize(loss):
-        if weight_decay > 0:
-            loss = loss + 0.5 * weight_decay * sum((w * w).sum() for w in weights)
-        if l1 > 0:
-            loss = loss + l1 * sum(w.abs().sum() for w in weights)
-        return loss
-
-    return penalize
-
-
-class _History:
-    """The evaluations of :func:`train`, and early stopping on the monitored validation figure."""
-
-    def __init__(self, model: MLP, data: dict, *, patience, monitor: str, per_epoch: int):
-        self.model, self.data, self.patience, self.per_epoch = model, data, patience, per_epoch
-        self.key = 1 if monitor == "val_error" else 0
-        self.columns = {k: [] for k in ("epochs", "train_loss", "train_error", "val_loss", "val_error",
-                                        "test_loss", "test_error")}
-        self.best, self.best_epoch, self.best_state, self.since_best = math.inf, 0, None, 0
-
-    def record(self, steps_done: int) -> bool:
-        """Evaluate every split after ``steps_done`` steps; True when early stopping says stop."""
-        epoch = steps_done // self.per_epoch
-        ev = evaluate(self.model, self.data)
-        self.columns["epochs"].append(epoch)
-        for split in SPLITS:
-            loss, err = ev.get(split, (math.nan, math.nan))
-            self.columns[f"{split}_loss"].append(loss)
-            self.columns[f"{split}_error"].append(err)
-        stop = self._update(ev, epoch)
-        if epoch > 0 and not math.isfinite(self.columns["train_loss"][-1]):
-            raise GenlabError(f"training diverged at epoch {epoch} (loss is not finite); lower lr")
-        return stop
-
-    def _update(self, ev: dict, epoch: int) -> bool:
-        if "val" not in ev:
-            return False
-        score = ev["val"][self.key] + 1e-9 * ev["val"][0] * (self.key == 1)  # error; the loss breaks ties
-        if score < self.best:
-            self.best, self.best_epoch, self.since_best = score, epoch, 0
-            if self.patience is not None:
-                self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        else:
-            self.since_best += 1
-        return self.patience is not None and self.since_best >= self.patience
-
-    def arrays(self) -> dict:
-        return {k: np.asarray(v, dtype=np.float64 if k != "epochs" else np.int64) for k, v in self.columns.items()}
-
-
 # --------------------------------------------------------------------------- scikit-learn's API
 
-class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
-    """:class:`MLP` trained by :func:`train`, as a scikit-learn classifier.
+
+class TorchMLPClassifier(ClassifierMixin, TorchEstimator):
+    """:class:`MLP` trained by genlab's loop, as a scikit-learn classifier.
 
     Inputs are used as given (scale them first; digits: divide by 16).
 
     Parameters
     ----------
-    width, depth, dropout, loss
+    width, depth, activation, dropout, loss
         As in :class:`MLPConfig`.
-    epochs, lr, optimizer, batch_size, weight_decay, l1
-        As in :func:`train`.
-    random_state : int, default=0
-        Seeds the initialization and the training.
+    epochs, lr, optimizer, batch_size, weight_decay, l1, early_stopping, validation_fraction, patience, \
+random_state, device
+        The training, as in :class:`genlab.models.torch_estimators.TorchEstimator`
+        (early stopping watches the held-out rows' 0-1 error, their loss breaking ties).
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
     model_ : MLP
-    history_ : TrainResult
+    history_ : genlab.models.training.TrainResult
     n_features_in_ : int
+    device_ : str
     """
 
-    def __init__(self, width=64, *, depth=1, dropout=0.0, loss="cross_entropy", epochs=100, lr=1e-3,
-                 optimizer="adam", batch_size=128, weight_decay=0.0, l1=0.0, random_state=0):
+    _monitor = "val_error"
+
+    def __init__(self, width=64, *, depth=1, activation="relu", dropout=0.0, loss="cross_entropy", epochs=100,
+                 lr=1e-3, optimizer="adam", batch_size=128, weight_decay=0.0, l1=0.0, early_stopping=False,
+                 validation_fraction=0.1, patience=10, random_state=0, device="auto"):
         self.width = width
         self.depth = depth
+        self.activation = activation
         self.dropout = dropout
         self.loss = loss
         self.epochs = epochs
@@ -447,7 +291,11 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.weight_decay = weight_decay
         self.l1 = l1
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
         self.random_state = random_state
+        self.device = device
 
     def fit(self, X, y):
         """Train on X of shape (n_samples, n_features) and labels y of shape (n_samples,); returns self."""
@@ -459,30 +307,86 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, yi = np.unique(y, return_inverse=True)
         if self.classes_.size < 2:
             raise ValueError(f"a classifier needs at least 2 classes; y has 1 class ({self.classes_[0]!r})")
-        seed = 0 if self.random_state is None else int(self.random_state)
-        config = MLPConfig(n_inputs=X.shape[1], width=self.width, depth=self.depth,
-                           n_classes=self.classes_.size, dropout=self.dropout, loss=self.loss)
-        self.model_ = MLP(config, seed=seed)
-        self.history_ = train(self.model_, {"train": (X, yi)}, epochs=self.epochs, lr=self.lr,
-                              optimizer=self.optimizer, batch_size=self.batch_size,
-                              weight_decay=self.weight_decay, l1=self.l1, eval_every=self.epochs, seed=seed)
+        config = MLPConfig(n_inputs=X.shape[1], width=self.width, depth=self.depth, n_classes=self.classes_.size,
+                           dropout=self.dropout, loss=self.loss, activation=self.activation)
+        self._train(np.asarray(X, dtype=np.float32), np.asarray(yi, dtype=np.int64), lambda: MLP(config),
+                    settings={"model": asdict(config)})
         return self
-
-    def _logits(self, X):
-        from sklearn.utils.validation import check_is_fitted, validate_data
-
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float32)
-        with torch.no_grad():
-            logits, _ = self.model_(torch.from_numpy(np.ascontiguousarray(X)))   # (n, n_classes)
-        return logits
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes) (softmax of the logits)."""
-        return torch.softmax(self._logits(X), dim=1).numpy().astype(np.float64)
+        return torch.softmax(self._outputs(X), dim=1).numpy().astype(np.float64)
 
     def predict(self, X):
         """Predicted labels, shape (n_samples,)."""
-        index = self._logits(X).argmax(dim=1).numpy()
+        index = self._outputs(X).argmax(dim=1).numpy()
         return self.classes_[index]
 
+
+class TorchMLPRegressor(TorchRegressorBase):
+    """An MLP trained by genlab's loop on the mean squared error, as a scikit-learn regressor.
+
+    The network is :func:`mlp_layers`: ``depth`` hidden layers of ``width``
+    units (``activation``, then dropout), then a linear layer to the targets.
+    Inputs and targets are used as given: scale them first (a
+    ``sklearn.pipeline.Pipeline`` with a ``StandardScaler``, a
+    ``sklearn.compose.TransformedTargetRegressor``).
+
+    Parameters
+    ----------
+    width : int, default=64
+        Units per hidden layer.
+    depth : int, default=1
+        Hidden layers; 0 is linear regression.
+    activation : {"relu", "tanh", "sigmoid", "gelu", "silu", "identity"}, default="relu"
+    dropout : float, default=0.0
+        Probability of zeroing a hidden unit in training.
+    epochs, lr, optimizer, batch_size, weight_decay, l1, early_stopping, validation_fraction, patience, \
+random_state, device
+        The training, as in :class:`genlab.models.torch_estimators.TorchEstimator`
+        (early stopping watches the held-out rows' squared error).
+
+    Attributes
+    ----------
+    model_ : genlab.models.torch_estimators.Regression
+        The trained network (``model_.net``, an ``nn.Sequential``) with its loss.
+    history_ : genlab.models.training.TrainResult
+    n_features_in_, n_outputs_ : int
+    device_ : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from genlab.models import TorchMLPRegressor
+    >>> X = np.linspace(-1, 1, 50)[:, None]
+    >>> est = TorchMLPRegressor(width=32, activation="tanh", epochs=300, lr=1e-2, device="cpu")
+    >>> est.fit(X, X[:, 0] ** 2).predict(X).shape
+    (50,)
+    """
+
+    def __init__(self, width=64, *, depth=1, activation="relu", dropout=0.0, epochs=100, lr=1e-3, optimizer="adam",
+                 batch_size=128, weight_decay=0.0, l1=0.0, early_stopping=False, validation_fraction=0.1,
+                 patience=10, random_state=0, device="auto"):
+        self.width = width
+        self.depth = depth
+        self.activation = activation
+        self.dropout = dropout
+        self.epochs = epochs
+        self.lr = lr
+        self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.l1 = l1
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.random_state = random_state
+        self.device = device
+
+    def _describe(self) -> dict:
+        return {"width": self.width, "depth": self.depth, "activation": self.activation, "dropout": self.dropout}
+
+    def _network(self, n_features: int, n_outputs: int):
+        check_layers(width=self.width, depth=self.depth, activation=self.activation, dropout=self.dropout)
+        return lambda: mlp_layers(n_features, n_outputs, width=self.width, depth=self.depth,
+                                  activation=self.activation, dropout=self.dropout)

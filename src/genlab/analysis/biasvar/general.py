@@ -12,6 +12,7 @@ from ...data.sources import ClassificationSource, SyntheticSource
 from ...core.errors import GenlabError
 from ...core.limits import biasvar_bytes, check_memory
 from ...core.stats import summarize
+from .compare import check_one_kind, degenerate_notes, kind
 from .blocks import (Block, LOSSES, N_FIRST, SHRINK, block_size, blocks_of, check_common, checks,
                      draw_block, draw_test_noise, fresh, one_blas_thread, run_items, workers)
 from .results import BiasVariance, finish
@@ -76,6 +77,7 @@ class _ClassBlock:
     loss: np.ndarray          # (b, M): expected loss of each fit over y ~ P(y|x), averaged over x
     first: np.ndarray | None  # (k, m, M): labels (0-1) or P(y = 1) / max probability (log loss)
     clipped: int = 0
+    constant: np.ndarray | None = None  # (M,): fits that predict one class for every test point (None: not kept)
 
 
 LOG_EPS = 1e-15  # probabilities are clipped here before the log
@@ -105,6 +107,7 @@ class _ClassifierBlockJob:
         loss = np.empty((size, M))
         first = np.empty((min(size, N_FIRST), m, M)) if k == 0 else None
         clipped = 0
+        constant = np.zeros(M)
         rows = np.arange(m)
         makers = [fresh(e) for e in self.estimators]
         for b in range(size):
@@ -116,6 +119,7 @@ class _ClassifierBlockJob:
                         np.add.at(tally, (rows, i, h), 1.0)
                         loss[b, i] = np.mean(1.0 - self.p_test[rows, h])
                         pred = h
+                        constant[i] += bool((h == h[0]).all())
                     else:
                         q = np.zeros((m, K))
                         q[:, np.asarray(fitted.classes_, dtype=int)] = fitted.predict_proba(Xt)
@@ -124,9 +128,11 @@ class _ClassifierBlockJob:
                         tally[:, i, :] += logq
                         loss[b, i] = np.mean(-(self.p_test * logq).sum(axis=1))
                         pred = q[:, 1] if K == 2 else q.max(axis=1)
+                        top = np.argmax(q, axis=1)
+                        constant[i] += bool((top == top[0]).all())
                     if first is not None and b < first.shape[0]:
                         first[b, :, i] = pred
-        return _ClassBlock(size, tally, loss, first, clipped)
+        return _ClassBlock(size, tally, loss, first, clipped, constant)
 
 
 DEFINITIONS = ("domingos", "kohavi_wolpert")  # of the 0-1 decomposition
@@ -238,6 +244,12 @@ def _finish_classification(blocks, *, p, loss, labels, knob, values, x_test, n, 
     clipped = sum(b.clipped for b in blocks)
     if clipped:
         config = {**config, "probabilities_clipped": clipped, "clip": LOG_EPS}
+    degenerate = None
+    if all(b.constant is not None for b in blocks):  # stores written before it was kept have no count
+        degenerate = sum(np.asarray(b.constant, dtype=float) for b in blocks) / N
+        notes = degenerate_notes(degenerate, labels)
+        if notes:
+            config = {**config, "notes": [*config.get("notes", []), *notes]}
     M = len(labels)
     return BiasVariance(
         labels=list(labels), knob=knob, values=np.asarray(values), x_test=x_test, ybar=terms["truth"],
@@ -246,7 +258,8 @@ def _finish_classification(blocks, *, p, loss, labels, knob, values, x_test, n, 
         error_se=es["se"], error_median=es["median"], error_trimmed=es["trimmed"], heavy_tail=es["heavy_tail"],
         drift_z=np.zeros(M), hbar=terms["main"], var_x=terms["var_x"], first_fits=first.transpose(0, 2, 1),
         per_dataset_error=err, per_dataset_dist=err, config=config, loss=loss,
-        net_variance=terms["net_variance"], sum_terms=None if definition == "kohavi_wolpert" else terms["total"])
+        net_variance=terms["net_variance"], sum_terms=None if definition == "kohavi_wolpert" else terms["total"],
+        degenerate=degenerate)
 
 
 # -- the general engine's blocks as store jobs -------------------------------------------
@@ -276,7 +289,8 @@ def decompose_block_job(config: dict, seed) -> dict:
     else:
         c = _ClassifierBlockJob(source, config["n"], config["seed"], sizes, ests, x_test, source.proba(x_test),
                                 config["loss"])(k)
-        arrays, metrics, b = dict(tally=c.tally, loss=c.loss), {"count": c.count, "clipped": c.clipped}, c
+        arrays, metrics, b = (dict(tally=c.tally, loss=c.loss, constant=c.constant),
+                              {"count": c.count, "clipped": c.clipped}, c)
     if b.first is not None:
         arrays["first"] = b.first
     return {"metrics": metrics, "arrays": arrays}
@@ -318,7 +332,8 @@ def _run_general(job, configs, why, *, store, dask, seed, jobs, progress, classi
     for rec in res.records:
         a, m = rec["arrays"], rec["metrics"]
         if classify:
-            blocks.append(_ClassBlock(int(m["count"]), a["tally"], a["loss"], a.get("first"), int(m["clipped"])))
+            blocks.append(_ClassBlock(int(m["count"]), a["tally"], a["loss"], a.get("first"), int(m["clipped"]),
+                                      a.get("constant")))
         else:
             blocks.append(Block(int(m["count"]), a["mean"], a["m2"], a["cov"], a["dist"], a["error"], a["noise"],
                                  a.get("first")))
@@ -408,13 +423,14 @@ def decompose(estimators, source: SyntheticSource | ClassificationSource | None 
             if not callable(getattr(est, method, None)):
                 raise GenlabError(f"{type(est).__name__} has no {method}(); give a scikit-learn "
                                   f"{'classifier' if classify else 'regressor'}")
-    from sklearn.base import is_classifier, is_regressor
-
+    check_one_kind(ests, labels)
     for est in ests:
-        if classify and not is_classifier(est):
-            raise GenlabError(f"{type(est).__name__} is not a classifier; {loss} loss needs class predictions")
-        if not classify and not is_regressor(est):
-            raise GenlabError(f"{type(est).__name__} is not a regressor; squared loss needs numeric predictions")
+        if classify and kind(est) != "classifier":
+            raise GenlabError(f"{type(est).__name__} is not a classifier; {loss} loss needs class predictions "
+                              "(a class of your own: add sklearn.base.ClassifierMixin to its bases)")
+        if not classify and kind(est) != "regressor":
+            raise GenlabError(f"{type(est).__name__} is not a regressor; squared loss needs numeric predictions "
+                              "(a class of your own: add sklearn.base.RegressorMixin to its bases)")
     check_memory(biasvar_bytes(n_datasets=n_datasets, block=block_size(n_datasets), n=n, n_test=n_test, n_params=1, n_models=len(ests),
                                jobs=jobs or 1, engine="estimator"), "this decomposition", SHRINK)
     x_test = source.x_dist.quantiles(n_test)

@@ -13,12 +13,16 @@ from ...core.errors import GenlabError
 from ...core.seeding import check_seed, rng as make_rng
 from ...core.stats import summarize
 from .blocks import N_FIRST, blocks_of, checks, fresh, run_items, workers
+from .compare import check_one_kind, constant_fits, degenerate_notes
 from .general import _label, check_definition, kw_terms
 from .results import BiasVariance
 
 # -- real data: no known source ------------------------------------------------------
 
 DATA_METHODS = ("disjoint", "bootstrap")
+#: Rounds below which a dataset's decomposition is flagged unreliable: its standard errors rest on too few
+#: rounds, and Hill's tail index (top √R rounds) on a handful.
+MIN_ROUNDS = 30
 
 
 @dataclass
@@ -234,6 +238,7 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
     for est in ests:
         if not callable(getattr(est, "fit", None)) or not callable(getattr(est, "predict", None)):
             raise GenlabError(f"{type(est).__name__} has no fit/predict; give a scikit-learn estimator")
+    classifiers = check_one_kind(ests, labels) == "classifier"
     test, pool, indices = _data_plan(data.n, method=method, n_train=n_train, rounds=rounds,
                                      test_fraction=test_fraction, seed=seed)
     k, n_train, n_test = len(indices), len(indices[0]), len(test)
@@ -312,7 +317,10 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
 
     es = summarize(per_round)
     M = len(ests)
-    return BiasVariance(
+    degenerate = constant_fits(H) / R if classifiers else None
+    if degenerate is not None:
+        notes += degenerate_notes(degenerate, labels)
+    result = BiasVariance(
         labels=labels, knob=knob, values=values, x_test=np.arange(n_test, dtype=float), ybar=y_t,
         n_datasets=R, n=int(n_train), bias2=bn, bias2_se=jk(0), variance=var, variance_se=jk(1),
         noise=np.zeros(M), noise_se=np.zeros(M), error=es["mean"], error_se=es["se"],
@@ -323,4 +331,25 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
                 "n_test": n_test, "seed": seed, "models": labels, "notes": notes,
                 **({"definition": definition} if definition else {})},
         mode=f"{method}-splits" if method == "disjoint" else "bootstrap", loss=loss,
-        sum_terms=None if definition == "kohavi_wolpert" else total)
+        sum_terms=None if definition == "kohavi_wolpert" else total, degenerate=degenerate)
+    result.config["reliability"] = reliability(result, requested=rounds, pool=int(pool.size))
+    return result
+
+
+def reliability(result: BiasVariance, *, requested: int, pool: int) -> dict:
+    """How far a dataset's decomposition can be trusted, and what would make it more so.
+
+    ``reliable`` is False where it rests on fewer than :data:`MIN_ROUNDS` rounds, a model has no valid
+    standard error (the tail verdict of its per-round errors is not *finite variance*), or a bias term is
+    within 2 s.e. of 0. ``more`` says what gives more rounds: ``"rounds"`` (more of them) or, for disjoint
+    subsets that the pool limits (``pool // n_train`` of them fit), ``"n_train"`` (smaller ones).
+    """
+    R, labels = result.n_datasets, list(result.labels)
+    no_se = [lab for lab, ok in zip(labels, result.se_valid) if not ok]
+    squared = result.loss == "squared" or result.config.get("definition") == "kohavi_wolpert"
+    unresolved = [lab for lab, ok, v in zip(labels, result.bias2_resolved, result.se_valid)
+                  if squared and v and not ok]
+    limited = result.config.get("method") == "disjoint" and R < requested
+    return {"reliable": R >= MIN_ROUNDS and not no_se and not unresolved, "rounds": R, "min_rounds": MIN_ROUNDS,
+            "no_valid_se": no_se, "bias_unresolved": unresolved, "pool": pool, "n_train": result.n,
+            "more": "n_train" if limited else "rounds"}

@@ -24,7 +24,10 @@ class BiasVariance(Result):
     ``error_median``, ``error_trimmed`` (10%) and ``heavy_tail`` (a shape flag: the top 1% carry over a
     quarter of the total, or the mean exceeds 3 medians) from the per-dataset errors. Per-x curves with
     shape (n_models, n_test): ``hbar``, ``var_x``; ``first_fits`` (n_first, n_models, n_test) are the
-    predictions of the first datasets.
+    predictions of the first datasets. For classifiers, ``degenerate`` (n_models,) is the share of each
+    model's fits that predict one class for every test input; where it reaches
+    :data:`~.compare.DEGENERATE_SHARE` the model is flagged degenerate (:attr:`is_degenerate`, the summary's
+    ``degenerate`` column, a note in ``config["notes"]``): its terms describe a constant.
 
     How far the means can be trusted is :attr:`tail`: Hill's tail index of the per-dataset errors with
     its interval, a verdict (finite variance / finite mean, infinite variance / infinite mean), the running
@@ -64,6 +67,7 @@ class BiasVariance(Result):
     sum_terms: np.ndarray | None = None      # what the decomposition says the error is, when not the plain sum
     per_dataset_noise: np.ndarray | None = field(default=None, repr=False)  # (n_datasets,) mean_x (y - ȳ)²
     theory: bool = False   # least-squares polynomials on uniform x with noise: tails.polynomial_tail_theory applies
+    degenerate: np.ndarray | None = None  # classifiers: share of each model's fits that predict one class everywhere
 
     @property
     def total(self) -> np.ndarray:
@@ -131,6 +135,15 @@ class BiasVariance(Result):
         return np.array([v == VERDICTS[0] for v in self.tail["verdict"]])
 
     @property
+    def is_degenerate(self) -> np.ndarray:
+        """True for the classifiers whose fits mostly predict one class for every input (see ``degenerate``)."""
+        from .compare import DEGENERATE_SHARE
+
+        if self.degenerate is None:
+            return np.zeros(len(self.labels), dtype=bool)
+        return np.asarray(self.degenerate) >= DEGENERATE_SHARE
+
+    @property
     def bias2_resolved(self) -> np.ndarray:
         """True where the bias-corrected bias² is at least 2 standard errors from 0 (and its s.e. is valid)."""
         return self.se_valid & (np.abs(self.bias2) >= 2 * self.bias2_se)
@@ -167,6 +180,9 @@ class BiasVariance(Result):
             "tail_k": np.full(len(self.labels), tail["k"]), "tail_verdict": tail["verdict"],
             "error_first_half": tail["halves"][:, 0], "error_second_half": tail["halves"][:, 1],
         })
+        if self.degenerate is not None:
+            cols.update({"degenerate_share": np.asarray(self.degenerate, dtype=float),
+                         "degenerate": self.is_degenerate})
         theory = self.tail_theory
         if theory is not None:
             cols.update({"theory_tail_index": theory["index"], "theory_verdict": theory["verdict"],
@@ -195,10 +211,16 @@ class BiasVariance(Result):
     def plot(self, ax=None, *, title=None, log=True):
         """bias², variance, noise and the measured error against the knob, with ±2 s.e. bands where the
         s.e. is valid (:attr:`se_valid`); bias² within 2 s.e. of 0 is drawn hollow ("unresolved"), and
-        the errors whose measured tail has infinite variance or an infinite mean are marked."""
+        the errors whose measured tail has infinite variance or an infinite mean are marked. Unordered
+        models (``knob == "model"``: several estimators compared) are drawn as bars, one group a model
+        (:func:`~.compare.plot_models`; ``log`` does not apply)."""
         from ...plots.helpers import axes
 
         ax = axes(ax, (6.4, 4.2))
+        if self.knob == "model":
+            from .compare import plot_models
+
+            return plot_models(self, ax, title=title)
         x = np.asarray(self.values, dtype=float)
         floor = 1e-6 * max(float(np.nanmax(self.error_median)), 1e-12)
         known = self.mode == "source"

@@ -20,6 +20,8 @@ numbers depend on ``seed`` only, not on the workers.
   coefficient norm) and :func:`schaeffer_ablations` (Schaeffer et al. 2023);
 * :mod:`.mlp` — :func:`mlp_width_sweep`: an MLP's width on digits with label noise
   (Nakkiran et al. 2019; torch, imported by the jobs only);
+* :mod:`.mlp_data` — :func:`mlp_regression_width_sweep`: the same on a user's regression
+  data (a CSV), one hidden layer, squared loss;
 * :mod:`.epochs` — :func:`epoch_wise`: test error against gradient-descent steps
   (Heckel & Yilmaz 2020);
 * :mod:`.results` — :class:`DoubleDescentCurve` and :class:`CurveFamily`, the
@@ -35,6 +37,7 @@ from ._common import default_ps
 from .ablations import schaeffer_ablations
 from .epochs import EpochWiseCurve, epoch_wise, gd_iterates
 from .mlp import WidthSweep, mlp_width_sweep
+from .mlp_data import mlp_regression_width_sweep
 from .polynomial import HARD_TARGET, polynomial_model_wise
 from .random_features import label_noise_sweep, random_features_sweep
 from .results import CurveFamily, DoubleDescentCurve
@@ -43,5 +46,5 @@ from .variance import VarianceSplit, random_features_variance_split
 
 __all__ = ["ABLATIONS", "HARD_TARGET", "CurveFamily", "DoubleDescentCurve", "EpochWiseCurve", "SingularValueAnalysis",
            "VarianceSplit", "WidthSweep", "default_ps", "epoch_wise", "gd_iterates", "label_noise_sweep",
-           "linear_sample_wise", "mlp_width_sweep", "polynomial_model_wise", "random_features_sweep",
-           "random_features_variance_split", "schaeffer_ablations", "singular_value_analysis"]
+           "linear_sample_wise", "mlp_regression_width_sweep", "mlp_width_sweep", "polynomial_model_wise",
+           "random_features_sweep", "random_features_variance_split", "schaeffer_ablations", "singular_value_analysis"]

@@ -4,23 +4,46 @@ the sweep that runs their jobs and the arrays they gather from it."""
 from __future__ import annotations
 
 import functools
+import json
 import math
+import os
 
 import numpy as np
 
 from ...core.checks import check_fraction
 from ...core.errors import GenlabError
 
+#: What the squared errors of a user's regression data are in: the target standardized by the training split.
+Y_UNITS = "standardized y: 1 = training mean"
 #: Largest feature matrices (training, test and validation rows × max p, float64) one job may hold.
 MAX_FEATURE_GB = 4.0
 
 
 @functools.lru_cache(maxsize=8)
-def dataset(name: str):
-    """A bundled dataset, loaded once per process."""
+def _bundled(name: str):
     from ...data.sources import load_dataset
 
     return load_dataset(name)
+
+
+@functools.lru_cache(maxsize=4)
+def _loaded(key: str):
+    """The data a job config's origin names (a user's CSV), checked against its fingerprint."""
+    from ...data.sources import dataset_from_origin
+
+    origin = json.loads(key)
+    data = dataset_from_origin({k: v for k, v in origin.items() if k != "fingerprint"})
+    if origin.get("fingerprint") not in (None, data.fingerprint()):
+        raise GenlabError(f"the data at {origin.get('csv', origin)} changed since the sweep started (its fingerprint "
+                          "differs); use another store to start again")
+    return data
+
+
+def dataset(data):
+    """A bundled dataset by name, or the data a :func:`data_key` dict names, loaded once per process."""
+    if isinstance(data, dict):
+        return _loaded(json.dumps(data, sort_keys=True))
+    return _bundled(data)
 
 
 def check_data(data):
@@ -28,6 +51,38 @@ def check_data(data):
     if not isinstance(data, str):
         raise GenlabError(f"data must name a bundled dataset (digits, diabetes, wine, breast_cancer), got {data!r}")
     return dataset(data)
+
+
+def data_key(data):
+    """What a job config names its data by: a bundled set's name (as always), or a loaded
+    :class:`~genlab.data.sources.Dataset`'s origin (a CSV's path and columns) with its fingerprint, so that
+    a worker loads the same numbers or fails with a clear message."""
+    from ...data.sources import Dataset
+
+    if not isinstance(data, Dataset):
+        check_data(data)
+        return data
+    if data.origin is None:
+        raise GenlabError(f"dataset {data.name!r} was made in memory; load it with load_csv (or name a bundled "
+                          "set) so that the sweep's workers can load it again")
+    if set(data.origin) == {"dataset"}:
+        return data.origin["dataset"]
+    return {**data.origin, "fingerprint": data.fingerprint()}
+
+
+def data_name(key) -> str:
+    """A data key's name for labels: the bundled set's, or the CSV file's."""
+    if isinstance(key, dict):
+        return key.get("dataset") or os.path.basename(str(key.get("csv", "data")))
+    return str(key)
+
+
+def column_standardizer(X_ref):
+    """Centre and scale every column by the reference rows' mean and standard deviation (a user's columns
+    come in their own units; constant columns are only centred), so that E‖x‖² = d as :func:`standardizer`'s."""
+    mu, sd = X_ref.mean(axis=0), X_ref.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    return lambda X: (X - mu) / sd
 
 
 def check_rate(rate) -> float:

@@ -17,8 +17,9 @@ from ...core.checks import check_int as _check_int
 from ...core.errors import GenlabError
 from ...core.seeding import check_seed, child, seed_sequence
 from ...linalg.minnorm import nested_least_squares
-from ._common import (check_data, check_feature_memory, check_label_noise, check_rate, check_ridge, check_sizes,
-                      curve_arrays, dataset, default_ps, run_sweep, sq_err, stack, standardizer, targets)
+from ._common import (Y_UNITS, check_feature_memory, check_label_noise, check_rate, check_ridge, check_sizes,
+                      column_standardizer, curve_arrays, data_key, data_name, dataset, default_ps, run_sweep, sq_err,
+                      stack, standardizer, targets)
 from .results import CurveFamily, DoubleDescentCurve
 
 __all__ = ["RIDGE_GRID", "label_noise_sweep", "random_features_sweep", "rf_data", "rf_job"]
@@ -48,13 +49,13 @@ def rf_data(config: dict, seed: np.random.SeedSequence) -> dict:
     from ...data.sources import flip_labels
     from ...models.random_features import draw_weights, features_from_weights
 
-    ds = dataset(config["data"])
+    ds = dataset(config["data"])   # a bundled set's name, or a CSV's origin (see _common.data_key)
     draws = seed_sequence(int(config["draw_seed"]), "rf-draw", int(config["repeat"]))
     ss_split, ss_feat = child(draws, 0), child(draws, 1)
     g_split, g_noise = np.random.default_rng(ss_split), np.random.default_rng(child(seed, 0))
     n_val = int(config.get("n_val") or 0) if config["ridge"] == "tuned" else 0
     tr, te, va = _rf_split(ds, int(config["n_train"]), int(config["n_test"]), n_val, g_split)
-    std = standardizer(ds.X[tr])
+    std = column_standardizer(ds.X[tr]) if config.get("standardize") == "columns" else standardizer(ds.X[tr])
     y_tr = ds.y[tr]
     classify = ds.task == "classification"
     if classify and config["label_noise"] > 0:
@@ -156,24 +157,27 @@ def _rf_configs(data, *, kind, n_train, n_test, ps, seeds, label_noise, ridge, s
     """Check the options; return the dataset, one config per (rate, repeat), the rates and the sizes."""
     from ...models.random_features import check_kind, check_scale
 
-    ds = check_data(data)
+    key = data_key(data)
+    ds = dataset(key)
     check_kind(kind)
     scale = check_scale(scale)
     n_train = _check_int(n_train, "n_train")
     n_test = _check_int(n_test, "n_test")
     seeds = _check_int(seeds, "seeds")
     rates = [check_rate(r) for r in (label_noise if isinstance(label_noise, (list, tuple)) else [label_noise])]
-    check_label_noise(ds, data, rates)
+    check_label_noise(ds, data_name(key), rates)
     ridge = check_ridge(ridge)
     ps = default_ps(n_train) if ps is None else check_sizes(ps, "ps")
     left = ds.n - n_train - n_test
     if left < 0:
-        raise GenlabError(f"dataset {data!r} has {ds.n} points: n_train + n_test = {n_train + n_test} do not fit; "
-                          "lower n_train or n_test")
+        raise GenlabError(f"dataset {data_name(key)!r} has {ds.n} points: n_train + n_test = {n_train + n_test} do "
+                          "not fit; lower n_train or n_test")
     n_val = _check_n_val(n_val, n_train, left) if ridge == "tuned" else 0
     check_feature_memory(n_train + n_test + n_val, ps[-1])
-    base = {"data": data, "kind": kind, "n_train": n_train, "n_test": n_test, "ps": ps, "ridge": ridge,
+    base = {"data": key, "kind": kind, "n_train": n_train, "n_test": n_test, "ps": ps, "ridge": ridge,
             "scale": scale, "n_val": n_val, "draw_seed": check_seed(seed)}
+    if isinstance(key, dict):  # a user's columns come in their own units: each standardized (bundled sets as always)
+        base["standardize"] = "columns"
     return ds, [{**base, "label_noise": r, "repeat": s} for r in rates for s in range(seeds)], rates, ps
 
 
@@ -206,11 +210,15 @@ def random_features_sweep(data: str = "digits", *, kind: str = "relu", n_train: 
 
     Parameters
     ----------
-    data : str, default="digits"
+    data : str or Dataset, default="digits"
         A bundled dataset: digits, wine, breast_cancer (one-hot targets, 0-1
-        error too) or diabetes (regression).
+        error too) or diabetes (regression); or your own data loaded with
+        :func:`~genlab.data.sources.load_csv` (regression: targets standardized
+        by the training split, every column standardized on its own; the
+        workers load the file again and check its fingerprint).
     kind : {"relu", "fourier"}
     n_train, n_test : int
+        Training and test points per seed (they must fit in the data together).
     ps : sequence of int, optional
         Model sizes; default :func:`default_ps` (about 40, from 10 to 20n, dense near n).
     seeds : int, default=5
@@ -252,6 +260,8 @@ def random_features_sweep(data: str = "digits", *, kind: str = "relu", n_train: 
                                      label_noise=label_noise, ridge=ridge, scale=scale, n_val=n_val, seed=seed)
     result = run_sweep(rf_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
     config = _curve_config(configs, seeds, seed)
+    if isinstance(config["data"], dict):
+        config["y_units"] = Y_UNITS
     label = f"{kind} features" + (f", {label_noise:.0%} label noise" if label_noise else "") \
         + (", tuned ridge" if ridge == "tuned" else f", ridge {ridge:g}" if ridge else "")
     return _rf_curve(ds, result, range(len(configs)), ps, config, label)
@@ -293,11 +303,12 @@ def label_noise_sweep(data: str = "digits", *, rates=(0.0, 0.1, 0.2), kind: str 
     ds, configs, rates, ps = _rf_configs(data, kind=kind, n_train=n_train, n_test=n_test, ps=ps, seeds=seeds,
                                          label_noise=rates, ridge=ridge, scale=scale, n_val=None, seed=seed)
     result = run_sweep(rf_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
+    name = data_name(data_key(data))
     curves = {f"{r:.0%}": _rf_curve(ds, result, range(i * seeds, (i + 1) * seeds), ps,
                                     _curve_config(configs, seeds, seed, label_noise=r), f"{r:.0%} label noise")
               for i, r in enumerate(rates)}
-    return CurveFamily(curves, _noise_verdicts(curves, n_train), title=f"Random {kind} features on {data}: label noise",
+    return CurveFamily(curves, _noise_verdicts(curves, n_train), title=f"Random {kind} features on {name}: label noise",
                        caption="Label noise on the training labels raises the peak at p = n: the interpolant must "
                                "fit the flipped labels, and near the threshold it does so with a huge norm.",
-                       config={"data": data, "kind": kind, "rates": rates, "n_train": n_train, "seeds": seeds,
+                       config={"data": name, "kind": kind, "rates": rates, "n_train": n_train, "seeds": seeds,
                                "seed": check_seed(seed)})

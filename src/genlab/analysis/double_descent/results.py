@@ -25,7 +25,8 @@ METRICS = {
     "sigma_min": "smallest non-zero singular value",
 }
 #: Axis label of each knob.
-KNOBS = {"p": "random features p", "degree": "polynomial degree", "n": "training points n", "epochs": "epochs"}
+KNOBS = {"p": "random features p", "degree": "polynomial degree", "n": "training points n", "epochs": "epochs",
+         "width": "hidden units (width)"}
 #: Columns per metric in :meth:`DoubleDescentCurve.summary`.
 SUMMARY_KEYS = ("mean", "se", "median", "q25", "q75", "trimmed", "heavy_tail")
 
@@ -202,7 +203,8 @@ def finish_axes(ax, curve, shown, *, metric, log):
             # past the threshold the training error is ~1e-30: keep the axis on the test error's scale
             ax.set_ylim(bottom=1e-3 * min(float(v.min()) for v in top[-1:]))
     ax.set_xlabel(KNOBS.get(curve.knob, curve.knob))
-    ax.set_ylabel(metric_label(metric))
+    units = curve.config.get("y_units") if metric in ("squared error", "test_mse", "train_mse") else None
+    ax.set_ylabel(metric_label(metric) + (f"\n({units})" if units else ""))
     ax.legend(fontsize="small")
 
 
