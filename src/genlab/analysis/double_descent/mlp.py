@@ -28,6 +28,8 @@ __all__ = ["QUICK_WIDTHS", "WIDTHS", "WidthSweep", "mlp_job", "mlp_width_sweep",
 #: digits with n_train = 200), sparse far from it.
 WIDTHS = (2, 4, 6, 8, 12, 16, 24, 32, 40, 48, 64, 96, 128, 256, 512, 1024, 2048)
 QUICK_WIDTHS = (4, 8, 12, 16, 24, 32, 48, 64, 128, 512)
+#: Epochs of every training (full, and with ``quick``: half, enough to interpolate the small widths).
+EPOCHS, QUICK_EPOCHS = 2000, 1000
 
 
 def _check_widths(widths) -> list[int]:
@@ -250,7 +252,8 @@ def mlp_width_sweep(data: str = "digits", widths=None, *, n_train: int = 200, n_
         Validation points (held out, noisy labels; measured, not used here).
     label_noise : float, default=0.2
         Fraction of training (and validation) labels replaced by another class.
-    epochs : int, default=2000
+    epochs : int, optional
+        :data:`EPOCHS` (2000), or :data:`QUICK_EPOCHS` (1000) with ``quick``.
         Full-batch steps: enough for every width past the threshold to fit
         its training set.
     seeds : int, optional
@@ -278,7 +281,7 @@ def mlp_width_sweep(data: str = "digits", widths=None, *, n_train: int = 200, n_
     WidthSweep
     """
     widths = _check_widths(widths if widths is not None else (QUICK_WIDTHS if quick else WIDTHS))
-    epochs = _check_int(epochs if epochs is not None else 2000, "epochs")
+    epochs = _check_int(epochs if epochs is not None else (QUICK_EPOCHS if quick else EPOCHS), "epochs")
     seeds = _check_int(seeds if seeds is not None else (2 if quick else 5), "seeds")
     eval_every = eval_every if eval_every is not None else max(1, epochs // 50)
     base = split_settings(data, n_train, n_val, label_noise, seed)

@@ -201,7 +201,7 @@ def _round(model, data: dict, variants, masks: dict, counts, *, source, starts: 
 # --------------------------------------------------------------------------- the sweep
 
 #: Defaults of :func:`lottery_sweep`: (full, quick).
-DEFAULTS = {"rounds": (15, 5), "rate": (0.2, 0.5), "seeds": (5, 3)}
+DEFAULTS = {"rounds": (15, 5), "rate": (0.2, 0.5), "seeds": (5, 3), "epochs": (60, 30)}
 
 
 def lottery_settings(data: str = "digits", *, rounds: int = 15, rate: float = 0.2, rewind: int = 0,
@@ -237,7 +237,7 @@ def lottery_settings(data: str = "digits", *, rounds: int = 15, rate: float = 0.
 
 def lottery_sweep(data: str = "digits", *, rounds: int | None = None, rate: float | None = None, rewind: int = 0,
                   seeds: int | None = None, width: int = 100, depth: int = 2, n_train: int = 800, n_val: int = 300,
-                  epochs: int = 60, lr: float = 3e-3, batch_size: int = 128, patience: int | None = None,
+                  epochs: int | None = None, lr: float = 3e-3, batch_size: int = 128, patience: int | None = None,
                   variants=VARIANTS, prune_from: str = "final", margin: float = 0.01, alpha: float = 0.05,
                   quick: bool = False, store=None, seed: int = 0, jobs: int | None = 1, dask=None,
                   progress: bool = False) -> LotteryResult:
@@ -269,7 +269,7 @@ def lottery_sweep(data: str = "digits", *, rounds: int | None = None, rate: floa
         17,400 weights, 210 biases).
     n_train, n_val : int, default 800 and 300
         Training and validation images; the rest (697) is the test set.
-    epochs, lr, batch_size : default 60, 3e-3, 128
+    epochs, lr, batch_size : default 60 (30 with ``quick``), 3e-3, 128
         Every training (dense and pruned): Adam, at most ``epochs`` epochs.
     patience : int, optional
         Stop a training after this many epochs without a lower validation
@@ -307,6 +307,7 @@ def lottery_sweep(data: str = "digits", *, rounds: int | None = None, rate: floa
     rounds = DEFAULTS["rounds"][i] if rounds is None else rounds
     rate = DEFAULTS["rate"][i] if rate is None else rate
     seeds = _check_int(DEFAULTS["seeds"][i] if seeds is None else seeds, "seeds")
+    epochs = DEFAULTS["epochs"][i] if epochs is None else epochs
     margin = _check_fraction(margin, "margin")
     alpha = _check_alpha(alpha)
     base = lottery_settings(data, rounds=rounds, rate=rate, rewind=rewind, width=width, depth=depth, n_train=n_train,

@@ -30,7 +30,7 @@ MARKOV_SIZES = (1e3, 4e3, 1.6e4, 6.4e4)
 MARKOV_TOKENS = (2.5e4, 7.5e4, 2.5e5)
 MARKOV_TOKENS_FULL = (5e4, 1.5e5, 5e5)
 #: Bootstrap replicates of the fits (quick, full).
-BOOTSTRAP_QUICK, BOOTSTRAP = 100, 200
+BOOTSTRAP_QUICK, BOOTSTRAP = 50, 200
 #: |E − H| below this many nats per token (and H inside E's interval, or close) counts as "found".
 E_TOLERANCE = 0.05
 #: The Chinchilla fit's quantities the section shows, and how it writes them.
