@@ -33,11 +33,15 @@ def check_sections(only) -> tuple[str, ...]:
 
 
 def build(*, seed: int | None = None, quick: bool = False, lang: str = "en", jobs: int = 1, store=None,
-          only=None, progress=None) -> Report:
+          only=None, progress=None, planned: bool = True) -> Report:
     """Run the sections' experiments and return the report's content.
 
     Sweeps go through ``store`` (the report folder's ``runs.sqlite`` from the
-    CLI), so a rerun after a crash reuses the jobs that finished.
+    CLI), so a rerun after a crash reuses the jobs that finished. With a store
+    and ``planned`` (the default), every section's sweeps run as one plan while
+    the sections are built (see docs/architecture.md); ``planned=False`` builds
+    the sections one after another, each running its own sweeps (the same
+    numbers; ``bench/article.py`` times both).
     """
     import threading
 
@@ -70,7 +74,7 @@ def build(*, seed: int | None = None, quick: bool = False, lang: str = "en", job
     # The workers run every section's sweeps as one plan, the longest jobs first, while this process
     # measures the sections that need no worker and then builds each of the others as soon as the
     # plan has its sweeps (in the plan's order, BUILD_ORDER), so that both sides stay busy to the end.
-    sweeps = plan(names, quick=quick, jobs=jobs, store=store) if store is not None else []
+    sweeps = plan(names, quick=quick, jobs=jobs, store=store) if store is not None and planned else []
     order = sorted(names, key=lambda name: (name not in IN_PROCESS, BUILD_ORDER.index(name)))
     if sweeps:
         results, failed = PlanResults(), []
@@ -126,11 +130,11 @@ def plan(names, *, quick: bool = False, jobs: int = 1, store=None) -> list:
 
 
 def write(out, *, seed: int | None = None, quick: bool = False, lang: str = "en", jobs: int = 1, only=None,
-          progress=None) -> Path:
+          progress=None, planned: bool = True) -> Path:
     """Build the report and write it under ``out``; returns the path of ``index.html``."""
     from ..runs.store import default_store_path
 
     out = Path(out)
     report = build(seed=seed, quick=quick, lang=lang, jobs=jobs, store=default_store_path(out), only=only,
-                   progress=progress)
+                   progress=progress, planned=planned)
     return write_report(report, out)
