@@ -5,11 +5,13 @@ subprocess killed with SIGKILL, and a Dask LocalCluster with worker processes.
 """
 
 import functools
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -258,6 +260,41 @@ def test_progress_bar_shows_counts_and_failures(tmp_path, capfd):
     assert "demo_job" in err and "4/4" in err and "1 failed" in err and "ETA" in err
 
 
+def test_progress_names_the_experiment_and_the_label_is_no_part_of_the_jobs(tmp_path, capfd):
+    path = tmp_path / "runs.sqlite"
+    plain = run_sweep(demo_job, configs_for(3), store=path, seed=4, jobs=1, progress=False)
+    capfd.readouterr()
+    labelled = run_sweep(demo_job, configs_for(4), store=path, seed=4, jobs=1, progress=True,
+                         label="demo on a small grid")
+    err = capfd.readouterr().err
+    assert "demo on a small grid" in err and "4/4" in err and "demo_job" not in err
+    # the same jobs, keys and numbers as without a label: the three found in the store, one run
+    assert labelled.n_cached == 3 and labelled.n_ran == 1 and labelled.ids[:3] == plain.ids
+    assert results(labelled.records[:3]) == results(plain.records)
+    plan = [PlannedSweep(demo_job, configs_for(2), 8, label="first experiment"),
+            PlannedSweep(other_job, [{"k": 1}], 8, label="second experiment")]
+    run_plan(plan, store=tmp_path / "plan.sqlite", jobs=1, progress=True)
+    err = capfd.readouterr().err
+    assert "first experiment, second experiment" in err and "3/3" in err
+
+
+def test_experiments_name_their_sweeps(tmp_path):
+    from genlab.analysis.double_descent.random_features import label_noise_sweep, random_features_sweep
+    from genlab.analysis.scaling.sweep import scaling_sweep
+    from genlab.runs.sweep import planned_sweeps
+
+    got = {}
+    for compute in (lambda: random_features_sweep("digits", seeds=1),
+                    lambda: label_noise_sweep("wine", n_train=50, n_test=50, seeds=1),
+                    lambda: scaling_sweep(quick=True)):
+        (planned,) = planned_sweeps(compute)
+        got[planned.label] = planned
+    assert list(got) == ["random relu features on digits", "label noise: random relu features on wine",
+                         "transformers on python"]
+    for label, planned in got.items():  # a job's identity (its config, hence its key) does not hold the label
+        assert all(label not in canonical_json(config) for config in planned.configs)
+
+
 def test_runs_demo_command_exits_1_on_failures(tmp_path, cli_main, capsys):
     args = ["runs", "demo", "--n", "5", "--sleep", "0", "--fail", "3", "--out", str(tmp_path), "-j", "2"]
     rc = cli_main(args)
@@ -358,8 +395,10 @@ def test_kill_9_at_several_points_then_resume_gives_the_uninterrupted_results(tm
 def test_ctrl_c_stops_cleanly_and_leaves_a_resumable_store(tmp_path):
     configs = configs_for(40, sleep=0.05)
     path = tmp_path / "runs.sqlite"
+    before = run_sweep(demo_job, configs[:5], store=path, seed=11, jobs=2, progress=False)  # done before
+    assert before.ok
     proc = start_driver(path, configs)
-    wait_for(proc, path, lambda counts, done: len(done) >= 4)
+    wait_for(proc, path, lambda counts, done: len(done) >= 9)
     t0 = time.monotonic()
     rc, err = kill_group(proc, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
     assert rc == 130
@@ -367,8 +406,10 @@ def test_ctrl_c_stops_cleanly_and_leaves_a_resumable_store(tmp_path):
     assert time.monotonic() - t0 < 10
     with Store(path, readonly=True) as st:
         counts = st.counts()
-        assert counts["running"] == 0 and 4 <= counts["done"] < 40 and counts["failed"] == 0
+        assert counts["running"] == 0 and 9 <= counts["done"] < 40 and counts["failed"] == 0
         assert st.sessions()[-1]["status"] == "interrupted"
+    # k and n count the sweep's jobs, those done before this run included
+    assert err.splitlines()[-1] == f"interrupted: {counts['done']} of 40 jobs done; run the same command to resume"
     resumed = run_sweep(demo_job, configs, store=path, seed=11, jobs=2, progress=False)
     assert resumed.ok and resumed.n_cached == counts["done"]
     reference = run_sweep(demo_job, configs, store=tmp_path / "ref.sqlite", seed=11, jobs=2, progress=False)
@@ -422,6 +463,55 @@ def test_dask_local_cluster_gives_bitwise_the_local_results(tmp_path):
     cols = [c for c in frame_local.columns if c.startswith(("config.", "metrics.")) or c in ("id", "status")]
     pd.testing.assert_frame_equal(frame_local[cols], frame_dask[cols], check_exact=True)
     assert "RuntimeError: demo job told to fail" in on_dask.failures[0]["error"]
+
+
+class _Stderr(io.StringIO):
+    """A stderr that also hands each write to ``seen(text)``."""
+
+    def __init__(self, seen):
+        super().__init__()
+        self.seen = seen
+
+    def write(self, text):
+        self.seen(text)
+        return super().write(text)
+
+
+def test_a_dask_cluster_without_workers_says_so_and_the_sweep_runs_once_one_comes(tmp_path, monkeypatch):
+    from distributed import LocalCluster
+
+    import genlab.runs.drive as drive
+
+    monkeypatch.setattr(drive, "STALL_S", 0.5)
+    monkeypatch.setattr(drive, "WATCH_S", 0.1)
+    configs = configs_for(4) + [{"x": 2.0, "sleep": 2.0}]  # a job long beside STALL_S
+    with LocalCluster(n_workers=0, threads_per_worker=1, processes=True, dashboard_address=None,
+                      scheduler_port=0, host="127.0.0.1") as cluster:
+        address = cluster.scheduler_address
+        written = []
+
+        def seen(text):  # the first time the driver says there are no workers, one comes
+            if "has no workers" in text and not any("has no workers" in t for t in written):
+                cluster.scale(1)
+            written.append(text)
+
+        monkeypatch.setattr(sys, "stderr", _Stderr(seen))
+        backstop = threading.Timer(120, cluster.scale, (1,))  # a driver that says nothing fails here, not hangs
+        backstop.start()
+        try:
+            got = run_sweep(demo_job, configs, store=tmp_path / "dask.sqlite", seed=3, dask=address, progress=False)
+        finally:
+            backstop.cancel()
+            monkeypatch.undo()
+    lines = "".join(written).splitlines()
+    assert lines[0] == (f"the Dask cluster at {address} has no workers: start some with 'dask worker {address}', "
+                        "or Ctrl-C to stop (finished jobs are kept)")
+    stalled = [line for line in lines if line.startswith("no job has finished for ")]
+    assert stalled and stalled[0].endswith(f"on the Dask cluster at {address} (1 worker, 1 thread); still "
+                                           "waiting: Ctrl-C to stop (finished jobs are kept)")
+    assert got.ok and got.n_ran == 5
+    local = run_sweep(demo_job, configs, store=tmp_path / "local.sqlite", seed=3, jobs=1, progress=False)
+    assert results(got.records) == results(local.records)
 
 
 def test_sweep_uses_a_temporary_store_and_raises_on_failure():

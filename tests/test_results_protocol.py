@@ -137,6 +137,12 @@ def compute_plan():
     return plan([1e20, 1e22], law=scaling_law())
 
 
+def prediction():
+    from genlab.analysis.scaling import predict
+
+    return predict("chinchilla", N=1e9, D=2e10)
+
+
 def scaling_sweep(tmp_path_factory):
     from genlab import scaling_sweep
 
@@ -196,6 +202,7 @@ FACTORIES = {
     "ScalingFit": scaling_fit, "ScalingLaw": scaling_law, "ComputePlan": compute_plan,
     "ScalingSweep": scaling_sweep, "LMRun": lm_run, "TrainResult": train_result, "LotteryResult": lottery_result,
     "SweepResult": sweep_result, "EstimatorCurve": estimator_curve,
+    "Prediction": prediction,
 }
 
 

@@ -76,7 +76,8 @@ def test_recovery_from_noisy_runs(noisy_fit):
     assert iv["a"][0] <= a_true <= iv["a"][1]
     for k in ("a", "tokens_per_param", "N_opt", "loss_opt", "loss_at"):
         assert k in r.derived and r.se[k] > 0
-    assert any("extrapolates N by 5x" in w for w in r.warnings)
+    assert "N = 1e10 is 5x the largest N of the runs the law was fitted on (2e9); the prediction is an " \
+        "extrapolation" in r.warnings
     frame = r.summary()
     assert {"quantity", "value", "lo", "hi", "se"} <= set(frame.columns)
     d = json.loads(json.dumps(r.to_dict()))
@@ -430,9 +431,10 @@ def test_cli_fit_plan_predict(tmp_path, capsys):
     rc, out, _ = _cli(["plan", "--flops", "1e19,1e21", "--law", str(tmp_path / "scaling_fit_chinchilla.json"),
                        "--json", "--out", str(tmp_path)], capsys)
     assert rc == 0 and len(json.loads(out)["plans"]) == 2 and (tmp_path / "scaling_plan.png").exists()
-    rc, out, _ = _cli(["predict", "--n", "8.5e7", "--law", "kaplan_N", "--json"], capsys)
+    rc, out, _ = _cli(["predict", "--n", "8.5e7", "--law", "kaplan_N", "--json", "--out", str(tmp_path)], capsys)
     assert rc == 0 and json.loads(out)["loss"] == pytest.approx(2.865, abs=1e-3)
-    rc, out, _ = _cli(["predict", "--n", "1e9", "--d", "2e10"], capsys)
+    assert json.loads((tmp_path / "scaling_predict.json").read_text())["loss"] == json.loads(out)["loss"]
+    rc, out, _ = _cli(["predict", "--n", "1e9", "--d", "2e10", "--out", str(tmp_path)], capsys)
     assert rc == 0 and "chinchilla" in out
 
 
@@ -469,10 +471,10 @@ def test_cli_fit_says_what_is_not_identified(tmp_path, capsys, no_floor_runs):
 def test_cli_bad_inputs_exit_2_one_line(tmp_path, capsys, argv, match):
     csv = _csv(tmp_path, GOOD)
     argv = [a.format(csv=csv, tmp=tmp_path) for a in argv]
-    rc, out, err = _cli(argv + ["--out", str(tmp_path)] if argv[0] != "predict" else argv, capsys)
+    rc, out, err = _cli(argv + ["--out", str(tmp_path)], capsys)
     assert rc == 2
     assert err.count("\n") == 1 and match in err
-    assert not (tmp_path / "scaling_plan.png").exists()
+    assert not (tmp_path / "scaling_plan.png").exists() and not (tmp_path / "scaling_predict.json").exists()
 
 
 def test_fit_runs_with_one_blas_thread_and_restores_the_caller_s_setting():

@@ -132,6 +132,8 @@ def test_outcomes_are_recorded_and_read_back_exactly(tmp_path):
         assert [r["id"] for r in st.jobs(status="failed")] == [b]
         assert [r["id"] for r in st.jobs(kind="demo_job")] == [a, b, c]
         assert st.sessions()[0]["status"] == "failed"
+        assert st.counts(session=session) == {"pending": 0, "running": 0, "done": 1, "failed": 1}
+        assert st.counts(session=session + 1) == {"pending": 0, "running": 0, "done": 0, "failed": 0}
         frame = st.to_frame()
         assert list(frame["id"]) == [a, b, c]
         assert {"config.x", "metrics.rmse", "metrics.n", "status", "error", "duration_s"} <= set(frame.columns)

@@ -316,7 +316,8 @@ def sample_wise_linear(d: int = 100, ns=None, *, sigma: float = 0.5, ridge="none
         if lam < 0:
             raise GenlabError(f"ridge must be >= 0, got {lam}")
     configs = [{"d": d, "ns": ns, "sigma": float(sigma), "lam": lam, "repeat": r} for r in range(check_n(seeds, "seeds"))]
-    res = sweep(_sample_wise_job, configs, store=store, seed=check_seed(seed), jobs=jobs, dask=dask, progress=progress)
+    res = sweep(_sample_wise_job, configs, store=store, seed=check_seed(seed), jobs=jobs, dask=dask, progress=progress,
+                label=f"sample-wise linear regression (d = {d}, ridge {ridge})")
     return SampleWiseCurve(d, np.array(ns), np.array(res.series("test")), float(sigma), ridge, lam)
 
 
@@ -512,7 +513,8 @@ def regularizers_side_by_side(data: str = "digits", *, width: int = 48, methods=
     use = _check_grids(grids, quick)
     settings = _settings(methods, use, patience)
     configs = [dict(base, repeat=r, **over) for r in range(seeds) for _, _, over in settings]
-    res = run_mlp_jobs(configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
+    res = run_mlp_jobs(configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress,
+                       label=f"regularizers of an MLP on {data}")
     out, grid_val, grid_test = _choose(res, methods, settings, seeds)
     config = dict(base, methods=methods, seeds=seeds, quick=quick, early_stopping_patience=patience)
     return RegularizerComparison(methods, out["test"], out["val"], out["train"], out["strength"],

@@ -12,7 +12,8 @@ from typing import Optional
 
 import typer
 
-from ._common import AllowLargeOption, JsonOption, SweepArgs, check_out_folder, emit, option_group, say
+from ._common import (AllowLargeOption, JsonOption, SweepArgs, check_out_folder, emit, option_group,
+                      refuse_ignored, say)
 from ..core.errors import GenlabError
 from ..core.limits import check_cap
 from ..core.seeding import check_seed
@@ -44,7 +45,8 @@ def fit_cmd(
     loss_col: str = typer.Option("loss", help="Column of the final loss."),
     bootstrap: int = typer.Option(200, help="Bootstrap replicates over runs (0: none)."),
     budget: Optional[float] = typer.Option(None, help="FLOPs at which to report the compute optimum "
-                                           "(default: the largest 6ND among the runs)."),
+                                           "(default: the largest 6ND among the runs; a warning says when its "
+                                           "N, D or C lies beyond the runs)."),
     seed: int = typer.Option(0, help="Seed of the bootstrap (same seed, same intervals)."),
     allow_large: AllowLargeOption = False,
     as_json: JsonOption = False,
@@ -58,10 +60,14 @@ def fit_cmd(
     from ..analysis.scaling import check_n_kind, fit_csv, get_form
     from ..analysis.scaling.forms import N_LABELS
 
-    get_form(form)
+    f = get_form(form)
     n_kind = check_n_kind(params)
     if bootstrap < 0:
         raise GenlabError(f"--bootstrap must be an integer >= 0, got {bootstrap}")
+    refuse_ignored(f.variables != ("N", "D"), f"the {f.name} form has no compute optimum (it needs N and D: "
+                   f"--form chinchilla or kaplan)", ("--budget", budget, None))
+    if budget is not None and not (0 < budget < float("inf")):
+        raise GenlabError(f"--budget must be a number of FLOPs > 0, e.g. 1e21, got {budget}")
     check_cap(bootstrap, "bootstrap", allow_large=allow_large)
     check_seed(seed)
     res = fit_csv(csv, form, n_kind=n_kind, n_col=n_col, d_col=d_col, c_col=c_col, loss_col=loss_col,
@@ -76,15 +82,30 @@ def fit_cmd(
     if not as_json:
         if "N" in res.form.variables:
             typer.echo(f"N = {N_LABELS[res.n_kind]}")
-        typer.echo("; ".join(res.describe()))
+        b = len(res.boot_params)
+        typer.echo((f"95% bootstrap intervals in brackets ({b} replicate{'s' * (b != 1)}): " if b else "")
+                   + "; ".join(res.describe()))
         for line in identification_lines(res.identification):
             typer.echo(line)
         if res.holdout:
             typer.echo(f"hold-out: predicting N = {res.holdout['held_out']:.3g} from smaller models, "
                        f"mean |relative error| {res.holdout['mean_abs_rel_error']:.3%}")
-        for w in res.warnings:
-            typer.echo(f"warning: {w}")
+    warn(res.warnings)
     say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
+def bootstrap_label(replicates: int, noun: str = "intervals") -> str:
+    """How the console names its intervals, `` (95% bootstrap intervals, B replicates)``, or "" without a
+    bootstrap."""
+    if not replicates:
+        return ""
+    return f" (95% bootstrap {noun}, {replicates} replicate{'s' * (replicates != 1)})"
+
+
+def warn(warnings) -> None:
+    """Each warning as one line ``warning: ...`` on stderr (with or without --json)."""
+    for w in warnings:
+        typer.echo(f"warning: {w}", err=True)
 
 
 @scaling_app.command("plan")
@@ -95,7 +116,8 @@ def plan_cmd(
     out: Path = typer.Option(Path("genlab-out"), help="Folder for figures (PNG, SVG) and results (JSON, CSV).",
                              callback=check_out_folder),
 ):
-    """Compute-optimal model size N*, tokens D* and predicted loss for a budget."""
+    """Compute-optimal model size N*, tokens D* and predicted loss for a budget, with 95% bootstrap intervals
+    when the law is a fit's JSON; a warning for each of N, D and C beyond the runs the law was fitted on."""
     from ..analysis.scaling import plan
 
     res = plan(_floats(flops, "--flops"), law=law)
@@ -106,12 +128,20 @@ def plan_cmd(
     record = {"command": "scaling plan", **res.to_dict()}
     files = emit(out, "scaling_plan", fig, res.summary(), record, as_json)
     if not as_json:
+        label = bootstrap_label(len(res.boot_laws))
         for row in res.summary().to_dict(orient="records"):
-            typer.echo(f"C = {row['flops']:.3g} FLOPs: N = {row['N']:.3g}, D = {row['D']:.3g} "
-                       f"({row['tokens_per_param']:.3g} tokens/param), loss = {row['loss']:.4g}")
-        for w in res.warnings:
-            typer.echo(f"warning: {w}")
+            typer.echo(f"C = {row['flops']:.3g} FLOPs: N = {row['N']:.3g}{_iv(row, 'N', '.3g')}, "
+                       f"D = {row['D']:.3g}{_iv(row, 'D', '.3g')} ({row['tokens_per_param']:.3g} tokens/param), "
+                       f"loss = {row['loss']:.4g}{_iv(row, 'loss', '.4g')}{label}")
+    warn(res.warnings)
     say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
+def _iv(row: dict, key: str, fmt: str) -> str:
+    """`` [lo, hi]`` of ``key`` in a plan's row, or "" without an interval."""
+    if f"{key}_lo" not in row:
+        return ""
+    return f" [{format(row[key + '_lo'], fmt)}, {format(row[key + '_hi'], fmt)}]"
 
 
 @scaling_app.command("predict")
@@ -122,35 +152,29 @@ def predict_cmd(
     law: str = typer.Option("chinchilla", help="chinchilla, kaplan, kaplan_N, kaplan_D, kaplan_C, or the "
                             "JSON file written by 'scaling fit'."),
     as_json: JsonOption = False,
+    out: Path = typer.Option(Path("genlab-out"), help="Folder for figures (PNG, SVG) and results (JSON, CSV).",
+                             callback=check_out_folder),
 ):
-    """The loss a law predicts at N (and D, or C = 6ND)."""
-    import numpy as np
-
-    from ..core.io import to_json, write_stdout
-    from ..analysis.scaling import load_law
+    """The loss a law predicts at N (and D, or C = 6ND), with its 95% bootstrap interval when the law is a
+    fit's JSON; a warning for each of N, D and C beyond the runs the law was fitted on."""
+    from ..analysis.scaling.allocation import predict
 
     for name, v in (("--n", n), ("--d", d), ("--c", c)):
         if v is not None and not (v > 0 and v < float("inf")):
             raise GenlabError(f"{name} must be a number > 0, got {v}")
-    lw, boots, runs = load_law(law)
-    where = {k: v for k, v in (("N", n), ("D", d), ("C", c)) if v is not None}
-    loss = lw.predict(**where)
-    record = {"command": "scaling predict", "law": lw.to_dict(), "at": where, "loss": loss, "warnings": []}
-    if boots:
-        preds = np.array([b.predict(**where) for b in boots])
-        record["interval"] = [float(np.percentile(preds, 2.5)), float(np.percentile(preds, 97.5))]
-    if runs:
-        for k, v in where.items():
-            seen = runs.get(k)
-            if seen and v > max(seen):
-                record["warnings"].append(f"extrapolates {k} by {v / max(seen):.3g}x beyond the largest fitted")
-    if as_json:
-        write_stdout(to_json(record))
-    else:
-        iv = f" [{record['interval'][0]:.4g}, {record['interval'][1]:.4g}]" if "interval" in record else ""
-        typer.echo(f"{lw.name}: L({', '.join(f'{k}={v:.3g}' for k, v in where.items())}) = {loss:.4g}{iv}")
-        for w in record["warnings"]:
-            typer.echo(f"warning: {w}")
+    res = predict(law, N=n, D=d, C=c)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    res.plot(ax)
+    record = {"command": "scaling predict", **res.to_dict()}
+    files = emit(out, "scaling_predict", fig, res.summary(), record, as_json)
+    if not as_json:
+        iv = f" [{res.interval[0]:.4g}, {res.interval[1]:.4g}]" if res.interval else ""
+        typer.echo(f"{res.law.name}: L({', '.join(f'{k}={v:.3g}' for k, v in res.at.items())}) = {res.loss:.4g}{iv}"
+                   + bootstrap_label(len(res.boot_laws), noun="interval"))
+    warn(res.warnings)
+    say(f"wrote {', '.join(str(p) for p in files)}", as_json)
 
 
 @scaling_app.command("train")
@@ -313,7 +337,7 @@ def summary_lines(record: dict) -> list[str]:
     if "values" in ln:
         iv = ln["intervals"].get("alpha")
         lines.append(f"L(N) at the largest budget: alpha_N = {ln['values']['alpha']:.4g}"
-                     + (f" [{iv[0]:.4g}, {iv[1]:.4g}]" if iv else "") + " (Kaplan: 0.076)")
+                     + (f" [{iv[0]:.4g}, {iv[1]:.4g}] (95% bootstrap interval)" if iv else "") + " (Kaplan: 0.076)")
     else:
         lines.append(f"L(N) fit skipped: {ln['error']}")
     for key, which in (("chinchilla", "non-embedding N"), ("chinchilla_total", "total N")):
@@ -326,7 +350,8 @@ def summary_lines(record: dict) -> list[str]:
         ident = ch.get("identification", {})
         shown = ("alpha", "beta", "E", "a")
         parts = [describe(k, ch["values"][k], ch["intervals"].get(k), ident.get(k)) for k in shown]
-        lines.append(f"Chinchilla fit L = E + A/N^alpha + B/D^beta, {which}: " + "; ".join(parts)
+        label = ", 95% bootstrap intervals in brackets" if any(ch["intervals"].get(k) for k in shown) else ""
+        lines.append(f"Chinchilla fit L = E + A/N^alpha + B/D^beta, {which}{label}: " + "; ".join(parts)
                      + " (Hoffmann et al., total N: alpha 0.34, beta 0.28, E 1.69, a 0.46)")
         lines += ["  " + line for line in identification_lines({k: v for k, v in ident.items() if k in shown})]
     if record.get("entropy_rate") is not None:

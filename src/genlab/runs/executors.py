@@ -3,9 +3,11 @@
 An executor takes batches of :class:`~genlab.runs.worker.Job` and runs them
 with :func:`~genlab.runs.worker.run_batch` in its workers. Its interface, as
 :func:`genlab.runs.sweep.run_sweep` drives it: ``name``, ``capacity()`` (batches
-to keep in flight), ``submit(target, batch)`` (a future), ``wait(futures)``
-(those finished), ``outcomes(future, n)`` (one dict per job, or
-:class:`WorkerCrash`), ``restart()``, ``abort(futures)`` and ``close()``.
+to keep in flight), ``submit(target, batch)`` (a future), ``wait(futures, timeout)``
+(those finished, none if none did within ``timeout`` seconds), ``outcomes(future, n)``
+(one dict per job, or :class:`WorkerCrash`), ``stalled(idle_s, stall_s)`` (None, or
+what to tell a person waiting: a Dask cluster without workers),
+``restart()``, ``abort(futures)`` and ``close()``.
 
 Also here: the checks of ``--jobs`` and ``--dask`` (:func:`check_jobs`,
 :func:`check_dask`) and the probe that asks a scheduler address, before any
@@ -31,6 +33,15 @@ from .worker import THREAD_ENV, Job, failed_outcome, init_worker, run_batch
 IN_FLIGHT_PER_WORKER = 2
 #: Seconds a Dask scheduler address has to answer (connect and handshake) before it is refused.
 DASK_CONNECT_TIMEOUT = 10.0
+
+
+def _duration(seconds: float) -> str:
+    """``"40 s"``, ``"5 min"``, ``"2.5 h"``: a wait, for a person."""
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 class WorkerCrash(Exception):
@@ -225,11 +236,14 @@ class LocalExecutor:
             self._start()
             return self._ex.submit(*args)
 
-    def wait(self, futures) -> list:
+    def wait(self, futures, timeout: float | None = None) -> list:
         import concurrent.futures as cf
 
-        done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+        done, _ = cf.wait(futures, timeout=timeout, return_when=cf.FIRST_COMPLETED)
         return list(done)
+
+    def stalled(self, idle_s: float, stall_s: float):
+        return None  # its own workers, restarted when one dies: a long wait is long jobs
 
     def outcomes(self, fut, n: int) -> list[dict]:
         from concurrent.futures.process import BrokenProcessPool
@@ -293,16 +307,55 @@ class DaskExecutor:
                 raise GenlabError(f"cannot reach the Dask scheduler at {dask} ({type(exc).__name__}); "
                                   "check --dask and that the scheduler is running") from None
             self.name = f"dask ({dask})"
+        self.address = dask.scheduler.address if isinstance(dask, Client) else (
+            self._cluster.scheduler_address if self._cluster is not None else dask)
         self._ac = as_completed(loop=self._client.loop, with_results=True, raise_errors=False)
         self._results: dict = {}
         self._capacity, self._checked = 1, -math.inf
 
+    def _workers(self):
+        """{worker: threads} now (and the capacity from it), or None if the scheduler does not answer.
+
+        Raises
+        ------
+        GenlabError
+            Once the client gave up on the scheduler (it tries to reconnect for a while first).
+        """
+        try:
+            workers = self._client.nthreads(callback_timeout=DASK_CONNECT_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - the scheduler went away, or does not answer now
+            if self._client.status in ("closing", "closed"):
+                raise GenlabError(f"lost the Dask scheduler at {self.address} ({type(exc).__name__}); finished "
+                                  "jobs are kept: run the same command again once it is back") from None
+            return None
+        self._capacity = max(1, IN_FLIGHT_PER_WORKER * sum(workers.values()))
+        self._checked = time.monotonic()
+        return workers
+
     def capacity(self) -> int:
-        now = time.monotonic()
-        if now - self._checked > 2.0:  # clusters grow and shrink; ask again now and then
-            threads = sum(self._client.nthreads().values())
-            self._capacity, self._checked = max(1, IN_FLIGHT_PER_WORKER * threads), now
+        if time.monotonic() - self._checked > 2.0:  # clusters grow and shrink; ask again now and then
+            self._workers()
         return self._capacity
+
+    def stalled(self, idle_s: float, stall_s: float):
+        """``("no workers", line)`` when the cluster has no worker, ``("no progress", line)`` when no job has
+        finished for ``stall_s`` seconds or more, else None (a person waiting is told; the run goes on)."""
+        keep = "Ctrl-C to stop (finished jobs are kept)"
+        workers = self._workers()
+        if workers is None:
+            if idle_s < stall_s:
+                return None
+            return ("no scheduler", f"the Dask scheduler at {self.address} does not answer and no job has finished "
+                                    f"for {_duration(idle_s)}: check it, or {keep}")
+        if not workers:
+            return ("no workers", f"the Dask cluster at {self.address} has no workers: start some with "
+                                  f"'dask worker {self.address}', or {keep}")
+        if idle_s < stall_s:
+            return None
+        n, threads = len(workers), sum(workers.values())
+        return ("no progress", f"no job has finished for {_duration(idle_s)} on the Dask cluster at {self.address} "
+                               f"({n} worker{'s' if n > 1 else ''}, {threads} thread{'s' if threads > 1 else ''}); "
+                               f"still waiting: {keep}")
 
     def submit(self, target, batch: list[Job]):
         name = batch[0].kind.rpartition(":")[2].replace(".", "-")
@@ -312,8 +365,19 @@ class DaskExecutor:
         self._ac.add(fut)
         return fut
 
-    def wait(self, futures) -> list:
-        batch = self._ac.next_batch(block=True)
+    def wait(self, futures, timeout: float | None = None) -> list:
+        deadline = math.inf if timeout is None else time.monotonic() + timeout
+        while not self._ac.has_ready():  # as as_completed itself waits, but for ``timeout`` at most
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return []
+            ready = getattr(self._ac, "thread_condition", None)  # notified as results come in
+            if ready is None:
+                time.sleep(min(left, 0.01))
+                continue
+            with ready:
+                ready.wait(timeout=min(left, 0.1))
+        batch = self._ac.next_batch(block=False)
         for fut, result in batch:
             self._results[fut] = result
         return [fut for fut, _ in batch]

@@ -484,10 +484,13 @@ class Store:
                 out.setdefault(job, f"array {name!r} is damaged ({exc})")
         return out
 
-    def counts(self) -> dict[str, int]:
-        """Number of jobs per status (every status present, zeros included)."""
+    def counts(self, *, session: int | None = None) -> dict[str, int]:
+        """Number of jobs per status (every status present, zeros included); with ``session``, of the jobs
+        that session finished."""
+        where, args = ("", ()) if session is None else (" WHERE session = ?", (int(session),))
         with self._errors():
-            rows = self._require().execute("SELECT status, count(*) FROM jobs GROUP BY status").fetchall()
+            rows = self._require().execute(f"SELECT status, count(*) FROM jobs{where} GROUP BY status",
+                                           args).fetchall()
         out = dict.fromkeys(STATUSES, 0)
         out.update({s: n for s, n in rows})
         return out

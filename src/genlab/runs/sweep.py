@@ -170,7 +170,7 @@ class SweepResult(Result):
 
 
 def run_sweep(fn, configs, *, store, seed: int = 0, jobs: int | None = None, dask=None,
-              progress: bool = True, retry_failed: bool = True) -> SweepResult:
+              progress: bool = True, retry_failed: bool = True, label: str | None = None) -> SweepResult:
     """Run ``fn`` on every config, resumably, and return the records.
 
     Jobs already done in the store are not run again; missing ones, failed
@@ -179,8 +179,12 @@ def run_sweep(fn, configs, *, store, seed: int = 0, jobs: int | None = None, das
     see :meth:`Store.damaged <genlab.runs.store.Store.damaged>`) are. A job that
     raises is recorded as failed with its traceback and the sweep goes on. On
     Ctrl-C (or SIGTERM in the ``genlab`` command) the workers are stopped,
-    unfinished jobs are put back to pending, and ``KeyboardInterrupt``
-    propagates: the same call again resumes.
+    unfinished jobs are put back to pending, a line on stderr says how many
+    of the sweep's jobs are done (``interrupted: 12 of 40 jobs done; run the
+    same command to resume``), and ``KeyboardInterrupt`` propagates: the same
+    call again resumes. On Dask, a cluster without workers, or no job finished
+    for :data:`genlab.runs.drive.STALL_S` seconds, is said on stderr (the run
+    goes on).
 
     Parameters
     ----------
@@ -209,6 +213,9 @@ def run_sweep(fn, configs, *, store, seed: int = 0, jobs: int | None = None, das
         count; or call ``progress(n)`` each time ``n`` more jobs finish.
     retry_failed : bool, default True
         Run jobs recorded as failed again.
+    label : str, optional
+        What the progress bar calls the sweep ("random features on digits"); by default the job
+        function's name. Only shown: the jobs, their seeds and their records do not depend on it.
 
     Returns
     -------
@@ -223,8 +230,8 @@ def run_sweep(fn, configs, *, store, seed: int = 0, jobs: int | None = None, das
     KeyboardInterrupt
         On Ctrl-C, after the store is left resumable.
     """
-    return run_plan([PlannedSweep(fn, configs, seed)], store=store, jobs=jobs, dask=dask, progress=progress,
-                    retry_failed=retry_failed)[0]
+    return run_plan([PlannedSweep(fn, configs, seed, label=label)], store=store, jobs=jobs, dask=dask,
+                    progress=progress, retry_failed=retry_failed)[0]
 
 
 @dataclass(frozen=True)
@@ -245,6 +252,8 @@ class PlannedSweep:
         that the last to finish is not a long one started late. Only the order depends on it, never a
         result. By default the job function's own ``cost`` attribute, if it has one; jobs without a cost
         go last, in their sweep's order.
+    label : str, optional
+        What a progress bar calls the sweep (by default the job function's name); not part of the jobs.
     """
 
     fn: object
@@ -252,10 +261,12 @@ class PlannedSweep:
     seed: int = 0
     cost: object = None
     rank: int = 0
+    label: str | None = None
 
 
 def run_plan(sweeps, *, store, jobs: int | None = None, dask=None, progress=True, retry_failed: bool = True,
-             records: bool = True, deliver: "PlanResults | None" = None) -> list[SweepResult]:
+             records: bool = True, deliver: "PlanResults | None" = None, label: str | None = None
+             ) -> list[SweepResult]:
     """Run the jobs of several sweeps on one executor, the costliest first; one :class:`SweepResult` each.
 
     What :func:`run_sweep` does for one sweep, for many at once: the workers take
@@ -268,12 +279,15 @@ def run_plan(sweeps, *, store, jobs: int | None = None, dask=None, progress=True
     ----------
     sweeps : sequence of PlannedSweep
     store, jobs, dask, progress, retry_failed
-        As in :func:`run_sweep`; a progress bar counts the jobs of all the sweeps.
+        As in :func:`run_sweep`; a progress bar counts the jobs of all the sweeps, and Ctrl-C's line the
+        plan's distinct jobs.
     records : bool, default True
         Read the records back (False: the results hold no records, for a caller that only fills the store).
     deliver : PlanResults, optional
         Hand each sweep's result (with its records) to computations in other threads as soon as its
         last job is in (see :func:`serving`), and tell them when the plan ends, even by an error.
+    label : str, optional
+        What the progress bar calls the plan; by default the sweeps' labels (or job function names), joined.
     """
     recording = _RECORDING.get()
     if recording is not None:  # planned_sweeps(): say what would run, run nothing
@@ -302,7 +316,7 @@ def run_plan(sweeps, *, store, jobs: int | None = None, dask=None, progress=True
     ok, st = False, None
     try:
         st = Store(store) if own_store else store
-        ids, todo, counts = [], [], []
+        ids, todo, counts, done_ids = [], [], [], set()
         for i, (sw, kind, target, seed, texts) in enumerate(plan):
             sweep_ids = st.add_jobs(kind, seed, texts)
             before = st.jobs(ids=sweep_ids, series=False)
@@ -310,6 +324,7 @@ def run_plan(sweeps, *, store, jobs: int | None = None, dask=None, progress=True
             for job_id, why in damaged.items():
                 warnings.warn(f"job {job_id} in {st.path} is damaged ({why}); running it again", stacklevel=3)
             done = [r["status"] == "done" and r["id"] not in damaged for r in before]
+            done_ids.update(r["id"] for r, is_done in zip(before, done) if is_done)
             mine = [Job(kind, json.loads(t), seed, t, config_hash(t), j)
                     for j, t, r, is_done in zip(sweep_ids, texts, before, done)
                     if not is_done and (retry_failed or r["status"] != "failed")]
@@ -329,9 +344,11 @@ def run_plan(sweeps, *, store, jobs: int | None = None, dask=None, progress=True
             n_cached = sum(c for c, _ in counts)
             kept = total - len(todo)  # done, or failed and not retried
             kinds = sorted({kind for _, kind, *_ in plan})
+            labels = dict.fromkeys(sw.label or kind.rpartition(":")[2] for sw, kind, *_ in plan)
             drive(executor, st, {kind: target for _, kind, target, *_ in plan}, todo,
                   kind=", ".join(kinds), seed=plan[0][3], total=total, n_kept=kept, n_kept_failed=kept - n_cached,
-                  progress=progress, recorded=sweep_results.recorded)
+                  progress=progress, label=label or ", ".join(labels), n_jobs=len(set().union(*ids)),
+                  n_done=len(done_ids), recorded=sweep_results.recorded)
         made = sweep_results.all()
         ok = True
         return made
@@ -504,12 +521,13 @@ def _config_texts(configs) -> list[str]:
 
 
 def sweep(fn, configs, *, store=None, seed: int = 0, jobs: int | None = 1, dask=None,
-          progress: bool = False) -> SweepResult:
+          progress: bool = False, label: str | None = None) -> SweepResult:
     """:func:`run_sweep` for library callers: a temporary store when ``store`` is None, and a
     :class:`GenlabError` naming the first failure if any job failed (a given store keeps them all).
 
     Experiments call this so that the same code serves a notebook (no store to
-    manage) and the CLI (``--store``, resumable, ``--jobs``/``--dask``).
+    manage) and the CLI (``--store``, resumable, ``--jobs``/``--dask``); ``label`` names the
+    experiment on the progress bar.
     """
     import tempfile
 
@@ -517,7 +535,8 @@ def sweep(fn, configs, *, store=None, seed: int = 0, jobs: int | None = 1, dask=
         path = store
         if store is None:
             path = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="genlab-sweep-"))) / "runs.sqlite"
-        result = run_sweep(fn, configs, store=path, seed=seed, jobs=jobs, dask=dask, progress=progress)
+        result = run_sweep(fn, configs, store=path, seed=seed, jobs=jobs, dask=dask, progress=progress,
+                           label=label)
         if not result.ok:
             first = result.failures[0]
             hint = f" — see 'genlab runs show {first['id']}'" if store is not None else ""

@@ -144,11 +144,12 @@ def check_feature_memory(rows: int, p_max: int) -> None:
                           f"{MAX_FEATURE_GB:g} GB); lower max(ps) or n_test")
 
 
-def run_sweep(fn, configs, *, store, seed, jobs, dask, progress):
-    """:func:`genlab.runs.sweep.sweep` of ``fn`` over ``configs``."""
+def run_sweep(fn, configs, *, store, seed, jobs, dask, progress, label=None):
+    """:func:`genlab.runs.sweep.sweep` of ``fn`` over ``configs``; ``label`` names the experiment on the
+    progress bar (never part of a job)."""
     from ...runs.sweep import sweep
 
-    return sweep(fn, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
+    return sweep(fn, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress, label=label)
 
 
 def stack(result, name: str, rows=None) -> np.ndarray | None:

@@ -232,7 +232,7 @@ def epoch_wise(*, n_train: int = 100, n_fast: int = 50, n_slow: int = 5, slow_va
     base = {"n_train": n_train, "n_fast": n_fast, "n_slow": n_slow, "slow_variance": slow_variance,
             "fast_signal": fast_signal, "slow_signal": slow_signal, "noise": noise, "lr": lr, "steps": steps}
     res = sweep(epoch_wise_job, [dict(base, repeat=r) for r in range(seeds)], store=store, seed=seed, jobs=jobs,
-                dask=dask, progress=progress)
+                dask=dask, progress=progress, label="epoch-wise double descent (linear model)")
     values = _cause_values(n_train=n_train, n_fast=n_fast, slow_variance=slow_variance, lr=lr)
     config = dict(base, seeds=seeds, seed=seed, max_steps=max_steps)
     del config["steps"]

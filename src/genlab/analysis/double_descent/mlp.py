@@ -114,11 +114,12 @@ def train_settings(*, epochs, lr, optimizer, batch_size, eval_every, depth, loss
             "depth": int(depth), "loss": loss}
 
 
-def run_mlp_jobs(configs, *, store, seed, jobs, dask, progress):
-    """:func:`mlp_job` over ``configs`` through :func:`genlab.runs.sweep.sweep`."""
+def run_mlp_jobs(configs, *, store, seed, jobs, dask, progress, label=None):
+    """:func:`mlp_job` over ``configs`` through :func:`genlab.runs.sweep.sweep` (``label`` names the
+    experiment on the progress bar)."""
     from ...runs.sweep import sweep
 
-    return sweep(mlp_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
+    return sweep(mlp_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress, label=label)
 
 
 def metric_grid(result, name: str, shape) -> np.ndarray:
@@ -291,7 +292,8 @@ def mlp_width_sweep(data: str = "digits", widths=None, *, n_train: int = 200, n_
     tol = 1.0 / base["n_train"] if interpolation_tol is None else _check_fraction(interpolation_tol,
                                                                                   "interpolation_tol")
     configs = [dict(base, width=w, repeat=r) for r in range(seeds) for w in widths]
-    res = run_mlp_jobs(configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
+    res = run_mlp_jobs(configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress,
+                       label=f"MLP width sweep on {data}")
     shape = (seeds, len(widths))
     ep = res.series("epochs")[0]
     by = {name: np.stack(res.series(name)).reshape(shape + (-1,)) for name in ("train_error", "test_error")}

@@ -128,7 +128,8 @@ def mlp_regression_width_sweep(data, widths=None, *, n_train: int = 200, n_test:
         raise GenlabError(f"lr must lie in (0, 10), got {lr}")
     base = {"data": key, "n_train": n_train, "n_test": n_test, "epochs": epochs, "lr": lr, "seed": check_seed(seed)}
     configs = [dict(base, width=w, repeat=r) for r in range(seeds) for w in widths]
-    res = run_sweep(mlp_regression_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
+    res = run_sweep(mlp_regression_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress,
+                    label=f"MLP width sweep on {data_name(key)}")
     shape = (seeds, len(widths))
     grid = {name: res.metric(name).reshape(shape) for name in ("train_mse", "test_mse", "param_norm")}
     d = ds.X.shape[1]

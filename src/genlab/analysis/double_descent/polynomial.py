@@ -136,7 +136,8 @@ def polynomial_model_wise(source=None, *, n: int = 15, degrees=range(0, 61), bas
     base = {"target": source.target, "noise": source.noise, "x": str(xd), "n": n, "degrees": degrees,
             "bases": bases, "n_test": n_test, "window": list(window_)}
     configs = [{**base, "repeat": s} for s in range(seeds)]
-    result = run_sweep(poly_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
+    result = run_sweep(poly_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress,
+                       label=f"minimum-norm polynomials (n = {n})")
     curves = {b: DoubleDescentCurve(knob="degree", values=np.array(degrees), threshold=float(n - 1),
                                     **curve_arrays(result, f"{b}/"), label=b,
                                     config={**base, "basis": b, "seeds": seeds, "seed": check_seed(seed)})

@@ -258,7 +258,8 @@ def random_features_sweep(data: str = "digits", *, kind: str = "relu", n_train: 
     """
     ds, configs, _, ps = _rf_configs(data, kind=kind, n_train=n_train, n_test=n_test, ps=ps, seeds=seeds,
                                      label_noise=label_noise, ridge=ridge, scale=scale, n_val=n_val, seed=seed)
-    result = run_sweep(rf_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
+    result = run_sweep(rf_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress,
+                       label=f"random {kind} features on {data_name(data_key(data))}")
     config = _curve_config(configs, seeds, seed)
     if isinstance(config["data"], dict):
         config["y_units"] = Y_UNITS
@@ -302,8 +303,9 @@ def label_noise_sweep(data: str = "digits", *, rates=(0.0, 0.1, 0.2), kind: str 
         raise GenlabError("rates is empty; give at least one label-noise rate")
     ds, configs, rates, ps = _rf_configs(data, kind=kind, n_train=n_train, n_test=n_test, ps=ps, seeds=seeds,
                                          label_noise=rates, ridge=ridge, scale=scale, n_val=None, seed=seed)
-    result = run_sweep(rf_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
     name = data_name(data_key(data))
+    result = run_sweep(rf_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress,
+                       label=f"label noise: random {kind} features on {name}")
     curves = {f"{r:.0%}": _rf_curve(ds, result, range(i * seeds, (i + 1) * seeds), ps,
                                     _curve_config(configs, seeds, seed, label_noise=r), f"{r:.0%} label noise")
               for i, r in enumerate(rates)}

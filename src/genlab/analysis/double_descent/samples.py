@@ -136,7 +136,8 @@ def linear_run(data, *, ns, seeds, n_test, cutoff, top_k, ablations, store, jobs
     top_k = max(1, d // 2) if top_k is None else _check_int(top_k, "top_k")
     base = {"data": data, "ns": ns, "n_test": n_test, "cutoff": cutoff, "top_k": top_k, "ablations": ablations}
     configs = [{**base, "repeat": s} for s in range(seeds)]
-    result = run_sweep(linear_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
+    result = run_sweep(linear_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress,
+                       label=f"sample-wise linear regression on {data}")
     curves = {v: DoubleDescentCurve(knob="n", values=np.array(ns), threshold=float(d),
                                     **curve_arrays(result, f"{v}/"), label=v.replace("_", " "),
                                     config={**base, "variant": v, "rank": d, "seeds": seeds, "seed": check_seed(seed)})

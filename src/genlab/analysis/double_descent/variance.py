@@ -218,7 +218,8 @@ def random_features_variance_split(data: str = "digits", *, kind: str = "relu", 
     base = {"data": data, "kind": kind, "n_train": n_train, "n_test": n_test, "ps": ps, "data_seeds": D,
             "data_seed": seed, "label_noise": rate, "scale": scale}
     configs = [{**base, "feature_seed": j} for j in range(J)]
-    result = run_sweep(rf_variance_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
+    result = run_sweep(rf_variance_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress,
+                       label=f"variance split: random {kind} features on {data}")
     parts = _split(result, base, ds, ps)
     return VarianceSplit(np.array(ps), float(n_train), **parts,
                          config={**{k_: v for k_, v in base.items() if k_ != "ps"}, "feature_seeds": J,

@@ -314,7 +314,7 @@ def lottery_sweep(data: str = "digits", *, rounds: int | None = None, rate: floa
                             n_val=n_val, epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
                             variants=variants, prune_from=prune_from, seed=seed)
     res = sweep(lottery_job, [dict(base, repeat=r) for r in range(seeds)], store=store, seed=seed, jobs=jobs,
-                dask=dask, progress=progress)
+                dask=dask, progress=progress, label=f"lottery tickets on {data}")
     names = base["variants"]
     get = {key: {v: np.stack(res.series(f"{v}_{key}")) for v in names}
            for key in ("test_acc", "val_acc", "train_acc", "stop_step")}

@@ -15,7 +15,7 @@ and the language-model sweeps that measure one.
 Importing this package imports neither torch nor scipy.
 """
 
-from .allocation import ComputePlan, load_law, plan
+from .allocation import ComputePlan, Prediction, load_law, plan, predict
 from .fits import HUBER_DELTA, ScalingFit, fit, fit_csv, synthetic_runs
 from .forms import (FORM_NAMES, FORMS, N_KINDS, PRESETS, Form, ScalingLaw, check_n_kind, chinchilla_optimum,
                     get_form, preset)
@@ -24,7 +24,7 @@ from .sweep import ScalingSweep, plan_sweep, plot_kaplan, scaling_sweep
 
 __all__ = [
     "FORMS", "FORM_NAMES", "HUBER_DELTA", "N_KINDS", "PRESETS",
-    "ComputePlan", "Form", "LMRun", "ScalingFit", "ScalingLaw", "ScalingSweep",
+    "ComputePlan", "Form", "LMRun", "Prediction", "ScalingFit", "ScalingLaw", "ScalingSweep",
     "check_n_kind", "chinchilla_optimum", "eval_floor", "fit", "fit_csv", "get_form", "load_law", "plan", "plan_sweep",
-    "plot_kaplan", "preset", "scaling_sweep", "synthetic_runs",
+    "plot_kaplan", "predict", "preset", "scaling_sweep", "synthetic_runs",
 ]

@@ -39,7 +39,8 @@ from ...core.errors import GenlabError
 from ...core.io import plain
 from ...core.results import Result
 from ...core.seeding import check_seed, rng as make_rng
-from .forms import N_LABELS, Form, ScalingLaw, check_n_kind, get_form, preset
+from .forms import (N_LABELS, Form, ScalingLaw, check_n_kind, extrapolation, get_form, number, preset,
+                    run_ranges, used_inputs)
 from .identify import describe, identification
 
 HUBER_DELTA = 1e-3
@@ -172,6 +173,9 @@ class ScalingFit(Result):
         The fit's settings, ``n_kind`` (which parameters N counts) among them.
     identification : dict (property)
         Which parameters these runs identify (see :mod:`genlab.analysis.scaling.identify`).
+    ranges : dict (property)
+        ``{variable: (smallest, largest)}`` of the runs (in the JSON too): beyond them a prediction or a
+        plan of the law is an extrapolation, and says so among the warnings.
     """
 
     law: ScalingLaw
@@ -270,7 +274,14 @@ class ScalingFit(Result):
                       "holdout": self.holdout, "warnings": list(self.warnings), "objective": self.objective,
                       "n_runs": int(len(self.loss)), "config": self.config,
                       "bootstrap_params": [list(map(float, r)) for r in self.boot_params],
-                      "runs": {"N": col(self.N), "D": col(self.D), "C": col(self.C), "loss": col(self.loss)}})
+                      "runs": {"N": col(self.N), "D": col(self.D), "C": col(self.C), "loss": col(self.loss)},
+                      "ranges": {k: list(v) for k, v in self.ranges.items()}})
+
+    @property
+    def ranges(self) -> dict:
+        """``{variable: (smallest, largest)}`` of the runs' N, D and C (those known): where predictions and
+        plans of this law stop being extrapolations."""
+        return run_ranges({"N": self.N, "D": self.D, "C": self.C})
 
     def band(self, **where):
         """(lo, hi) percentile band (2.5–97.5) of the bootstrap laws' predictions at ``where``."""
@@ -390,7 +401,7 @@ def fit(N=None, D=None, loss=None, form: str = "chinchilla", *, C=None, seeds=No
         Seed of the bootstrap: same seed, same intervals.
     budget : float, optional
         Compute (FLOPs) at which the compute optimum is reported (two-variable forms);
-        default: the largest 6ND among the runs.
+        default: the largest 6ND among the runs. Its N, D or C beyond the runs' ranges is warned of.
     predict_at : dict, optional
         E.g. ``{"N": 1e10, "D": 2e11}``: the loss there, with its interval, and its
         extrapolation factor among the warnings.
@@ -434,7 +445,12 @@ def fit(N=None, D=None, loss=None, form: str = "chinchilla", *, C=None, seeds=No
     starts = [theta] + [x for _, x in finals[1:3]]   # the bootstrap starts from the full fit's best
     boot, boot_d = _bootstrap(f, logs, logL, starts, delta, bootstrap, seed, budget, predict_at, list(derived))
 
-    warns = _warnings(f, theta, inputs, L, seeds, predict_at)
+    warns = _warnings(f, theta, inputs, L, seeds)
+    if predict_at is not None:
+        warns += extrapolation(used_inputs(f, **predict_at), run_ranges(inputs))
+    if "N_opt" in derived:
+        warns += extrapolation({"N": derived["N_opt"], "D": derived["D_opt"], "C": budget}, run_ranges(inputs),
+                               what=f"the compute optimum at the budget (C = {number(budget)})")
     ho, skipped = _holdout(f, inputs, L, delta, n_starts) if holdout else (None, None)
     if skipped:
         warns.append(f"hold-out check skipped: {skipped}")
@@ -461,7 +477,7 @@ def _bootstrap(f: Form, logs, logL, starts, delta, bootstrap, seed, budget, pred
             {k: np.array(v, dtype=float) for k, v in boot_d.items()})
 
 
-def _warnings(f: Form, theta, inputs, L, seeds, predict_at) -> list:
+def _warnings(f: Form, theta, inputs, L, seeds) -> list:
     warns = []
     configs = np.unique(np.column_stack([inputs[v] for v in f.variables]), axis=0)
     if len(configs) < 3 * f.n_params:
@@ -482,13 +498,6 @@ def _warnings(f: Form, theta, inputs, L, seeds, predict_at) -> list:
                              "through the scatter between configurations")
     elif len(set(keys)) == len(keys):
         warns.append("one seed only (no repeated configurations): seed-to-seed spread is not measured")
-    if predict_at is not None:
-        for v in f.variables:
-            if predict_at.get(v) is not None and inputs[v] is not None:
-                factor = float(np.max(predict_at[v])) / float(inputs[v].max())
-                if factor > 1:
-                    warns.append(f"prediction extrapolates {v} by {factor:.3g}x beyond the largest seen "
-                                 f"({inputs[v].max():.3g})")
     return warns
 
 

@@ -22,6 +22,11 @@ for the Chinchilla form::
     G = (αA / (βB))^(1/(α+β))
 
 and found by numerical minimization along the iso-FLOP line for Kaplan's form.
+
+Where a law stops being a measurement: :func:`fitted_on` gives the ranges of N, D and C of the runs a
+law was fitted on (a fit's runs, or :data:`PRESET_RANGES`, what genlab records of a published law's),
+:func:`used_inputs` the N, D and C a prediction uses (C = 6ND), and :func:`extrapolation` one warning
+line for each beyond them.
 """
 
 from __future__ import annotations
@@ -399,3 +404,100 @@ def preset(name: str) -> ScalingLaw:
     if name not in PRESETS:
         raise GenlabError(f"unknown scaling law {name!r}; choose one of {', '.join(PRESETS)} or a fit's JSON file")
     return PRESETS[name]
+
+
+# -- the runs a law was fitted on: extrapolation ---------------------------------------------------
+
+#: What genlab records of the runs behind each published law: who fitted it, and ``{variable: (smallest,
+#: largest)}`` as the paper states them (None where it is not recorded here; a variable missing: its range is
+#: not recorded). Hoffmann et al. 2022: "over 400 language models ranging from 70 million to over 16 billion
+#: parameters on 5 to 500 billion tokens". Kaplan et al. 2020: models of 768 to 1.5e9 non-embedding
+#: parameters, trained on at most WebText2's 2.3e10 tokens.
+PRESET_RANGES = {
+    "kaplan_N": ("Kaplan et al. 2020", {"N": (768.0, 1.5e9)}),
+    "kaplan_D": ("Kaplan et al. 2020", {"D": (None, 2.3e10)}),
+    "kaplan_C": ("Kaplan et al. 2020", {}),
+    "kaplan": ("Kaplan et al. 2020", {"N": (768.0, 1.5e9), "D": (None, 2.3e10)}),
+    "chinchilla": ("Hoffmann et al. 2022", {"N": (7e7, 1.6e10), "D": (5e9, 5e11)}),
+}
+
+
+def number(value) -> str:
+    """``value`` in 3 significant digits, exponents without '+' (``2.1e12``)."""
+    mantissa, _, exponent = f"{float(value):.3g}".partition("e")
+    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+
+
+def times(factor) -> str:
+    """A factor in 3 significant digits, ``443``, ``5,470``, ``2.4e7``."""
+    g = float(f"{float(factor):.3g}")
+    return f"{g:,.0f}" if 100 <= g < 1e6 else number(g)
+
+
+def run_ranges(runs) -> dict:
+    """``{variable: (smallest, largest)}`` of the runs' N, D and C (``runs``: ``{"N": values or None, ...}``,
+    as in a fit's JSON; those given)."""
+    out = {}
+    for k in ("N", "D", "C"):
+        values = (runs or {}).get(k)
+        if values is not None and len(values):
+            a = np.asarray(values, dtype=float)
+            out[k] = (float(a.min()), float(a.max()))
+    return out
+
+
+def fitted_on(law: ScalingLaw, runs=None) -> tuple:
+    """``(ranges, who)``: the ranges of the runs ``law`` was fitted on (:func:`run_ranges` of ``runs``, or
+    :data:`PRESET_RANGES` for a published law; None when unknown) and how to name those runs in a sentence."""
+    if runs and run_ranges(runs):
+        return run_ranges(runs), "the runs the law was fitted on"
+    published = PRESETS.get(law.name)
+    if published is not None and published.form is law.form and published.params == law.params:
+        who, ranges = PRESET_RANGES[law.name]
+        return dict(ranges), f"the runs {who} fitted {law.name} on"
+    return None, "the runs the law was fitted on"
+
+
+def used_inputs(form: Form, N=None, D=None, C=None) -> dict:
+    """The N, D and C a law of ``form`` uses at a point: all three for a law of N and D (the one not
+    given from C = 6ND), else its one variable. Values may be arrays."""
+    given = {k: None if v is None else np.asarray(v, dtype=float) for k, v in (("N", N), ("D", D), ("C", C))}
+    if form.variables != ("N", "D"):
+        x = form.variables[0]
+        return {} if given[x] is None else {x: given[x]}
+    n, d, c = given["N"], given["D"], given["C"]
+    if n is None and d is not None and c is not None:
+        n = c / (6.0 * d)
+    elif d is None and n is not None and c is not None:
+        d = c / (6.0 * n)
+    if c is None and n is not None and d is not None:
+        c = 6.0 * n * d
+    return {k: v for k, v in (("N", n), ("D", d), ("C", c)) if v is not None}
+
+
+def extrapolation(used: dict, ranges, *, who: str = "the runs the law was fitted on",
+                  what: str = "the prediction") -> list[str]:
+    """One line for each variable of ``used`` (``{"N": value or values, ...}``) beyond ``ranges`` (how far
+    beyond the largest, or below the smallest, of ``who``), or whose range is not recorded; ``ranges=None``
+    (a law given by its parameters): one line saying that nothing can be checked."""
+    if not used:
+        return []
+    if ranges is None:
+        names = ", ".join(f"{k} = {number(np.max(v))}" for k, v in used.items())
+        return [f"the runs this law was fitted on are unknown (a law given by its parameters), so whether "
+                f"{names} {'is an extrapolation' if len(used) == 1 else 'are extrapolations'} cannot be checked"]
+    lines = []
+    for k, v in used.items():
+        a = np.asarray(v, dtype=float)
+        lo, hi = ranges.get(k) or (None, None)
+        if lo is None and hi is None:
+            lines.append(f"the range of {k} of {who} is not recorded in genlab, so whether {k} = "
+                         f"{number(a.max())} is an extrapolation is unknown")
+            continue
+        if hi is not None and a.max() > hi * (1 + 1e-9):
+            lines.append(f"{k} = {number(a.max())} is {times(a.max() / hi)}x the largest {k} of {who} "
+                         f"({number(hi)}); {what} is an extrapolation")
+        if lo is not None and a.min() < lo * (1 - 1e-9):
+            lines.append(f"{k} = {number(a.min())} is {times(lo / a.min())}x below the smallest {k} of {who} "
+                         f"({number(lo)}); {what} is an extrapolation")
+    return lines

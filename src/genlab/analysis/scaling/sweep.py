@@ -190,8 +190,9 @@ def scaling_sweep(sizes=None, token_budgets=None, *, corpus="python", quick: boo
     configs = plan_sweep(sizes, token_budgets, corpus=corpus, quick=quick, batch_size=batch_size,
                          block_size=block_size, lr=lr, eval_batches=eval_batches, n_evals=n_evals, repeats=repeats,
                          device=device, seed=seed)
-    res = sweep(lm_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress)
-    c = load_corpus(configs[0]["corpus"])
+    c = load_corpus(configs[0]["corpus"])  # cached: plan_sweep loaded it
+    res = sweep(lm_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress,
+                label=f"transformers on {c.name}")
     rows, curves = [], []
     for cfg, rec in zip(configs, res.records):
         m, s = rec["metrics"], rec["series"]
