@@ -137,6 +137,15 @@ def compute_plan():
     return plan([1e20, 1e22], law=scaling_law())
 
 
+def crossed_decomposition():
+    from genlab import SyntheticSource
+    from genlab.analysis.crossed import crossed_sweep
+    from genlab.models import RandomFeaturesRegressor
+
+    return crossed_sweep(RandomFeaturesRegressor(kind="fourier", scale=6.0), knob="n_features", values=[4, 64],
+                         data=SyntheticSource("sin(2*pi*x)", 0.3), R=3, S=3, n_train=16, n_test=25)
+
+
 def prediction():
     from genlab.analysis.scaling import predict
 
@@ -202,7 +211,7 @@ FACTORIES = {
     "ScalingFit": scaling_fit, "ScalingLaw": scaling_law, "ComputePlan": compute_plan,
     "ScalingSweep": scaling_sweep, "LMRun": lm_run, "TrainResult": train_result, "LotteryResult": lottery_result,
     "SweepResult": sweep_result, "EstimatorCurve": estimator_curve,
-    "Prediction": prediction,
+    "Prediction": prediction, "CrossedDecomposition": crossed_decomposition,
 }
 
 

@@ -30,6 +30,7 @@ _PUBLIC = {
     "genlab.analysis.curves": ["CapacityCurve", "capacity_curve"],
     "genlab.analysis.validation": ["validation_curve", "learning_curve"],
     "genlab.analysis.estimator_curve": ["EstimatorCurve"],
+    "genlab.analysis.crossed": ["CrossedDecomposition", "crossed_decomposition", "crossed_sweep"],
     "genlab.analysis.biasvar": ["BiasVariance", "decompose", "decompose_data", "decompose_polynomial"],
     "genlab.analysis.double_descent": ["DoubleDescentCurve", "CurveFamily", "random_features_sweep",
                                        "label_noise_sweep", "polynomial_model_wise",
