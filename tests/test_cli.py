@@ -93,10 +93,10 @@ def test_fit_n_val_prints_validation_rmse(capsys, monkeypatch, tmp_path):
     assert re.search(RMSE_RE, out), out
     m = re.search(VAL_RMSE_RE, out)
     assert m, out
-    record = json.loads((out_dir / "fit_degree2.json").read_text())
+    record = json.loads((out_dir / "fit_degree2_n-val=100.json").read_text())
     assert record["n_train"] == 30 and record["n_val"] == 100
     assert float(m[1]) == pytest.approx(record["val_rmse"], rel=1e-3)
-    _, rows = read_csv_rows(out_dir / "fit_degree2.csv")
+    _, rows = read_csv_rows(out_dir / "fit_degree2_n-val=100.csv")
     assert sum(r["split"] == "train" for r in rows) == 30
     assert sum(r["split"] == "validation" for r in rows) == 100
 
@@ -108,7 +108,7 @@ def test_fit_n_val_prints_validation_rmse(capsys, monkeypatch, tmp_path):
     assert rc == 0, err
     assert re.search(RMSE_RE, out), out
     assert re.search(VAL_RMSE_RE, out), out
-    record = json.loads((out_dir / "fit_degree2.json").read_text())
+    record = json.loads((out_dir / "fit_degree2_n=21_n-val=9.json").read_text())
     assert record["n_train"] == 21 and record["n_val"] == 9  # --n trains, --n-val validates
     assert record["val_rmse"] is not None
     # a fraction of the rows is for a CSV; on the source --n is the training points
@@ -129,7 +129,7 @@ def test_fit_csv_with_named_columns(capsys, monkeypatch, tmp_path):
     assert record["n_train"] == 20
     assert record["train_rmse"] < 1e-8  # exact quadratic data
     assert "source" not in record  # fitted the CSV, not the synthetic source
-    header, rows = read_csv_rows(out_dir / "fit_degree2.csv")
+    header, rows = read_csv_rows(out_dir / "fit_degree2_csv=data.csv_x-col=inp_y-col=outp.csv")
     assert [float(r["x"]) for r in rows] == pytest.approx(xs)
 
 
@@ -183,8 +183,8 @@ def test_fit_json_is_deterministic_and_depends_on_seed(capsys, monkeypatch, tmp_
     rc3, out3, _ = run(capsys, *args, "--seed", 4, "--out", tmp_path / "c")
     assert rc1 == rc2 == rc3 == 0
     assert out1 == out2
-    assert (tmp_path / "a" / "fit_degree5.json").read_bytes() == (tmp_path / "b" / "fit_degree5.json").read_bytes()
-    assert (tmp_path / "a" / "fit_degree5.csv").read_bytes() == (tmp_path / "b" / "fit_degree5.csv").read_bytes()
+    for name in ("fit_degree5_seed=3.json", "fit_degree5_seed=3.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert out3 != out1
     assert json.loads(out3)["train_rmse"] != json.loads(out1)["train_rmse"]
 
@@ -201,7 +201,7 @@ def test_curve_json_is_deterministic_and_depends_on_seed(capsys, monkeypatch, tm
     assert out1 == out2
     assert out3 != out1
     # the saved results are the document printed on stdout
-    assert (tmp_path / "a" / "capacity.json").read_text() == out1
+    assert (tmp_path / "a" / "curve_capacity_degrees=0-8_repeats=20.json").read_text() == out1
 
 
 # -- curve capacity -------------------------------------------------------------------
@@ -234,11 +234,13 @@ def test_curve_capacity_shape(capsys, monkeypatch, tmp_path, method_args):
     assert val[2] < val[0] and val[2] < val[10]
     assert 2 <= d["best_degree"] <= 4
     assert d["best_degree"] == min(range(11), key=lambda k: val[k])
-    for ext in ("png", "svg", "csv", "json"):
-        assert (out_dir / f"capacity.{ext}").is_file()
-    assert_png(out_dir / "capacity.png")
-    assert_valid_svg(out_dir / "capacity.svg")
-    header, rows = read_csv_rows(out_dir / "capacity.csv")
+    # the file names: the command and the options changed from their defaults (--method holdout and
+    # --seed 0 are the defaults)
+    stem = "curve_capacity_degrees=0-10" + ("_method=kfold" if method_args[1] == "kfold" else "") + "_repeats=30"
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(f"{stem}.{ext}" for ext in ("png", "svg", "csv", "json"))
+    assert_png(out_dir / f"{stem}.png")
+    assert_valid_svg(out_dir / f"{stem}.svg")
+    header, rows = read_csv_rows(out_dir / f"{stem}.csv")
     assert len(rows) == 11 and "degree" in header and "val_median" in header
 
 
@@ -248,7 +250,7 @@ def test_curve_capacity_human_output(capsys, monkeypatch, tmp_path):
     assert rc == 0, err
     m = re.search(r"best degree \(median validation RMSE\): (\d+)", out)
     assert m, out
-    saved = json.loads((tmp_path / "o" / "capacity.json").read_text())
+    saved = json.loads((tmp_path / "o" / "curve_capacity_degrees=0-6_repeats=10.json").read_text())
     assert int(m[1]) == saved["best_degree"]
     assert "wrote" in out
 

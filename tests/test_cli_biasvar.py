@@ -24,9 +24,9 @@ def test_polynomial_decomposition_outputs(tmp_path, capsys, monkeypatch):
     assert abs(models[2]["bias2"]) < 4 * models[2]["bias2_se"]     # the quadratic is unbiased
     assert all(abs(m["identity_z"]) < 4 for m in models[:3])   # light tails: the identity's z exists
     assert all(m["bias2_plugin"] == pytest.approx(m["bias2"] + m["variance"] / 400) for m in models)
-    assert {p.name for p in (tmp_path / "o").iterdir()} == {"biasvar.png", "biasvar.svg", "biasvar.csv",
-                                                             "biasvar.json"}
-    assert json.loads((tmp_path / "o" / "biasvar.json").read_text()) == record
+    stem = "biasvar_polynomial_degrees=0-4_datasets=400"   # the command, the models, the options changed
+    assert {p.name for p in (tmp_path / "o").iterdir()} == {f"{stem}.{ext}" for ext in ("png", "svg", "csv", "json")}
+    assert json.loads((tmp_path / "o" / f"{stem}.json").read_text()) == record
 
 
 def test_same_seed_same_bytes_whatever_the_jobs(tmp_path, capsys, monkeypatch):
@@ -139,9 +139,10 @@ def test_two_estimators_one_run_one_table_one_figure_one_record(tmp_path, capsys
     assert rc == 0, err
     rows = [line for line in out.splitlines() if line.count("│") > 5]
     assert [r.split("│")[1].strip() for r in rows] == ["DecisionTreeRegressor(max_depth=3)", "LinearRegression()"]
-    record = json.loads((tmp_path / "o" / "biasvar.json").read_text())
+    stem = tmp_path / "o" / "biasvar_DecisionTreeRegressor-max_depth=3+LinearRegression_datasets=60"
+    record = json.loads(stem.with_suffix(".json").read_text())
     assert record["knob"] == "model" and [m["label"] for m in record["models"]] == TWO
-    csv_rows = (tmp_path / "o" / "biasvar.csv").read_text().strip().splitlines()
+    csv_rows = stem.with_suffix(".csv").read_text().strip().splitlines()
     assert len(csv_rows) == 3 and TWO[1] in csv_rows[2]
     ref = decompose([DecisionTreeRegressor(max_depth=3), LinearRegression()], n_datasets=60, labels=TWO)
     assert [m["bias2"] for m in record["models"]] == pytest.approx(list(ref.bias2), rel=1e-12)
@@ -163,12 +164,13 @@ def test_two_estimators_on_bundled_data_and_the_unreliable_note(tmp_path, capsys
     notes = [line for line in out.splitlines() if line.startswith("note: unreliable")]
     assert len(notes) == 1 and "only 10 rounds" in notes[0] and "give a smaller --n-train" in notes[0]
     assert "332 training points hold only 10 disjoint sets of 33" in notes[0]
-    record = json.loads((tmp_path / "o" / "biasvar.json").read_text())
+    stem = "biasvar_Ridge-alpha=0.1+DecisionTreeRegressor-max_depth=2_data=diabetes"
+    record = json.loads((tmp_path / "o" / f"{stem}.json").read_text())
     assert len(record["models"]) == 2 and record["config"]["reliability"]["reliable"] is False
     rc, out, err = run(capsys, *base, "--method", "bootstrap", "--rounds", 8)
     assert rc == 0 and "note: unreliable: only 8 rounds" in out and "give more --rounds (now 8)" in out
     rc, out, err = run(capsys, *base, "--method", "bootstrap", "--rounds", 60)   # light tails, resolved terms
-    record = json.loads((tmp_path / "o" / "biasvar.json").read_text())
+    record = json.loads((tmp_path / "o" / f"{stem}_method=bootstrap_rounds=60.json").read_text())
     assert rc == 0 and record["n_datasets"] == 60 and record["config"]["reliability"]["reliable"] is True
     assert "unreliable" not in out
 

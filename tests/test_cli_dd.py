@@ -108,7 +108,7 @@ def test_random_features_on_a_csv_peak_at_the_threshold(tmp_path, capsys, monkey
     assert r["threshold"] == 40 and 32 <= r["peak"]["at"] <= 50, r["peak"]
     assert r["data"] == "d.csv" and r["config"]["data"]["x"] == ["a", "b"] and r["config"]["n_test"] == 120
     assert r["config"]["y_units"].startswith("standardized y")
-    stem = "double_descent_model_relu_d"
+    stem = "double_descent_model_relu_n=40_seeds=3_csv=d.csv_x-col=a,b_y-col=target"
     assert {p.name for p in (tmp_path / "o").iterdir()} == {f"{stem}.{e}" for e in ("png", "svg", "csv", "json")} \
         | {"runs.sqlite"}
     rc, out, err = run(capsys, "double-descent", "--model", "relu", "--csv", "d.csv", "--y-col", "target",

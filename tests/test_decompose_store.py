@@ -199,3 +199,82 @@ def test_a_dask_local_cluster_gives_bitwise_the_local_blocks(tmp_path):
     same(local, on_dask)
     with Store(tmp_path / "dask.sqlite", readonly=True) as st:
         assert st.sessions()[-1]["executor"].startswith("dask")
+
+
+# -- what the store keeps of a block's scatter -------------------------------------------------
+
+def array_bytes(path) -> dict:
+    """Bytes of the arrays a store holds, by array name."""
+    con = sqlite3.connect(path)
+    try:
+        return dict(con.execute("SELECT name, SUM(LENGTH(data)) FROM arrays GROUP BY name").fetchall())
+    finally:
+        con.close()
+
+
+def test_a_4_model_sweep_stores_the_deviations_not_the_26_mb_scatter_with_the_same_numbers(tmp_path):
+    """100 datasets (20 blocks of 5) of 4 models on 200 test points: each block's scatter (4 x 200 x 200) is
+    stored as the deviations it is made of (5 x 200 x 4), and every number comes out as in process."""
+    from sklearn.neighbors import KNeighborsRegressor
+
+    ests = [KNeighborsRegressor(n_neighbors=k) for k in (1, 2, 4, 8)]
+    kw = dict(n_datasets=100, seed=2, jobs=1, knob="n_neighbors", values=[1, 2, 4, 8])
+    via_store = decompose(ests, SyntheticSource(), store=tmp_path / "runs.sqlite", **kw)
+    in_process = decompose(ests, SyntheticSource(lambda x: 2 * x ** 2 + 1), **kw)
+    same(via_store, in_process)
+    for f in ("var_x", "first_fits", "per_dataset_error", "noise_se", "drift_z"):
+        np.testing.assert_array_equal(getattr(via_store, f), getattr(in_process, f), err_msg=f)
+    stored = array_bytes(tmp_path / "runs.sqlite")
+    full_scatter = 20 * 4 * 200 * 200 * 8                      # 25.6 MB: what the store kept before
+    assert "cov" not in stored and stored["dev"] == 20 * 5 * 200 * 4 * 8
+    assert sum(stored.values()) < full_scatter / 25
+
+
+def test_a_store_holding_full_scatters_still_reads_with_the_same_numbers(tmp_path):
+    """Stores written before kept each block's whole scatter as "cov": they are read back, not refitted."""
+    from genlab.analysis.biasvar.blocks import scatter
+
+    ests = [DecisionTreeRegressor(max_depth=2), DecisionTreeRegressor(max_depth=4)]
+    kw = dict(n_datasets=100, seed=7, jobs=1)
+    store = tmp_path / "old.sqlite"
+    decompose(ests, SyntheticSource(), store=store, **kw)
+    con = sqlite3.connect(store)  # make it a store as written before: each block's whole scatter, as "cov"
+    with con:
+        for job, shape, data in con.execute("SELECT job, shape, data FROM arrays WHERE name = 'dev'").fetchall():
+            cov = scatter(np.frombuffer(data, dtype="<f8").reshape(json.loads(shape)))
+            con.execute("INSERT INTO arrays VALUES (?, 'cov', '<f8', ?, ?)", (job, json.dumps(cov.shape),
+                                                                                cov.tobytes()))
+        con.execute("DELETE FROM arrays WHERE name = 'dev'")
+    con.close()
+    assert array_bytes(store)["cov"] == 20 * 2 * 200 * 200 * 8 and "dev" not in array_bytes(store)
+    again = decompose(ests, SyntheticSource(), store=store, **kw)
+    with Store(store, readonly=True) as st:
+        assert len(st.sessions()) == 1  # nothing ran again: all 20 blocks were read back
+    assert "dev" not in array_bytes(store)
+    same(again, decompose(ests, SyntheticSource(lambda x: 2 * x ** 2 + 1), **kw))
+
+
+def test_large_blocks_store_the_upper_triangle_of_their_scatter(tmp_path):
+    """Blocks of more datasets than half the test points: the scatter's upper triangle, the same numbers."""
+    ests = [Ridge(alpha=1.0), DecisionTreeRegressor(max_depth=2)]
+    kw = dict(n_datasets=400, n_test=12, seed=1, jobs=1)       # 20 blocks of 20 datasets, 12 test points
+    via_store = decompose(ests, SyntheticSource(), store=tmp_path / "s.sqlite", **kw)
+    same(via_store, decompose(ests, SyntheticSource(lambda x: 2 * x ** 2 + 1), **kw))
+    np.testing.assert_array_equal(via_store.var_x, decompose(ests, SyntheticSource(), **kw).var_x)
+    stored = array_bytes(tmp_path / "s.sqlite")
+    assert "cov" not in stored and "dev" not in stored and stored["cov_upper"] == 20 * 2 * (12 * 13 // 2) * 8
+
+
+def test_scatter_forms_give_back_the_same_bits():
+    from genlab.analysis.biasvar.blocks import scatter, scatter_arrays, scatter_from
+
+    g = np.random.default_rng(0)
+    for b, K, M, form in ((1, 1, 1, "cov_upper"), (5, 200, 3, "dev"), (40, 30, 2, "cov_upper")):
+        dev = g.standard_cauchy((b, K, M))
+        cov = scatter(dev)
+        arrays = scatter_arrays(dev, cov)
+        assert list(arrays) == [form]
+        np.testing.assert_array_equal(scatter_from(arrays), cov)
+    lopsided = cov + np.triu(np.ones_like(cov), 1)             # not symmetric: kept whole
+    assert list(scatter_arrays(np.zeros((40, 30, 2)), lopsided)) == ["cov"]
+    np.testing.assert_array_equal(scatter_from({"cov": lopsided}), lopsided)

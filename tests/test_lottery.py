@@ -244,7 +244,8 @@ def test_cli_writes_outputs_and_resumes_from_the_store(tmp_path, capsys, monkeyp
     assert record["command"] == "lottery" and set(record["thresholds"]) == set(L.VARIANTS)
     assert len(record["by_round"]) == 1 + 2 * 3 and record["sizes"][2]["nonzero_weights"] < record["dense_count"]
     names = {p.name for p in (tmp_path / "o").iterdir()}
-    assert {"lottery.png", "lottery.svg", "lottery.csv", "lottery.json", "lottery_sizes.csv", "runs.sqlite"} <= names
+    stem = "lottery_rounds=2_rate=0.5_seeds=2_width=16_epochs=3"      # the options changed from their defaults
+    assert names == {f"{stem}.png", f"{stem}.svg", f"{stem}.csv", f"{stem}.json", f"{stem}_sizes.csv", "runs.sqlite"}
     assert main(args) == 0
     assert capsys.readouterr().out == first                     # same numbers, from the store
     res = L.lottery_sweep(rounds=2, rate=0.5, seeds=2, width=16, epochs=3, store=tmp_path / "o" / "runs.sqlite")

@@ -9,6 +9,7 @@ import builtins
 import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -188,7 +189,7 @@ def test_lottery_writes_its_extra_table_in_the_same_set(tmp_path, monkeypatch):
     fig = small_figure()
     with pytest.raises(OutputError, match="lottery_sizes.csv"):
         cli.emit(tmp_path, "lottery", fig, pd.DataFrame({"a": [1]}), {"x": 1}, False,
-                  tables={"lottery_sizes.csv": pd.DataFrame({"b": [2]})})
+                  tables={"sizes": pd.DataFrame({"b": [2]})})
     assert names(tmp_path) == []
 
 
@@ -251,6 +252,56 @@ def test_fit_on_a_really_full_filesystem(tmp_path):
                           capture_output=True, text=True, timeout=120, env=env)
     lines = proc.stdout.split("\n")
     assert "rc=2" in lines, (proc.stdout, proc.stderr)
-    assert proc.stderr.startswith(f"genlab: error: no space left on device writing {mnt}/out/fit_degree9.")
+    assert proc.stderr.startswith(f"genlab: error: no space left on device writing {mnt}/out/fit_degree9_n=300.")
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert [ln for ln in lines[lines.index("rc=2") + 1:] if ln] == [f"{mnt}/out"]  # an empty folder, no part
+
+
+# -- the names of a run's files: two runs into one folder keep both (issue 16) -----------------------------
+
+def test_output_stem_names_the_command_the_models_and_is_safe_and_short():
+    from genlab.cli._common import STEM_MAX, model_names, output_stem
+
+    models = model_names(["sklearn.tree.DecisionTreeRegressor(max_depth=3)", "sklearn.linear_model.Ridge()",
+                          "mypkg.models:MyRegressor(width=16)"])
+    assert output_stem("curve validation", models, "max_depth=1-20") == \
+        "curve_validation_DecisionTreeRegressor-max_depth=3+Ridge+MyRegressor-width=16_max_depth=1-20"
+    assert output_stem("double-descent", "model", "relu", None, "") == "double_descent_model_relu"
+    for hostile in ("../../etc/passwd", "a b'c\"d", "..", "x/y\\z:w*?<>|", "データ", "\x00\n\t"):
+        stem = output_stem("fit", hostile)
+        assert re.fullmatch(r"[A-Za-z0-9._+=,-]+", stem) and not stem.startswith("."), (hostile, stem)
+        assert "/" not in stem and ".." not in stem.replace("...", "")
+    assert output_stem("fit", "データ") != output_stem("fit", "テスト")      # non-ASCII names stay apart
+    long1 = output_stem("biasvar", "Pipeline(" + "x" * 300 + "1)")
+    long2 = output_stem("biasvar", "Pipeline(" + "x" * 300 + "2)")
+    assert len(long1) == len(long2) == STEM_MAX and long1 != long2
+    assert re.search(r"-[0-9a-f]{10}$", long1) and long1.startswith("biasvar_Pipeline-xxx")
+
+
+def test_two_runs_into_one_folder_keep_both_and_the_same_run_replaces_its_own(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runs = [("fit", "--degree", 2), ("fit", "--degree", 2, "--basis", "monomial"), ("fit", "--degree", 2, "--seed", 1),
+            ("biasvar", "--degrees", "0-3", "--datasets", 40),
+            ("biasvar", "--estimator", "sklearn.linear_model.Ridge()", "--datasets", 40, "--jobs", 1),
+            ("biasvar", "--estimator", "sklearn.linear_model.Ridge(alpha=2.0)", "--datasets", 40, "--jobs", 1)]
+    written = []
+    for args in runs:
+        rc, out, err = run(capsys, *args, "--out", "o")
+        assert rc == 0, err
+        line = [ln for ln in out.splitlines() if ln.startswith("wrote ")][-1]
+        files = line[len("wrote "):].split(", ")
+        assert [f.rsplit(".", 1)[1] for f in files] == ["png", "svg", "csv", "json"]   # the line names them
+        assert len({f.rsplit(".", 1)[0] for f in files}) == 1
+        written.append(files)
+    stems = [files[0].rsplit(".", 1)[0].split("/")[-1] for files in written]
+    assert stems == ["fit_degree2", "fit_degree2_basis=monomial", "fit_degree2_seed=1",
+                     "biasvar_polynomial_degrees=0-3_datasets=40", "biasvar_Ridge_datasets=40",
+                     "biasvar_Ridge-alpha=2.0_datasets=40"]
+    on_disk = set(names(tmp_path / "o"))
+    assert on_disk == {f.split("/")[-1] for files in written for f in files} | {"runs.sqlite"}  # every run kept
+    before = (tmp_path / "o" / "fit_degree2_seed=1.json").stat().st_ino
+    rc, out, err = run(capsys, "fit", "--degree", 2, "--seed", 1, "--json", "--out", "o")     # the same run again
+    assert rc == 0 and set(names(tmp_path / "o")) == on_disk
+    assert (tmp_path / "o" / "fit_degree2_seed=1.json").stat().st_ino != before                 # replaced, as a set
+    assert json.loads((tmp_path / "o" / "fit_degree2_seed=1.json").read_text()) == json.loads(out)
+    assert json.loads(out)["seed"] == 1

@@ -426,14 +426,17 @@ def test_cli_fit_plan_predict(tmp_path, capsys):
     assert rc == 0
     rec = json.loads(out)
     assert rec["form"] == "chinchilla" and "alpha" in rec["intervals"]
+    fit_stem = "scaling_fit_chinchilla_runs.csv_loss-col=val_loss_bootstrap=10"  # what differs from the defaults
     for ext in ("png", "svg", "csv", "json"):
-        assert (tmp_path / f"scaling_fit_chinchilla.{ext}").exists()
-    rc, out, _ = _cli(["plan", "--flops", "1e19,1e21", "--law", str(tmp_path / "scaling_fit_chinchilla.json"),
+        assert (tmp_path / f"{fit_stem}.{ext}").exists()
+    rc, out, _ = _cli(["plan", "--flops", "1e19,1e21", "--law", str(tmp_path / f"{fit_stem}.json"),
                        "--json", "--out", str(tmp_path)], capsys)
-    assert rc == 0 and len(json.loads(out)["plans"]) == 2 and (tmp_path / "scaling_plan.png").exists()
+    assert rc == 0 and len(json.loads(out)["plans"]) == 2
+    assert [p.name for p in tmp_path.glob("scaling_plan_*.png")] == [f"scaling_plan_{fit_stem}.json_flops=1e19,1e21.png"]
     rc, out, _ = _cli(["predict", "--n", "8.5e7", "--law", "kaplan_N", "--json", "--out", str(tmp_path)], capsys)
     assert rc == 0 and json.loads(out)["loss"] == pytest.approx(2.865, abs=1e-3)
-    assert json.loads((tmp_path / "scaling_predict.json").read_text())["loss"] == json.loads(out)["loss"]
+    [saved] = tmp_path.glob("scaling_predict_kaplan_N_n=8.5e*.json")  # the law and --n name the files
+    assert json.loads(saved.read_text())["loss"] == json.loads(out)["loss"]
     rc, out, _ = _cli(["predict", "--n", "1e9", "--d", "2e10", "--out", str(tmp_path)], capsys)
     assert rc == 0 and "chinchilla" in out
 
@@ -454,7 +457,7 @@ def test_cli_fit_says_what_is_not_identified(tmp_path, capsys, no_floor_runs):
     assert rc == 0 and rec["n_kind"] == "total" and rec["runs"]["N"] == pytest.approx(list(no_floor_runs.N * 3))
     assert rec["identification"]["E"]["identified"] is False
     assert rec["identification"]["E"]["rule"] == "at_bound"
-    assert (tmp_path / "scaling_fit_chinchilla_total.json").exists()
+    assert (tmp_path / "scaling_fit_chinchilla_runs.csv_params=total_bootstrap=10.json").exists()
 
 
 @pytest.mark.parametrize("argv,match", [

@@ -192,10 +192,11 @@ def test_cli_fit_with_a_budget_warns_and_labels_its_intervals(runs, tmp_path, ca
     extrapolating = [line for line in err.splitlines() if "the compute optimum at the budget (C = 1e22)" in line]
     assert [line.split(" ")[1] for line in extrapolating] == ["N", "D", "C"]
     assert all(line.startswith("warning: ") for line in err.splitlines()) and "warning" not in out
-    rec = json.loads((tmp_path / "scaling_fit_chinchilla.json").read_text())
+    [saved] = tmp_path.glob("scaling_fit_chinchilla_runs.csv*budget=1e+22.json")
+    rec = json.loads(saved.read_text())
     assert rec["ranges"]["D"] == pytest.approx([DS.min(), DS.max()])
     rc, out, _ = _cli(["fit", str(csv), "--bootstrap", "0", "--out", str(tmp_path)], capsys)
-    assert rc == 0 and "bootstrap" not in out                  # no interval, no label
+    assert rc == 0 and "bootstrap interval" not in out         # no interval, no label
 
 
 def test_cli_predict_writes_its_files_under_out(law_file, tmp_path, capsys):
@@ -206,11 +207,12 @@ def test_cli_predict_writes_its_files_under_out(law_file, tmp_path, capsys):
     assert f"= {p.loss:.4g} [{p.interval[0]:.4g}, {p.interval[1]:.4g}] (95% bootstrap interval, 8 replicates)" in out
     assert err.splitlines() == [f"warning: {w}" for w in p.warnings] and len(p.warnings) == 3
     names = sorted(f.name for f in out_dir.iterdir())
-    assert names == [f"scaling_predict.{ext}" for ext in ("csv", "json", "png", "svg")]
-    rec = json.loads((out_dir / "scaling_predict.json").read_text())
+    stem = f"scaling_predict_{law_file.name}_n=1e+10_d=1e+11"  # the law's file and the point name the set
+    assert names == [f"{stem}.{ext}" for ext in ("csv", "json", "png", "svg")]
+    rec = json.loads((out_dir / f"{stem}.json").read_text())
     assert rec["command"] == "scaling predict" and rec["loss"] == p.loss and rec["interval"] == list(p.interval)
     assert rec["warnings"] == p.warnings and rec["inputs"]["C"] == pytest.approx(6e21)
-    header, row = (out_dir / "scaling_predict.csv").read_text().splitlines()
+    header, row = (out_dir / f"{stem}.csv").read_text().splitlines()
     assert header == "N,D,C,loss,loss_lo,loss_hi" and float(row.split(",")[3]) == pytest.approx(p.loss)
     rc, out, err = _cli(["predict", "--n", "8.5e7", "--law", "kaplan_N", "--json", "--out", str(out_dir)], capsys)
     assert rc == 0 and json.loads(out)["loss"] == pytest.approx(2.865, abs=1e-3) and "interval" not in out

@@ -250,10 +250,12 @@ def test_curve_validation_on_a_csv(tmp_path, capsys, monkeypatch):
     assert record["command"] == "curve validation" and record["estimators"] == ["DecisionTreeRegressor()", "Ridge()"]
     assert record["estimator_texts"] == [TREE, "sklearn.linear_model.Ridge()"]
     assert record["config"]["features"] == ["x1", "x2"] and record["n_train"] == 40 and record["n_val"] == 75
-    stem = "validation_random_state_DecisionTreeRegressor+Ridge"
+    stem = ("curve_validation_DecisionTreeRegressor+Ridge_random_state=0_n=40_repeats=4_csv=d.csv_x-col=x1,x2_"
+            "y-col=target")
     assert {p.name for p in (tmp_path / "a").iterdir()} == {f"{stem}.{e}" for e in ("png", "svg", "csv", "json")}
     rc, out2, _ = run(capsys, *args, "--jobs", 2, "--out", "b")
     assert rc == 0 and out2 == out                       # the same numbers whatever --jobs
+    assert {p.name for p in (tmp_path / "b").iterdir()} == {p.name for p in (tmp_path / "a").iterdir()}
 
 
 def test_curve_learning_human_output_names_its_units(tmp_path, capsys, monkeypatch):
@@ -263,7 +265,7 @@ def test_curve_learning_human_output_names_its_units(tmp_path, capsys, monkeypat
     assert rc == 0, err
     assert "MSE, units of y²" in out and "noise floor of the source: 0.01 MSE" in out
     assert "lowest median validation MSE: n_train = 40" in out
-    saved = json.loads((tmp_path / "o" / "learning_n_train_DecisionTreeRegressor.json").read_text())
+    saved = json.loads((tmp_path / "o" / "curve_learning_DecisionTreeRegressor_sizes=10,40_n-val=100_repeats=3.json").read_text())
     assert saved["values"] == [10, 40] and saved["metric"] == "mse"
 
 

@@ -254,5 +254,6 @@ def test_degenerate_on_real_data_and_in_the_table(tmp_path, monkeypatch, capsys)
     rows = [line for line in out.splitlines() if line.count("│") > 5]
     assert "DummyClassifier() (degenerate)" in rows[0] and "degenerate" not in rows[1]
     assert "note: sklearn.dummy.DummyClassifier() is degenerate: 100% of its fits predict one class" in out
-    record = json.loads((tmp_path / "o" / "biasvar.json").read_text())
+    stem = "biasvar_DummyClassifier+DecisionTreeClassifier-max_depth=2_datasets=40_loss=zero_one"
+    record = json.loads((tmp_path / "o" / f"{stem}.json").read_text())
     assert [m["degenerate"] for m in record["models"]] == [True, False]

@@ -5,12 +5,12 @@ human-readable lines, refusing options a command would ignore, and the option gr
 
 A sweeping command reads::
 
-    from ._common import SweepArgs, emit, option_group
+    from ._common import SweepArgs, emit, option_group, output_stem
 
     @option_group("sweep")
     def double_descent(kind: str = typer.Option("model", help="..."), sweep: SweepArgs = SweepArgs()):
         result = random_features_sweep(..., **sweep.sweep_kwargs())
-        emit(sweep.out, "double_descent", fig, result.summary(), record, sweep.as_json)
+        emit(sweep.out, output_stem("double-descent", kind), fig, result.summary(), record, sweep.as_json)
 
 typer shows the group's options in the place of ``sweep``, and the command receives them as one
 :class:`SweepArgs`. Nothing here imports more than typer at start-up; the heavy parts are imported
@@ -40,7 +40,8 @@ TargetOption = Annotated[str, typer.Option("--target", help="True mean ȳ(x), an
 XDistOption = Annotated[str, typer.Option("--x", help="Inputs: uniform(a, b), normal(mean, std) or grid(a, b).")]
 XColOption = Annotated[str, typer.Option("--x-col", help="CSV input column.")]
 YColOption = Annotated[str, typer.Option("--y-col", help="CSV target column.")]
-OUT_HELP = "Folder for figures (PNG, SVG) and results (JSON, CSV)."
+OUT_HELP = ("Folder for figures (PNG, SVG) and results (JSON, CSV), named after the command, its models and "
+            "the options changed from their defaults: runs into one folder keep their own files.")
 JSON_HELP = "Print machine-readable results (JSON) on stdout."
 
 
@@ -50,9 +51,13 @@ def say(msg: str, as_json: bool) -> None:
 
 
 def emit(out: Path, stem: str, fig, frame, record: dict, as_json: bool, tables: dict | None = None) -> list:
-    """Write the figure (PNG, SVG), the table (CSV), any further ``tables`` (``{file name: DataFrame}``)
-    and the record (JSON, last) under ``out`` as one set, all or nothing (:class:`genlab.core.io.OutputSet`);
-    print the record on stdout when ``--json``. Returns the written paths."""
+    """Write the figure (PNG, SVG), the table (CSV), any further ``tables`` (``{name: DataFrame}``, each as
+    ``<stem>_<name>.csv``) and the record (JSON, last) under ``out`` as one set, all or nothing
+    (:class:`genlab.core.io.OutputSet`); print the record on stdout when ``--json``. Returns the written paths.
+
+    ``stem`` is the run's own (:func:`output_stem`): a second run of another kind into the same folder
+    keeps both sets, the same run again replaces its own.
+    """
     from ..core.io import OutputSet, to_json, write_stdout
 
     try:
@@ -60,7 +65,7 @@ def emit(out: Path, stem: str, fig, frame, record: dict, as_json: bool, tables: 
             files.add_figure(fig, stem)
             files.add_csv(f"{stem}.csv", frame)
             for name, table in (tables or {}).items():
-                files.add_csv(name, table)
+                files.add_csv(f"{stem}_{name}.csv", table)
             files.add_json(f"{stem}.json", record)
     finally:
         if "matplotlib.pyplot" in sys.modules:  # a pyplot figure is closed; a bare Figure is just dropped
@@ -68,6 +73,139 @@ def emit(out: Path, stem: str, fig, frame, record: dict, as_json: bool, tables: 
     if as_json:
         write_stdout(to_json(record))
     return files.paths
+
+
+# -- the names of a run's files ----------------------------------------------------------------------------
+
+#: Options that say where or how a run is written or executed, never what it measures: left out of file names.
+NOT_IN_NAMES = frozenset({"out", "as_json", "jobs", "dask", "store", "allow_large"})
+#: The longest file stem; a longer one is cut and ends with a hash of the whole (:func:`output_stem`).
+STEM_MAX = 120
+
+
+def output_stem(command: str, *parts, ignore=()) -> str:
+    """The stem of a run's files: what tells this run from another one into the same ``--out``.
+
+    The command (``"curve validation"`` → ``curve_validation``), then ``parts`` (what the run compares:
+    its models, :func:`model_names`, or its knob; None and "" are skipped), then every option of the
+    command line given a value other than its default, in the order of ``--help``: ``name=value``
+    (``basis=monomial``, ``csv=d.csv``, ``seed=3``), a flag by its name (``quick``, ``no-scale``). Left
+    out: the options that only say where or how it runs (:data:`NOT_IN_NAMES`: ``--out``, ``--json``,
+    ``--jobs``, ``--dask``, ``--store``, ``--allow-large``) and those in ``ignore`` (the parameters that
+    ``parts`` already carry). All joined by ``_``.
+
+    So two runs that differ in what they measure write different files, and the same run again writes
+    the same names (its files are replaced as a set). Characters other than ASCII letters, digits and
+    ``. _ + = , -`` become ``-`` (quotes and spaces are dropped); a stem longer than :data:`STEM_MAX`
+    is cut and ends with ``-`` and 10 hex digits of the SHA-256 of the whole, so it stays apart.
+    Outside a command line (no click context) only ``command`` and ``parts`` are used.
+
+    Examples
+    --------
+    ``genlab biasvar --estimator "sklearn.linear_model.Ridge()" --estimator
+    "sklearn.tree.DecisionTreeRegressor(max_depth=3)" --datasets 200`` writes
+    ``biasvar_Ridge+DecisionTreeRegressor-max_depth=3_datasets=200.{png,svg,csv,json}``;
+    ``genlab fit --degree 30 --basis monomial`` writes ``fit_degree30_basis=monomial.*``.
+    """
+    tokens = [_safe(word) for word in command.replace("-", "_").split()]
+    tokens += [_safe(part) for part in parts if part not in (None, "")]
+    tokens += [_safe(setting) for setting in changed_options(ignore)]
+    stem = "_".join(t for t in tokens if t)
+    if len(stem) > STEM_MAX:
+        import hashlib
+
+        digest = hashlib.sha256(stem.encode("utf-8")).hexdigest()[:10]
+        stem = stem[:STEM_MAX - 11].rstrip("_-.,=+") + "-" + digest
+    return stem
+
+
+def _safe(text) -> str:
+    """``text`` in file-name-safe characters (see :func:`output_stem`)."""
+    import re
+
+    raw = str(text)
+    text = re.sub(r"['\"\s]", "", raw)
+    text = re.sub(r"[^A-Za-z0-9._+=,-]+", "-", text)
+    text = re.sub(r"-*([,=+])-*", r"\1", text).strip("-.")
+    if not raw.isascii():  # letters lost to the ASCII rule: a hash keeps apart what they told apart
+        import hashlib
+
+        text += "-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:6]
+    return text.strip("-")
+
+
+def model_names(texts) -> str:
+    """Estimators' texts as one part of a file name: each without its module paths
+    (``sklearn.tree.DecisionTreeRegressor(max_depth=3)`` → ``DecisionTreeRegressor(max_depth=3)``, made
+    safe by :func:`output_stem`), ``+`` between them."""
+    import re
+
+    def short(text: str) -> str:
+        return re.sub(r"\b(?:[A-Za-z_]\w*[.:])+(?=[A-Za-z_]\w*)", "", "".join(str(text).split()))
+
+    return "+".join(dict.fromkeys(short(t) for t in texts))
+
+
+def changed_options(ignore=()) -> list[str]:
+    """The options of the running command given a value other than their default, as ``name=value`` (a
+    flag: its name), in the order of the command's parameters; none outside a command line. Options in
+    :data:`NOT_IN_NAMES` and ``ignore`` (parameter names) are left out."""
+    ctx = _current_context()
+    if ctx is None:
+        return []
+    skip = NOT_IN_NAMES | set(ignore)
+    out = []
+    for param in ctx.command.params:
+        name = param.name
+        if name in skip or name not in ctx.params:
+            continue
+        source = ctx.get_parameter_source(name)
+        if source is None or source.name in ("DEFAULT", "DEFAULT_MAP"):
+            continue
+        value = ctx.params[name]
+        if _same(value, param.default):
+            continue
+        out.append(_setting(param, value))
+    return out
+
+
+def _current_context():
+    """The click context of the running command, or None (typer runs its own copy of click)."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # a typer that uses click itself
+        from click import get_current_context
+    return get_current_context(silent=True)
+
+
+def _same(value, default) -> bool:
+    if isinstance(value, (list, tuple)) and not value:
+        return default in (None, (), [])
+    try:
+        return bool(value == default)
+    except Exception:  # noqa: BLE001 - values that do not compare: not the default
+        return False
+
+
+def _setting(param, value) -> str:
+    """One option's value as a file-name part: ``name=value``, a flag by its name, an argument by its value."""
+    longs = [o[2:] for o in param.opts if o.startswith("--")]
+    name = longs[0] if longs else param.name.replace("_", "-")
+    if getattr(param, "is_flag", False) and isinstance(value, bool):
+        if value:
+            return name
+        seconds = [o[2:] for o in getattr(param, "secondary_opts", []) if o.startswith("--")]
+        return seconds[0] if seconds else f"no-{name}"
+
+    def text(v) -> str:
+        if isinstance(v, Path):
+            return Path(str(v)).name
+        if isinstance(v, float):
+            return f"{v:g}"
+        return str(v)
+
+    shown = ",".join(text(v) for v in value) if isinstance(value, (list, tuple)) else text(value)
+    return shown if param.param_type_name == "argument" else f"{name}={shown}"
 
 
 def synthetic_source(target: str, noise: float, x_dist: str):
@@ -118,7 +256,8 @@ def check_out_folder(value: Path) -> Path:
     return value
 
 
-SweepOutOption = Annotated[Path, typer.Option("--out", help="Folder for figures, results and the runs store.",
+SweepOutOption = Annotated[Path, typer.Option("--out", help="Folder for figures, results (named after the command and "
+                                              "the options changed: runs keep their own files) and the runs store.",
                                               callback=check_out_folder)]
 
 

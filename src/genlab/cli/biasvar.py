@@ -12,8 +12,8 @@ import typer
 
 from ..core.errors import GenlabError
 from ._common import (AllowLargeOption, DaskOption, JSON_HELP, NoiseOption, OUT_HELP, StoreOption, TargetOption,
-                      XDistOption, YColOption, check_out_folder, emit, refuse_ignored, say, sweep_kwargs,
-                      synthetic_source)
+                      XDistOption, YColOption, check_out_folder, emit, model_names, output_stem, refuse_ignored, say,
+                      sweep_kwargs, synthetic_source)
 
 
 def _plan_biasvar(*, datasets: int, n: int, n_test: int, degrees: str, solver, alphas, estimator: int,
@@ -114,6 +114,11 @@ def _first_fits(ests, labels, *, real, source, n: int, n_test: int, n_train, met
     rows = g.permutation(real.n)
     train = rows[held:][:size] if method == "disjoint" else g.choice(rows[held:], size)
     return first_fits(ests, labels, real.X[train], real.y[train], real.X[rows[:held]])
+
+
+def _stem(texts: list[str]) -> str:
+    """The stem of the files: ``biasvar``, the models (``polynomial`` without --estimator), the options changed."""
+    return output_stem("biasvar", model_names(texts) if texts else "polynomial", ignore=("estimator",))
 
 
 def _term(value: float, se: float, valid: bool, resolved: bool | None = None) -> str:
@@ -324,7 +329,7 @@ def biasvar(
     result.plot(ax, title=f"{what} of n = {n}", log=result.knob != "model")
     if result.knob == "alpha":
         ax.set_xscale("log")
-    files = emit(out, "biasvar", fig, result.summary(as_frame=False), record, as_json)
+    files = emit(out, _stem(texts), fig, result.summary(as_frame=False), record, as_json)
     if not as_json:
         _print_table(result, real=real, datasets=datasets, n=n, loss=loss)
     say(f"wrote {', '.join(str(p) for p in files)}", as_json)

@@ -12,7 +12,7 @@ from typing import List, Optional
 
 import typer
 
-from ._common import SweepArgs, emit, option_group, refuse_ignored, say
+from ._common import SweepArgs, emit, option_group, output_stem, refuse_ignored, say
 from ..core.errors import GenlabError
 from ..core.limits import check_cap, check_run, isotropic_bytes, isotropic_seconds
 from ..core.seeding import check_seed
@@ -205,7 +205,7 @@ def double_descent(
     res.plot(ax)
     record = {"command": "double-descent", "kind": kind, "model": model, "data": data if user is None else user.name,
               **res.to_dict()}
-    stem = f"double_descent_{kind}_{model}" + ("" if user is None else "_" + _safe(Path(user.name).stem))
+    stem = output_stem("double-descent", kind, model, ignore=("kind", "model"))
     files = emit(sweep.out, stem, fig, res.summary(), record, sweep.as_json)
     if not sweep.as_json:
         typer.echo(_headline(res))
@@ -234,12 +234,6 @@ def _model_sweep(model, data, user, *, n, rates, ridge, quick, opt, kw):
     from ..analysis.double_descent import mlp_width_sweep
 
     return mlp_width_sweep(data, n_train=n or 200, label_noise=rates[0], quick=quick, **opt, **kw)
-
-
-def _safe(text: str) -> str:
-    import re
-
-    return re.sub(r"[^\w.-]", "_", text)[:60]
 
 
 def _regression(data: str) -> bool:
@@ -343,7 +337,8 @@ def regularize(
         res = implicit_regularization(seed=sweep.seed)
     res.plot(ax)
     record = {"command": "regularize", "method": method, **res.to_dict()}
-    files = emit(sweep.out, f"regularize_{method}", fig, res.summary(), record, sweep.as_json)
+    files = emit(sweep.out, output_stem("regularize", method, ignore=("method",)), fig, res.summary(), record,
+                 sweep.as_json)
     if not sweep.as_json:
         typer.echo("; ".join(f"{k}: {v}" for k, v in res.to_dict().items() if not isinstance(v, (list, dict))))
     say(f"wrote {', '.join(str(p) for p in files)}", sweep.as_json)

@@ -19,7 +19,7 @@ import typer
 
 from ..core.errors import GenlabError
 from ._common import (AllowLargeOption, JSON_HELP, NoiseOption, OUT_HELP, TargetOption, XDistOption, YColOption,
-                      check_out_folder, emit, option_group, refuse_ignored, say)
+                      check_out_folder, emit, model_names, option_group, output_stem, refuse_ignored, say)
 
 ESTIMATOR_HELP = ("An estimator with the scikit-learn API, e.g. 'sklearn.tree.DecisionTreeRegressor()', a third "
                   "party's or your own ('mypkg.models:MyRegressor(width=16)', found in the current folder or on "
@@ -78,11 +78,6 @@ def _short(text: str) -> str:
     return re.sub(r"\b(?:[A-Za-z_]\w*[.:])+(?=[A-Za-z_]\w*\s*\()", "", " ".join(text.split()))
 
 
-def _stem(kind: str, knob: str, labels: list[str]) -> str:
-    names = "+".join(dict.fromkeys(lab.split("(")[0] for lab in labels))
-    return re.sub(r"[^\w.+-]", "_", f"{kind}_{knob}_{names}")[:120]
-
-
 def _run(kind: str, *, estimator, src: CurveData, n, n_val, repeats, method, metric, seed, jobs, allow_large,
          as_json, out, param=None, values=None, sizes=None):
     """Check everything, measure, write the figure, table and record, print the table."""
@@ -118,7 +113,9 @@ def _run(kind: str, *, estimator, src: CurveData, n, n_val, repeats, method, met
     record = {"command": f"curve {kind}", **res.to_dict(), "estimator_texts": list(estimator)}
     fig, ax = plt.subplots(figsize=(6.8, 4.4))
     res.plot(ax)
-    files = emit(out, _stem(kind, res.knob, labels), fig, res.summary(), record, as_json)
+    stem = output_stem(f"curve {kind}", model_names(estimator), f"{param}={values}" if kind == "validation" else None,
+                       ignore=("estimator", "param", "values"))
+    files = emit(out, stem, fig, res.summary(), record, as_json)
     if not as_json:
         _print(res)
     say(f"wrote {', '.join(str(p) for p in files)}", as_json)

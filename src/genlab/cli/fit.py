@@ -11,7 +11,7 @@ import typer
 
 from ..core.errors import GenlabError
 from ._common import (AllowLargeOption, JSON_HELP, OUT_HELP, SourceArgs, check_out_folder, emit, option_group,
-                      refuse_ignored, say)
+                      output_stem, refuse_ignored, say)
 from .estimator_curves import curve_learning, curve_validation
 
 curve_app = typer.Typer(no_args_is_help=True, help="Training and validation error curves.")
@@ -88,7 +88,7 @@ def fit(
     if validation is not None:
         frame = pd.concat([frame, pd.DataFrame({"x": validation.x, "y": validation.y,
                                                 "prediction": result.predict(validation.x), "split": "validation"})])
-    files = emit(out, f"fit_degree{degree}", fig, frame, record, as_json)
+    files = emit(out, output_stem("fit", f"degree{degree}", ignore=("degree",)), fig, frame, record, as_json)
     if not as_json:
         line = f"{result.name} ({basis}, {solver}): training RMSE {result.train_rmse:.4g}"
         if validation is not None:
@@ -154,7 +154,7 @@ def curve_capacity(
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     split = f"{n_val} validation points" if method == "holdout" else f"{folds} folds"
     curve.plot(ax, title=f"{method}: {curve.n_train} training points, {split}, {repeats} repeats")
-    files = emit(out, "capacity", fig, curve.summary(), record, as_json)
+    files = emit(out, output_stem("curve capacity"), fig, curve.summary(), record, as_json)
     if not as_json:
         from rich.console import Console
         from rich.table import Table

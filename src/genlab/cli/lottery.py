@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from ._common import SweepArgs, emit, option_group, say
+from ._common import SweepArgs, emit, option_group, output_stem, say
 
 
 @option_group("sweep")
@@ -66,8 +66,8 @@ def lottery(
     res.plot(a1)
     res.plot(a2, what="stop_step", title="Early-stop iteration")
     record = {"command": "lottery", **res.to_dict()}
-    files = emit(sweep.out, "lottery", fig, res.summary(), record, sweep.as_json,
-                 tables={"lottery_sizes.csv": res.size_table()})
+    files = emit(sweep.out, output_stem("lottery"), fig, res.summary(), record, sweep.as_json,
+                 tables={"sizes": res.size_table()})
     if not sweep.as_json:
         typer.echo(_headline(res))
     say(f"wrote {', '.join(str(p) for p in files)}", sweep.as_json)

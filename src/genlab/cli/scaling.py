@@ -13,7 +13,7 @@ from typing import Optional
 import typer
 
 from ._common import (AllowLargeOption, JsonOption, SweepArgs, check_out_folder, emit, option_group,
-                      refuse_ignored, say)
+                      output_stem, refuse_ignored, say)
 from ..core.errors import GenlabError
 from ..core.limits import check_cap
 from ..core.seeding import check_seed
@@ -77,7 +77,7 @@ def fit_cmd(
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     res.plot(ax)
     record = {"command": "scaling fit", "csv": str(csv), **res.to_dict()}
-    stem = f"scaling_fit_{res.form.name}" + ("_total" if res.n_kind == "total" else "")
+    stem = output_stem("scaling fit", res.form.name, ignore=("form",))  # --params total, the CSV... in the name
     files = emit(out, stem, fig, res.summary(), record, as_json)
     if not as_json:
         if "N" in res.form.variables:
@@ -126,7 +126,7 @@ def plan_cmd(
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     res.plot(ax)
     record = {"command": "scaling plan", **res.to_dict()}
-    files = emit(out, "scaling_plan", fig, res.summary(), record, as_json)
+    files = emit(out, output_stem("scaling plan", _law_name(law), ignore=("law",)), fig, res.summary(), record, as_json)
     if not as_json:
         label = bootstrap_label(len(res.boot_laws))
         for row in res.summary().to_dict(orient="records"):
@@ -168,7 +168,7 @@ def predict_cmd(
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     res.plot(ax)
     record = {"command": "scaling predict", **res.to_dict()}
-    files = emit(out, "scaling_predict", fig, res.summary(), record, as_json)
+    files = emit(out, output_stem("scaling predict", _law_name(law), ignore=("law",)), fig, res.summary(), record, as_json)
     if not as_json:
         iv = f" [{res.interval[0]:.4g}, {res.interval[1]:.4g}]" if res.interval else ""
         typer.echo(f"{res.law.name}: L({', '.join(f'{k}={v:.3g}' for k, v in res.at.items())}) = {res.loss:.4g}{iv}"
@@ -357,3 +357,8 @@ def summary_lines(record: dict) -> list[str]:
     if record.get("entropy_rate") is not None:
         lines.append(f"entropy rate of the corpus (the irreducible loss): {record['entropy_rate']:.4f} nats/token")
     return lines
+
+
+def _law_name(law: str) -> str:
+    """A law in a file name: a preset's name, or a fit's JSON by its file name (not its whole path)."""
+    return Path(law).name if law.endswith(".json") or "/" in law else law

@@ -52,6 +52,48 @@ class Block:
     error: np.ndarray         # (b, M): mean_x (h_b - y)^2 with fresh y per dataset
     noise: np.ndarray         # (b,):   mean_x (y - ȳ)^2 per dataset
     first: np.ndarray | None  # (k, K, M) coordinates of the block's first datasets
+    dev: np.ndarray | None = None  # (b, K, M) deviations from the block mean, kept only to be stored
+
+
+def scatter(dev: np.ndarray) -> np.ndarray:
+    """The scatter of each model's deviations ``dev`` (b, K, M) from their block mean: (M, K, K), the sum of
+    their outer products. On one BLAS thread, so that it is the same numbers wherever it is computed (in a
+    worker, or in the reader from the deviations a store holds; a threaded BLAS sums in another order)."""
+    devT = np.ascontiguousarray(dev.transpose(2, 1, 0))          # (M, K, b)
+    with one_blas_thread():
+        return devT @ devT.transpose(0, 2, 1)                    # (M, K, K)
+
+
+def scatter_arrays(dev: np.ndarray, cov: np.ndarray) -> dict:
+    """A block's scatter (``cov`` = :func:`scatter` of ``dev``) as a store keeps it: its smallest exact form.
+
+    The deviations themselves (``"dev"``, b·K numbers a model) where the block holds fewer datasets than half
+    the test points (the usual case: 100 datasets make blocks of 5), else the upper triangle of the scatter
+    (``"cov_upper"``, K(K+1)/2 a model) where it is exactly symmetric, else the whole (``"cov"``, as stores
+    written before this kept it). :func:`scatter_from` gives back the same bits.
+    """
+    b, K, _ = dev.shape
+    if b * K < K * (K + 1) // 2:
+        return {"dev": dev}
+    if np.array_equal(cov, cov.transpose(0, 2, 1)):
+        iu = np.triu_indices(K)
+        return {"cov_upper": cov[:, iu[0], iu[1]]}
+    return {"cov": cov}
+
+
+def scatter_from(arrays: dict) -> np.ndarray:
+    """A block's scatter (M, K, K) from what :func:`scatter_arrays` stored (or a store's full ``"cov"``)."""
+    if "cov" in arrays:
+        return arrays["cov"]
+    if "dev" in arrays:
+        return scatter(arrays["dev"])
+    upper = arrays["cov_upper"]
+    K = int(round((np.sqrt(8 * upper.shape[1] + 1) - 1) / 2))
+    iu = np.triu_indices(K)
+    cov = np.empty((upper.shape[0], K, K))
+    cov[:, iu[0], iu[1]] = upper
+    cov[:, iu[1], iu[0]] = upper
+    return cov
 
 
 def merge_blocks(blocks: list[Block]):

@@ -14,7 +14,8 @@ from ...core.limits import biasvar_bytes, check_memory
 from ...core.stats import summarize
 from .compare import check_one_kind, degenerate_notes, kind
 from .blocks import (Block, LOSSES, N_FIRST, SHRINK, block_size, blocks_of, check_common, checks,
-                     draw_block, draw_test_noise, fresh, one_blas_thread, run_items, workers)
+                     draw_block, draw_test_noise, fresh, run_items, scatter, scatter_arrays, scatter_from,
+                     workers)
 from .results import BiasVariance, finish
 
 # -- the general engine: any estimator -------------------------------------------
@@ -45,8 +46,9 @@ class _EstimatorBlockJob:
     def __call__(self, k: int) -> Block:
         return _quiet(self.block, k)
 
-    def block(self, k: int) -> Block:
-        """Block k's statistics (warnings as the caller has them; fits as :func:`~.blocks.checks` says)."""
+    def block(self, k: int, keep_dev: bool = False) -> Block:
+        """Block k's statistics (warnings as the caller has them; fits as :func:`~.blocks.checks` says); with
+        ``keep_dev``, the deviations behind its scatter too (for a store, :func:`~.blocks.scatter_arrays`)."""
         size, m = self.sizes[k], self.x_test.size
         x, y = draw_block(self.source, self.n, self.seed, k, size)
         eps = draw_test_noise(self.source, m, self.seed, k, size)
@@ -64,10 +66,8 @@ class _EstimatorBlockJob:
         mean = H.mean(axis=0)                                        # (m, M)
         dev = H - mean
         m2 = np.einsum("btm,btm->tm", dev, dev)
-        devT = np.ascontiguousarray(dev.transpose(2, 1, 0))          # (M, m, b)
-        with one_blas_thread():
-            cov = devT @ devT.transpose(0, 2, 1)                     # (M, m, m)
-        return Block(size, mean, m2, cov, dist, error, noise, H[:N_FIRST] if k == 0 else None)
+        return Block(size, mean, m2, scatter(dev), dist, error, noise, H[:N_FIRST] if k == 0 else None,
+                     dev if keep_dev else None)
 
 
 @dataclass
@@ -283,8 +283,12 @@ def decompose_block_job(config: dict, seed) -> dict:
     x_test = source.x_dist.quantiles(config["n_test"])
     k, sizes = config["block"], {config["block"]: config["size"]}
     if config["loss"] == "squared":
-        b = _EstimatorBlockJob(source, config["n"], config["seed"], sizes, ests, x_test, source.mean(x_test))(k)
-        arrays = dict(mean=b.mean, m2=b.m2, cov=b.cov, dist=b.dist, error=b.error, noise=b.noise)
+        job = _EstimatorBlockJob(source, config["n"], config["seed"], sizes, ests, x_test, source.mean(x_test))
+        b = _quiet(job.block, k, True)
+        # the scatter in its smallest exact form (the deviations, for small blocks): 100 datasets of 4 models
+        # on 200 test points store 0.9 MB instead of 26 MB, and give back the same bits
+        arrays = dict(mean=b.mean, m2=b.m2, **scatter_arrays(b.dev, b.cov), dist=b.dist, error=b.error,
+                      noise=b.noise)
         metrics = {"count": b.count}
     else:
         c = _ClassifierBlockJob(source, config["n"], config["seed"], sizes, ests, x_test, source.proba(x_test),
@@ -326,8 +330,9 @@ def _run_general(job, configs, why, *, store, dask, seed, jobs, progress, classi
                           "use an expression and estimators importable from a module, or drop store/dask")
     from ...runs.sweep import sweep
 
+    names = ", ".join(dict.fromkeys(type(e).__name__ for e in job.estimators))
     res = sweep(decompose_block_job, configs, store=store, seed=seed, jobs=jobs, dask=dask,
-                progress=progress)
+                progress=progress, label=f"bias-variance: {names}")
     blocks = []
     for rec in res.records:
         a, m = rec["arrays"], rec["metrics"]
@@ -335,8 +340,8 @@ def _run_general(job, configs, why, *, store, dask, seed, jobs, progress, classi
             blocks.append(_ClassBlock(int(m["count"]), a["tally"], a["loss"], a.get("first"), int(m["clipped"]),
                                       a.get("constant")))
         else:
-            blocks.append(Block(int(m["count"]), a["mean"], a["m2"], a["cov"], a["dist"], a["error"], a["noise"],
-                                 a.get("first")))
+            blocks.append(Block(int(m["count"]), a["mean"], a["m2"], scatter_from(a), a["dist"], a["error"],
+                                a["noise"], a.get("first")))
     return blocks
 
 

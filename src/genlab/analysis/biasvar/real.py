@@ -255,8 +255,8 @@ def decompose_data(estimators, data, *, method: str = "disjoint", n_train: int |
                                       test_fraction=test_fraction, seed=seed, k=k)
         if configs is None:
             raise GenlabError(f"this decomposition cannot run through a store or Dask: {why}")
-        res = sweep(decompose_round_job, configs, store=store, seed=seed, jobs=jobs, dask=dask,
-                    progress=progress)
+        res = sweep(decompose_round_job, configs, store=store, seed=seed, jobs=jobs, dask=dask, progress=progress,
+                    label=f"bias-variance: {', '.join(type(e).__name__ for e in ests)} on {data.name or 'the data'}")
         H = np.concatenate([a[None] if a.ndim == 2 else a for a in res.arrays("predictions")])
     y_t = data.y[test].astype(float)
     R = k

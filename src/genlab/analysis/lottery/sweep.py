@@ -201,7 +201,7 @@ def _round(model, data: dict, variants, masks: dict, counts, *, source, starts: 
 # --------------------------------------------------------------------------- the sweep
 
 #: Defaults of :func:`lottery_sweep`: (full, quick).
-DEFAULTS = {"rounds": (15, 5), "rate": (0.2, 0.5), "seeds": (5, 3), "epochs": (60, 30)}
+DEFAULTS = {"rounds": (15, 5), "rate": (0.2, 0.5), "seeds": (5, 3), "epochs": (60, 60)}
 
 
 def lottery_settings(data: str = "digits", *, rounds: int = 15, rate: float = 0.2, rewind: int = 0,
@@ -269,7 +269,7 @@ def lottery_sweep(data: str = "digits", *, rounds: int | None = None, rate: floa
         17,400 weights, 210 biases).
     n_train, n_val : int, default 800 and 300
         Training and validation images; the rest (697) is the test set.
-    epochs, lr, batch_size : default 60 (30 with ``quick``), 3e-3, 128
+    epochs, lr, batch_size : default 60, 3e-3, 128
         Every training (dense and pruned): Adam, at most ``epochs`` epochs.
     patience : int, optional
         Stop a training after this many epochs without a lower validation

@@ -98,7 +98,7 @@ def section(*, quick: bool = False, lang: str = "en", seed: int = 0, jobs=None, 
     Each round prunes the weights at the end of the last training (Frankle & Carbin's rule, the sweep's
     default); "below dense" is the Holm-corrected t-test of :meth:`LotteryResult.below_dense`.
 
-    ``quick``: 3 repeats, 5 rounds at rate 0.5, 30 epochs (about 8 s on 2 cores); else 5
+    ``quick``: 3 repeats, 5 rounds at rate 0.5 (about 15 s on 2 cores); else 5
     repeats, 15 rounds at rate 0.2 (about 1-2 min on 2 cores).
     """
     t = load_text(lang)["lottery"]
