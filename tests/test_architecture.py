@@ -2,7 +2,7 @@
 
 Layers, bottom to top (a module may import from its own layer and those below)::
 
-    core  <  data, linalg, plots  <  models  <  runs  <  analysis  <  article  <  cli
+    core  <  data, linalg, plots  <  models  <  runs  <  analysis  <  article  <  lab  <  cli
 
 Lazy imports inside functions count too: a lower layer never reaches up, even late.
 Also checked: no import cycles between modules, and the size rules of the layout
@@ -18,7 +18,7 @@ import genlab
 
 ROOT = Path(genlab.__file__).parent
 LAYERS = {"core": 0, "data": 1, "linalg": 1, "plots": 1, "models": 2, "runs": 3, "analysis": 4, "article": 5,
-          "cli": 6}
+          "lab": 6, "cli": 7}
 MAX_LINES = 600
 MAX_BODY = 80  # lines of a function's body past its docstring; longer ones say why ("Long because ...")
 

@@ -20,6 +20,7 @@ from .article import article
 from .biasvar import biasvar
 from .double_descent import double_descent, regularize
 from .fit import curve_app, fit
+from .lab import lab
 from .lottery import lottery
 from .runs import runs_app
 from .scaling import scaling_app
@@ -35,6 +36,7 @@ app.add_typer(scaling_app, name="scaling")
 app.command("lottery")(lottery)
 app.add_typer(runs_app, name="runs")
 app.command()(article)
+app.command("lab")(lab)
 
 
 def _version(value: bool):
