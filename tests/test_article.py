@@ -46,6 +46,24 @@ def test_section_4_numbers(report):
     assert (report / "runs.sqlite").exists()
 
 
+def test_section_4_1_crossed_split_of_the_mlp_variance(report):
+    # the MLP's variance across width split into data, seed and interaction: the figure and its numbers
+    sec = json.loads((report / "results.json").read_text(encoding="utf-8"))["sections"]["double_descent"]
+    nums, crossed = sec["numbers"], sec["results"]["crossed"]
+    assert "crossed" in sec["figures"] and crossed["knob"] == "width" and crossed["identity_gap"] < 1e-9
+    widths = [p["width"] for p in crossed["points"]]
+    assert nums["crossed_peak_width"]["value"] == crossed["peak"] in widths[:-1]   # a peak, not the widest net
+    for where in ("peak", "last"):
+        shares = [nums[f"crossed_{p}_share_{where}"]["value"] for p in ("data", "init", "interaction")]
+        assert sum(shares) == pytest.approx(1.0)
+    # the seed-dependent parts make the peak; far past it the data's part is nearly all the variance
+    assert nums["crossed_interaction_share_peak"]["value"] + nums["crossed_init_share_peak"]["value"] > 0.5
+    assert nums["crossed_data_share_last"]["value"] > 0.8
+    # averaging seeds removes the seed-dependent parts: the ensembles beat one network at the peak
+    assert (nums["crossed_ensemble_all_at_peak"]["value"] <= nums["crossed_ensemble4_at_peak"]["value"]
+            < nums["crossed_error_at_peak"]["value"])
+
+
 def test_section_5_lottery_numbers(report):
     sec = json.loads((report / "results.json").read_text(encoding="utf-8"))["sections"]["lottery"]
     nums = sec["numbers"]

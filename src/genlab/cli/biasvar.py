@@ -14,6 +14,7 @@ from ..core.errors import GenlabError
 from ._common import (AllowLargeOption, DaskOption, JSON_HELP, NoiseOption, OUT_HELP, StoreOption, TargetOption,
                       XDistOption, YColOption, check_out_folder, emit, model_names, output_stem, refuse_ignored, say,
                       sweep_kwargs, synthetic_source)
+from .crossed import WIDTHS_HELP
 
 
 def _plan_biasvar(*, datasets: int, n: int, n_test: int, degrees: str, solver, alphas, estimator: int,
@@ -206,7 +207,8 @@ def _unreliable(r: dict, result) -> str:
 
 def biasvar(
     degrees: str = typer.Option("0-29", help="Polynomial degrees: a range 0-29, a list 1,2,30, or both."),
-    datasets: int = typer.Option(10_000, "--datasets", help="Datasets drawn from the source (the article: 100000)."),
+    datasets: int = typer.Option(10_000, "--datasets", help="Datasets drawn from the source (the article: 100000); "
+                                 "with --model, the data draws R (default 4)."),
     n: int = typer.Option(30, help="Training points per dataset."),
     noise: NoiseOption = 0.1,
     target: TargetOption = "2*x**2 + 1",
@@ -238,11 +240,20 @@ def biasvar(
                                         "column but --y-col).", show_default=False),
     y_col: YColOption = "y",
     method: str = typer.Option("disjoint", help="Real data: disjoint training subsets or bootstrap resamples."),
-    n_train: Optional[int] = typer.Option(None, help="Real data: training points per round."),
+    n_train: Optional[int] = typer.Option(None, help="Real data: training points per round; with --model, per "
+                                         "data draw (default 100)."),
     rounds: int = typer.Option(200, help="Real data: rounds (disjoint: at most this many)."),
+    model: Optional[str] = typer.Option(None, help="mlp: a width sweep of genlab's torch MLP, its variance split "
+                                        "into data, seed and interaction (crossed design), with seed ensembles; "
+                                        "data: --data digits (default), another set, --csv, or --data source."),
+    widths: str = typer.Option("2-2048", help="With --model: " + WIDTHS_HELP),
+    seeds: Optional[int] = typer.Option(None, help="With --model: initialization seeds S per data draw (default 8).",
+                                        show_default=False),
+    epochs: Optional[int] = typer.Option(None, help="With --model: full-batch Adam epochs (default 300).",
+                                         show_default=False),
     seed: int = typer.Option(0, help="Seed (same seed, same numbers, whatever --jobs)."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes (default: 1; with "
-                                       "--estimator, the number of cores).", show_default=False),
+                                       "--estimator or --model, the number of cores).", show_default=False),
     store: StoreOption = None,
     dask: DaskOption = None,
     allow_large: AllowLargeOption = False,
@@ -251,8 +262,15 @@ def biasvar(
 ):
     """Bias², variance, noise and the measured test error, each with its standard error.
 
-    With --estimator, each block of datasets (of rounds, on real data) is a job of the results store (OUT/runs.sqlite or --store): the same command again resumes an interrupted run, and --dask runs the jobs on a cluster.
+    With --estimator, each block of datasets (of rounds, on real data) is a job of the results store (OUT/runs.sqlite or --store): the same command again resumes an interrupted run, and --dask runs the jobs on a cluster. With --model mlp, a network's width sweep with its variance split into data, seed and their interaction (crossed design), one job per (width, data draw).
+    \f
+    Long because it checks every option of its three modes (polynomials, estimators, real data) before any
+    work, in one place; --model's sweep has its own module (.crossed).
     """
+    if model is not None:  # a network's crossed data x seed width sweep: its own module checks and runs it
+        from .crossed import crossed_command
+
+        return crossed_command(**locals())
     from matplotlib.figure import Figure  # not pyplot: nothing to show, and ~0.3 s less to start
 
     from ..analysis.biasvar import decompose, decompose_polynomial
@@ -262,6 +280,8 @@ def biasvar(
     from ..core.limits import check_cap
     from ..core.seeding import check_seed
 
+    refuse_ignored(True, "they go with --model mlp", ("--widths", widths, "2-2048"), ("--seeds", seeds, None),
+                   ("--epochs", epochs, None))
     if jobs is not None:
         check_jobs(jobs)
     check_seed(seed)

@@ -64,6 +64,21 @@ def crossed_job(config: dict, seed) -> dict:
     return {"arrays": {"pred": pred, "train_error": train_error}}
 
 
+
+def _crossed_cost(config: dict) -> float:
+    """Rough seconds of :func:`crossed_job`: S (× K) trainings of its estimator; for genlab's torch MLPs
+    about 0.3 ms an epoch plus 2 µs an epoch and hidden unit per 100 samples, else a second each. Only the
+    order of a plan depends on it."""
+    params = (config.get("estimator") or {}).get("params") or {}
+    fits = int(config.get("S", 1)) * int(config.get("K", 1) or 1)
+    if "width" in params and "epochs" in params:
+        width, epochs = float(params["width"]), float(params["epochs"])
+        return fits * epochs * (3e-4 + 2e-6 * width * float(config.get("n_train", 100)) / 100)
+    return float(fits)
+
+
+crossed_job.cost = _crossed_cost
+
 def _outputs(est, d, X) -> np.ndarray:
     """Predictions (n, 1), or class probabilities (n, C) over every class of the task."""
     if d.task == "regression":

@@ -45,6 +45,58 @@ def _ablation_verdict(key: str, d: dict, t) -> str:
     return t["ablation_verdict"].format(name=name, **d)
 
 
+#: §4.1's crossed data × seed sweep of an MLP on digits: (widths, data draws R, seeds S, epochs), full and quick;
+#: sized so that the full one adds about a minute of CPU on 2 cores (bench/crossed.py), the quick one seconds
+CROSSED = {False: ((2, 4, 8, 16, 32, 64, 128, 256), 4, 6, 300), True: ((2, 4, 8, 16, 64), 3, 4, 300)}
+CROSSED_N, CROSSED_NOISE = 100, 0.0
+
+
+def crossed_mlp(*, quick: bool = False, seed: int = 0, jobs=None, store=None):
+    """The MLP's variance across width split into data, seed and interaction (:func:`crossed_sweep`): one
+    hidden ReLU layer trained by full-batch Adam (cross-entropy) on n = 100 digits (clean labels: the variance
+    peak is then clear, below the threshold; with 20% flipped it is flat past it), squared error of the class
+    probabilities on 200 held-out digits."""
+    from ...analysis.crossed import crossed_sweep
+    from ...models import TorchMLPClassifier
+
+    widths, R, S, epochs = CROSSED[bool(quick)]
+    est = TorchMLPClassifier(width=widths[0], epochs=epochs, lr=1e-2, batch_size=None, device="cpu")
+    return crossed_sweep(est, knob="width", values=widths, data="digits", R=R, S=S, n_train=CROSSED_N, n_test=200,
+                         label_noise=CROSSED_NOISE, seed=seed, jobs=jobs, store=store)
+
+
+def _crossed_figure(res, t, lbl, epochs: int):
+    """The crossed split's figure (the parts against width; the ensembles) and its numbers."""
+    at, last = int(np.nanargmax(res.total)), len(res.values) - 1
+    parts = {"data": res.v_data, "init": res.v_init, "interaction": res.v_interaction}
+    share = {(p, w): float(v[i] / res.total[i]) for p, v in parts.items() for w, i in (("peak", at), ("last", last))}
+    k4 = min(4, res.S)
+    ens = {"one": res.error[at], "four": res.ensemble[at, k4 - 1], "all": res.ensemble[at, -1]}
+    fig, (a1, a2) = _fig((12, 4), 2)
+    res.plot(a1)
+    res.plot_ensembles(a2)
+    dominant = max(parts, key=lambda p: share[(p, "peak")])
+    caption = t["crossed_caption"].format(
+        R=res.R, S=res.S, n=CROSSED_N, noise=CROSSED_NOISE, epochs=epochs,
+        threshold=res.threshold, peak=res.peak, last=res.values[last], dominant=t["crossed_parts"][dominant],
+        data_peak=share[("data", "peak")], init_peak=share[("init", "peak")],
+        int_peak=share[("interaction", "peak")], data_last=share[("data", "last")],
+        init_last=share[("init", "last")], int_last=share[("interaction", "last")], k4=k4, one=ens["one"],
+        four=ens["four"], all=ens["all"])
+    se = res.ensemble_se[at]
+    numbers = [Number("crossed_peak_width", lbl["crossed_peak_width"], float(res.peak),
+                      note=f"threshold {res.threshold:.1f}"),
+               *(Number(f"crossed_{p}_share_{w}", lbl[f"crossed_{p}_share_{w}"], share[(p, w)])
+                 for w in ("peak", "last") for p in parts),
+               Number("crossed_error_at_peak", lbl["crossed_error_at_peak"], float(ens["one"]),
+                      se=float(res.error_se[at])),
+               Number("crossed_ensemble4_at_peak", lbl["crossed_ensemble4_at_peak"].format(k=k4), float(ens["four"]),
+                      se=float(se[k4 - 1])),
+               Number("crossed_ensemble_all_at_peak", lbl["crossed_ensemble_all_at_peak"].format(k=res.S),
+                      float(ens["all"]), se=float(se[-1]))]
+    return Figure("crossed", t["crossed_title"], caption, fig, res.summary()), numbers
+
+
 def sweeps(*, quick: bool = False, seed: int = 0, jobs=None, store=None) -> dict:
     """The sweeps of §4.1 and §4.2, each a function of no arguments (see :func:`genlab.article.build.plan`):
     the sections call them, and the article's plan runs their jobs beforehand on one pool."""
@@ -69,12 +121,13 @@ def sweeps(*, quick: bool = False, seed: int = 0, jobs=None, store=None) -> dict
         "tuned": lambda: dd.random_features_sweep("digits", n_train=n_rf, seeds=seeds_rf, ridge="tuned", **kw),
         "free": lambda: dd.random_features_sweep("digits", n_train=n_rf, seeds=seeds_rf, **kw),
         "side": lambda: regularizers_side_by_side("digits", quick=quick, **kw),
+        "crossed": lambda: crossed_mlp(quick=quick, **kw),
         "ablations": lambda: dd.schaeffer_ablations("diabetes", seeds=20 if quick else 50, **{**kw, "jobs": jobs or 1}),
     }
 
 
 #: The sweeps (keys of :func:`sweeps`) of each section.
-SECTION_SWEEPS = {"double_descent": ("mlp", "rf", "label_noise", "split", "poly", "samples", "epochs", "ablations"),
+SECTION_SWEEPS = {"double_descent": ("mlp", "rf", "label_noise", "split", "crossed", "poly", "samples", "epochs", "ablations"),
                   "regularization": ("side", "tuned", "free", "samples", "optimal_ridge")}
 
 
@@ -174,6 +227,13 @@ def double_descent_section(*, quick: bool = False, lang: str = "en", seed: int =
         n_datasets=n_bv, vpeak=vpeak, rfpeak=split.peak), fig, bv.summary()))
     numbers.append(Number("variance_peak_degree", lbl["variance_peak_degree"], vpeak))
     results["bias_variance_curve"] = {"polynomial": bv.to_dict(), "random_features_split": split.to_dict()}
+
+    # where the variance comes from: data, seed and their interaction across an MLP's width
+    crossed = run["crossed"]()
+    fig_crossed, crossed_numbers = _crossed_figure(crossed, t, lbl, CROSSED[bool(quick)][3])
+    figures.append(fig_crossed)
+    numbers += crossed_numbers
+    results["crossed"] = crossed.to_dict()
 
     # why the peak
     abl = run["ablations"]()

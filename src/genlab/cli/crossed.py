@@ -1,0 +1,212 @@
+"""`genlab biasvar --model mlp`: a network's bias², and its variance split by where it comes from — the
+data, the initialization seed and their interaction (:func:`genlab.analysis.crossed.crossed_sweep`) —
+across width, with the interpolation threshold and the error of seed ensembles.
+
+:mod:`.biasvar` calls :func:`crossed_command` when ``--model`` is given; every option is checked here
+before any store or file exists.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..core.errors import GenlabError
+from ._common import emit, output_stem, refuse_ignored, say, sweep_kwargs
+
+#: --model names the command knows
+MODELS = ("mlp",)
+#: the defaults of the crossed sweep: ~2 minutes on 2 cores (bench/crossed.py measures it)
+WIDTHS, R_DEFAULT, S_DEFAULT, EPOCHS, N_TRAIN, LR = "2-2048", 4, 8, 300, 100, 1e-2
+DATA = "digits"
+WIDTHS_HELP = ("Hidden widths: a range a-b is the doubling ladder a, 2a, 4a, … up to b (b itself included), "
+               "a list 2,8,100, or both (2-64,100).")
+
+
+def parse_widths(text: str, *, allow_large: bool = False) -> list[int]:
+    """``--widths``: ``a-b`` (the doubling ladder a, 2a, 4a, … ≤ b, then b), numbers, commas between them;
+    sorted, each once, each in 1 .. the width cap."""
+    from ..core.limits import check_cap
+
+    out = set()
+    for part in str(text).split(","):
+        part = part.strip()
+        try:
+            if "-" in part:
+                a, b = (int(s) for s in part.split("-"))
+                if a < 1 or b < a:
+                    raise ValueError
+                ladder, w = [], a
+                while w <= b:
+                    ladder.append(w)
+                    w *= 2
+                out.update(ladder + [b])
+            else:
+                out.add(int(part))
+        except ValueError:
+            raise GenlabError(f"--widths {text!r}: give widths >= 1 as a range a-b with a <= b (a doubling "
+                              "ladder) or numbers separated by commas, e.g. 2-2048 or 4,16,64") from None
+    if not out or min(out) < 1:
+        raise GenlabError(f"--widths {text!r}: every width must be at least 1")
+    check_cap(max(out), "width", allow_large=allow_large, option="--widths")
+    return sorted(out)
+
+
+def _value(value):
+    """An option's value, an empty list (``--estimator`` not given) as None."""
+    return None if isinstance(value, (list, tuple)) and not value else value
+
+
+def _given(name: str) -> bool:
+    """Whether the running command line gave option ``name`` (False outside a command line)."""
+    from ._common import _current_context
+
+    ctx = _current_context()
+    if ctx is None:
+        return False
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def _data(data, csv, x_col, y_col, label_noise):
+    """(what crossed_sweep takes as data, its task, a name for titles) for --data/--csv."""
+    from ..data.sources import ARTICLE_SOURCE, load_csv, load_dataset
+
+    if data is not None and csv is not None:
+        raise GenlabError("give either --data or --csv, not both")
+    if csv is not None:
+        ds = load_csv(csv, x=None if x_col is None else tuple(c.strip() for c in x_col.split(",")), y=y_col)
+        name = csv.name
+    elif data == "source":
+        if label_noise:
+            raise GenlabError("--label-noise flips class labels; the synthetic source is a regression (its noise "
+                              "is --noise)")
+        return ARTICLE_SOURCE, "regression", "the synthetic source"
+    else:
+        ds = load_dataset(data or DATA)
+        name = ds.name
+    if ds.task != "classification" and label_noise:
+        raise GenlabError(f"--label-noise flips class labels; {name} is a regression set (use 0)")
+    return ds, ds.task, name
+
+
+def _source(target: str, noise: float, x_dist: str):
+    from ._common import synthetic_source
+
+    return synthetic_source(target, noise, x_dist)
+
+
+def _estimator(task: str, epochs: int):
+    """The prototype network: one hidden ReLU layer, full-batch Adam, on the CPU (one thread per worker)."""
+    from ..models import TorchMLPClassifier, TorchMLPRegressor
+
+    cls = TorchMLPClassifier if task == "classification" else TorchMLPRegressor
+    return cls(width=2, epochs=epochs, lr=LR, batch_size=None, device="cpu")
+
+
+
+#: the options of `genlab biasvar`'s other modes, refused with --model: (parameter, flag, default)
+OTHER_MODES = (("degrees", "--degrees", "0-29"), ("n", "--n", 30), ("basis", "--basis", "legendre"),
+               ("solver", "--solver", None), ("alpha", "--alpha", 0.0), ("alphas", "--alphas", None),
+               ("estimator", "--estimator", None), ("loss", "--loss", "squared"), ("kohavi_wolpert", "--kw", False),
+               ("probs", "--probs", "0.5 + 0.4*sin(2*pi*x)"), ("method", "--method", "disjoint"),
+               ("rounds", "--rounds", 200))
+
+
+def crossed_command(*, model: str, widths: str, datasets: int, seeds: int | None, epochs: int | None,
+                    n_train: int | None, n_test: int, data, csv, x_col, y_col, label_noise: float, target: str,
+                    noise: float, x_dist: str, seed: int, jobs, store, dask, allow_large: bool, as_json: bool, out,
+                    **other) -> None:
+    """Run the crossed width sweep, print its table and write its figure, CSV and JSON.
+
+    ``other`` are the values of `genlab biasvar`'s other options (:data:`OTHER_MODES`), refused when given.
+    """
+    from matplotlib.figure import Figure
+
+    from ..analysis.crossed import crossed_sweep
+    from ..core.limits import check_cap
+    from ..core.seeding import check_seed
+
+    if model not in MODELS:
+        raise GenlabError(f"--model {model!r} is unknown; choose {', '.join(MODELS)} (any other randomized "
+                          "estimator: genlab.analysis.crossed.crossed_sweep in Python)")
+    refuse_ignored(True, "--model sweeps an MLP's width (training points: --n-train)",
+                   *((flag, _value(other.get(name, default)), default) for name, flag, default in OTHER_MODES))
+    check_seed(seed)
+    R = datasets if _given("datasets") else R_DEFAULT
+    S = S_DEFAULT if seeds is None else seeds
+    epochs = EPOCHS if epochs is None else epochs
+    n_train = N_TRAIN if n_train is None else n_train
+    for value, flag in ((R, "--datasets"), (S, "--seeds")):
+        if isinstance(value, bool) or value < 2:
+            raise GenlabError(f"{flag} must be at least 2 (a variance between draws needs two), got {value}")
+    if epochs < 1 or n_train < 2 or n_test < 1:
+        raise GenlabError("--epochs and --n-test must be at least 1 and --n-train at least 2")
+    check_cap(R, "datasets", allow_large=allow_large)
+    check_cap(S, "seeds", allow_large=allow_large)
+    check_cap(epochs, "epochs", allow_large=allow_large)
+    check_cap(n_test, "n_test", allow_large=allow_large)
+    if not 0 <= label_noise < 1:
+        raise GenlabError(f"--label-noise must be in [0, 1), got {label_noise}")
+    values = parse_widths(widths, allow_large=allow_large)
+    refuse_ignored(data != "source" or csv is not None, "these shape the synthetic source; add --data source",
+                   ("--target", target, "2*x**2 + 1"), ("--noise", noise, 0.1), ("--x", x_dist, "uniform(0, 1)"))
+    source, task, name = _data(data, csv, x_col, y_col, label_noise)
+    if data == "source":
+        source = _source(target, noise, x_dist)
+    elif source.n < n_train + n_test:
+        raise GenlabError(f"{name} has {source.n} rows: --n-train {n_train} + --n-test {n_test} do not fit")
+    kw = sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask)
+    res = crossed_sweep(_estimator(task, epochs), knob="width", values=values, data=source, R=R, S=S,
+                        n_train=n_train, n_test=n_test, label_noise=label_noise, seed=seed,
+                        progress=not as_json and sys.stderr.isatty(), **kw)
+    record = {"command": "biasvar", "model": model, "data": name, "epochs": epochs, "lr": LR, **res.to_dict()}
+    fig = Figure(figsize=(12.8, 4.4))
+    a1, a2 = fig.subplots(1, 2)
+    what = f"{name}, n = {n_train}" + (f", {label_noise:g} label noise" if label_noise else "")
+    res.plot(a1, title=f"MLP width: {R} data draws × {S} seeds ({what})")
+    res.plot_ensembles(a2, title="ensembles of k seeds")
+    files = emit(out, output_stem("biasvar", model, ignore=("model",)), fig, res.summary(), record, as_json)
+    if not as_json:
+        print_table(res, name=what, epochs=epochs)
+    say(f"wrote {', '.join(str(p) for p in files)}", as_json)
+
+
+
+def _pm(value: float, se: float) -> str:
+    return f"{value:.3g}" if se != se else f"{value:.3g} ±{se:.1g}"
+
+
+def print_table(res, *, name: str, epochs: int) -> None:
+    """One row per width: bias², the three parts of the variance, their total, the error (each ± s.e.),
+    the error of 4 seeds' and all S seeds' average, and the training error; the threshold and peak below."""
+    import shutil
+
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    bias = "bias²" if res.mode == "source" else "bias² (incl. noise)"
+    k4 = min(4, res.S)
+    table = Table(title=f"crossed data × seed decomposition ({name}, {epochs} epochs; squared error"
+                  f"{' of the class probabilities' if res.config.get('task') == 'classification' else ''})")
+    ks = sorted({k4, res.S})
+    for col in ("width", bias, "V_data", "V_init", "V_data×init", "variance", "error",
+                *(f"ensemble of {k}" for k in ks), "train error"):
+        table.add_column(col, justify="right")
+    ens, ens_se = res.ensemble, res.ensemble_se
+    for a, w in enumerate(res.values):
+        table.add_row(str(w), _pm(res.bias2[a], res.bias2_se[a]), _pm(res.v_data[a], res.v_data_se[a]),
+                      _pm(res.v_init[a], res.v_init_se[a]), _pm(res.v_interaction[a], res.v_interaction_se[a]),
+                      _pm(res.total[a], res.total_se[a]), _pm(res.error[a], res.error_se[a]),
+                      *(_pm(ens[a, k - 1], ens_se[a, k - 1]) for k in ks),
+                      f"{res.train_error[a]:.3g}")
+    Console(width=max(shutil.get_terminal_size().columns, 160)).print(table)
+    at = int(np.nanargmax(res.total))
+    shares = ", ".join(f"{p} {v[at] / res.total[at]:.0%}" for p, v in
+                       (("data", res.v_data), ("init", res.v_init), ("interaction", res.v_interaction)))
+    thr = "—" if res.threshold is None else f"{res.threshold:.1f}"
+    typer.echo(f"interpolation threshold (parameters = n_train × outputs): width {thr}; the variance peaks at "
+               f"width {res.values[at]} ({shares} of it); ensemble of {res.S} seeds there: {ens[at, -1]:.4g} "
+               f"against {res.error[at]:.4g} for one network.")
