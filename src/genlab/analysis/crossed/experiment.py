@@ -17,6 +17,7 @@ import numpy as np
 from ...core.checks import check_fraction, check_int
 from ...core.errors import GenlabError
 from ...core.seeding import check_seed
+from ..biasvar.compare import kind
 from .anova import check_finite, check_seed_used
 from .data import design, init_seed, onehot, training_set
 from .result import CrossedDecomposition
@@ -167,20 +168,9 @@ def _data(data, label_noise, K):
     return {"dataset": key}, ds.task, ds
 
 
-def _kind(est) -> str | None:
-    from sklearn.base import is_classifier, is_regressor
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return "classifier" if is_classifier(est) else "regressor" if is_regressor(est) else None
-        except Exception:  # noqa: BLE001  a class without scikit-learn's tags
-            return None
-
-
 def _check_model_kind(ests, task):
     for e in ests:
-        k = _kind(e)
+        k = kind(e)
         if task == "classification" and (k != "classifier" or not callable(getattr(e, "predict_proba", None))):
             raise GenlabError(f"{type(e).__name__} is not a classifier with predict_proba; the data has class "
                               "labels (its squared error is on the class probabilities)")
