@@ -7,13 +7,11 @@ import json
 
 import numpy as np
 import pytest
-import typer
 
 import genlab.analysis.scaling as sc
 from genlab.analysis.scaling.allocation import predict
 from genlab.analysis.scaling.forms import PRESET_RANGES, extrapolation, number, times, used_inputs
-from genlab.cli.scaling import scaling_app
-from genlab.core.errors import GenlabError
+from test_scaling import _cli  # genlab scaling with genlab.cli.app.main's error handling
 
 CHIN = sc.preset("chinchilla")
 NS = np.geomspace(1e7, 1.6e9, 5)
@@ -41,22 +39,6 @@ def law_file(fitted, tmp_path):
 def _beyond(k, value, largest, what):
     return (f"{k} = {number(value)} is {times(value / largest)}x the largest {k} of {WHO} ({number(largest)}); "
             f"{what} is an extrapolation")
-
-
-def _cli(argv, capsys):
-    """``genlab scaling ...`` with ``genlab.cli.app.main``'s handling of a user's mistake."""
-    command = typer.main.get_command(scaling_app)
-    try:
-        command.main(args=argv, prog_name="genlab scaling", standalone_mode=False)
-        rc = 0
-    except GenlabError as exc:
-        print(f"genlab: error: {exc}", file=__import__("sys").stderr)
-        rc = 2
-    except typer.TyperException as exc:
-        print(f"genlab: error: {' '.join(exc.format_message().split())}", file=__import__("sys").stderr)
-        rc = 2
-    out = capsys.readouterr()
-    return rc, out.out, out.err
 
 
 # -- the ranges of the runs, recorded --------------------------------------------------------------------
