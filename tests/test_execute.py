@@ -522,3 +522,31 @@ def test_sweep_uses_a_temporary_store_and_raises_on_failure():
     assert result.ok and len(result.records) == 4 and not result.store.exists()
     with pytest.raises(GenlabError, match="1 of 2 jobs failed"):
         sweep("genlab.runs.jobs:demo_job", [{"x": 0.1}, {"x": 0.2, "fail": True}], jobs=1)
+
+
+def test_a_watched_sweep_reports_progress_and_stops_when_asked(tmp_path, capfd):
+    """watching(): another thread follows a sweep run inside library code and stops it; the store is left
+    resumable (the same sweep again runs only what was not done) and the numbers are the same."""
+    from genlab.runs.drive import Stopped
+    from genlab.runs.sweep import watching
+
+    configs = [{"n": 10, "sleep": 0.4, "i": i} for i in range(12)]
+    stop, counted = threading.Event(), []
+
+    def progress(n):
+        counted.append(n)
+        if sum(counted) >= 2:
+            stop.set()
+
+    t0 = time.monotonic()
+    with watching(progress=progress, stop=stop), pytest.raises(Stopped):
+        run_sweep(demo_job, configs, store=tmp_path / "s.sqlite", jobs=2, progress=True)
+    assert time.monotonic() - t0 < 12 * 0.4  # stopped before the sweep's end
+    assert "stopped:" in capfd.readouterr().err
+    with Store(tmp_path / "s.sqlite") as st:
+        counts = st.counts()
+    assert counts["running"] == 0 and 2 <= counts["done"] < 12
+    again = run_sweep(demo_job, configs, store=tmp_path / "s.sqlite", jobs=1, progress=False)
+    assert again.ok and again.n_cached == counts["done"] and again.n_ran == 12 - counts["done"]
+    fresh = run_sweep(demo_job, configs, store=tmp_path / "t.sqlite", jobs=1, progress=False)
+    assert [r["metrics"] for r in again.records] == [r["metrics"] for r in fresh.records]

@@ -383,8 +383,9 @@ def _find(component, cid):
 def test_a_link_reproduces_the_view(app):
     out = call(app, "overfitting", target="x**3", degree=7, n="15", seed=4)
     query = out["overfitting-url.search"]
+    assert query.startswith("?") and out["page-path.data"] == "/overfitting" + query  # what the tab shows
     page, path = app.genlab["callbacks"]["route"]("/overfitting", query, None)
-    assert path == "/overfitting"
+    assert path == "/overfitting" + query
     values = {name: _find(page, f"overfitting-{name}").value for name in ("target", "degree", "n", "seed")}
     assert values == {"target": "x**3", "degree": 7, "n": "15", "seed": "4"}
     again = call(app, "overfitting", target=values["target"], degree=values["degree"], n=values["n"],
@@ -406,7 +407,19 @@ def test_a_page_that_changes_its_own_query_is_not_rendered_again(app):
     from dash.exceptions import PreventUpdate
 
     with pytest.raises(PreventUpdate):
-        app.genlab["callbacks"]["route"]("/ridge", "?log_alpha=-1", "/ridge")
+        app.genlab["callbacks"]["route"]("/ridge", "?log_alpha=-1", "/ridge?log_alpha=-1")
+
+
+def test_back_and_forward_render_the_state_of_the_link(app):
+    """Back/Forward change the query string to one the page did not just write: the page is rendered again
+    with its controls from the link (the page's own changes of its query are not, see above)."""
+    route = app.genlab["callbacks"]["route"]
+    first = call(app, "ridge", log_alpha=-1.0)["ridge-url.search"]
+    second = call(app, "ridge", log_alpha=-6.0)["ridge-url.search"]
+    page, shown = route("/ridge", first, "/ridge" + second)   # Back, from the second to the first
+    assert _find(page, "ridge-log_alpha").value == -1.0 and shown == "/ridge" + first
+    page, shown = route("/ridge", second, shown)               # Forward
+    assert _find(page, "ridge-log_alpha").value == -6.0
 
 
 def test_every_page_renders(app):

@@ -11,19 +11,19 @@ message under its field, anything unforeseen a message above the figures, and th
 
 from __future__ import annotations
 
-import base64
-import binascii
 import sys
+import threading
 import traceback
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from . import layout
+from .common import lang_of
 from .fields import from_query, initial
 from .jobs import Busy, Jobs
 from .pages import biasvar, overfitting, ridge, scaling
-from .words import LANGS, words
+from .words import words
 
 PAGES = {"/overfitting": overfitting, "/biasvar": biasvar, "/ridge": ridge, "/scaling": scaling}
 SHELL = {
@@ -40,9 +40,10 @@ SHELL = {
 MAX_REQUEST_BYTES = 16 * 2**20
 
 
-def make_app(lang: str = "en", hosts=None) -> Dash:
+def make_app(lang: str = "en", hosts=None, store=None) -> Dash:
     """The lab as a Dash app in ``lang``; ``hosts``, when given, are the only ``Host`` headers it answers (a
-    page of another site that resolves its name to this machine is refused)."""
+    page of another site that resolves its name to this machine is refused); ``store`` is the results store
+    of its sweeps (default: a ``genlab-lab/runs.sqlite`` made when the first sweep starts)."""
     words(lang)  # a bad language is one line, before anything is built
     app = Dash("genlab.lab", title="genlab lab", update_title=None, suppress_callback_exceptions=True,
                serve_locally=True, compress=False, include_assets_files=False, assets_folder="/nonexistent",
@@ -50,13 +51,11 @@ def make_app(lang: str = "en", hosts=None) -> Dash:
     app.layout = html.Div([dcc.Location(id="url", refresh=False), dcc.Store(id="page-path"),
                            html.Div(id="page")])
     _secure(app.server, hosts)
-    jobs = Jobs()
+    jobs = Jobs(store=store)
     app.genlab = {"callbacks": {}, "jobs": jobs, "lang": lang}
     _route(app, lang)
     for module in PAGES.values():
         _page(app, module, lang, jobs)
-    _jobs(app, jobs, lang)
-    _upload(app)
     return app
 
 
@@ -79,17 +78,15 @@ def _secure(server, hosts) -> None:
         return response
 
 
-def _lang_of(value, server_lang: str) -> str:
-    return value if isinstance(value, str) and value in LANGS else server_lang
-
-
 def _route(app, server_lang: str) -> None:
     @app.callback(Output("page", "children"), Output("page-path", "data"), Input("url", "pathname"),
-                  State("url", "search"), State("page-path", "data"))
+                  Input("url", "search"), State("page-path", "data"))
     def route(pathname, search, shown):
-        if isinstance(pathname, str) and pathname == shown:
+        here = shown_key(pathname, search)
+        if isinstance(pathname, str) and here == shown:
             raise PreventUpdate  # the page changed its own query string: nothing to render again
-        return render(pathname, search, server_lang), pathname
+        # a new page, or Back/Forward to another state of this one: its controls from the link
+        return render(pathname, search, server_lang), here
 
     app.genlab["callbacks"]["route"] = route
 
@@ -100,27 +97,23 @@ def render(pathname, search, server_lang: str):
     module = PAGES.get(pathname)
     fields = module.FIELDS if module is not None else ()
     raw, lang = from_query(fields, search)
-    lang = _lang_of(lang, server_lang)
+    lang = lang_of(lang, server_lang)
     if module is None:
         if pathname in SHELL:
             key, commands = SHELL[pathname]
             return layout.shell_page(key, lang, server_lang, commands)
         return layout.home(lang, server_lang)
     values, notes = initial(module.FIELDS, raw, lang)
-    extra = []
-    if module is biasvar:
-        extra = layout.progress_area(module.KEY, lang)
-    elif module is scaling:
-        if values["runs"] == "sample":
-            values["csv"] = scaling.sample()
-        else:
-            notes.append(("csv", words(lang)["runs_missing"]))
-        from .pages.scaling import UPLOAD_BYTES, size_text
-
-        extra = layout.scaling_extra(lang, size_text(UPLOAD_BYTES)) + [
-            html.P(words(lang)["phase2"], className="note"),
-            html.Pre("genlab scaling train --quick\ngenlab scaling train --corpus markov", className="command")]
+    extra = list(module.extra(values, notes, lang)) if hasattr(module, "extra") else []
+    if getattr(module, "JOBS", False):
+        extra = layout.progress_area(module.KEY, lang) + extra
     return layout.page(module, values, notes, lang, server_lang, extra)
+
+
+def shown_key(pathname, search) -> str:
+    """What the tab shows, as ``page-path`` holds it: the path and the query string, without its ``?``."""
+    search = search if isinstance(search, str) else ""
+    return f"{pathname}?{search.lstrip('?')}"
 
 
 # -- a page's callback ---------------------------------------------------------------------------------------
@@ -130,49 +123,68 @@ def _ids(key: str, module) -> list[str]:
                                                            ("numbers", "table", "raw", "command", "url", "general")])
 
 
+#: In-request computations running at once, all tabs together (more would only share the cores and make
+#: every one of them late); one that cannot start within :data:`WAIT_S` seconds is refused with a message.
+MAX_INLINE = 3
+WAIT_S = 15.0
+_INLINE = threading.BoundedSemaphore(MAX_INLINE)
+
+
 def _page(app, module, server_lang: str, jobs: Jobs) -> None:
     key = module.KEY
     fields = [f for f in module.FIELDS if f.control != "hidden"]
     live = [f for f in fields if f.live]
     quiet = [f for f in fields if not f.live]
+    has_jobs = getattr(module, "JOBS", False)
+    triggers = tuple(getattr(module, "INPUTS", ()))
     props = ["figure"] * len(module.GRAPHS) + ["children", "children", "data", "children", "search", "children"]
     outputs = [Output(i, p) for i, p in zip(_ids(key, module), props)]
     outputs += [Output(f"{key}-{f.name}-msg", "children") for f in fields]
-    inputs = [Input(f"{key}-{f.name}", "value") for f in live]
-    if module is scaling:
-        inputs += [Input("scaling-fit", "n_clicks"), Input("scaling-uploaded", "data")]
+    outputs.append(Output("page-path", "data", allow_duplicate=True))
+    inputs = [Input(f"{key}-{f.name}", "value") for f in live] + [Input(i, p) for i, p, _ in triggers]
     states = [State(f"{key}-{f.name}", "value") for f in quiet] + [State(f"{key}-lang", "data")]
-    names = [f.name for f in live] + (["_fit", "_uploaded"] if module is scaling else []) + [f.name for f in quiet]
-    if module is biasvar:
-        outputs += [Output("biasvar-job", "data"), Output("biasvar-poll", "disabled"),
-                    Output("biasvar-progress", "style"), Output("biasvar-progress-text", "children")]
-        states.append(State("biasvar-job", "data"))
+    names = [f.name for f in live] + [n for _, _, n in triggers] + [f.name for f in quiet]
+    if has_jobs:
+        outputs += [Output(f"{key}-job", "data"), Output(f"{key}-poll", "disabled"),
+                    Output(f"{key}-progress", "style"), Output(f"{key}-progress-text", "children")]
+        states.append(State(f"{key}-job", "data"))
+    path = next(p for p, m in PAGES.items() if m is module)
 
-    @app.callback(*outputs, *inputs, *states)
+    @app.callback(*outputs, *inputs, *states, prevent_initial_call="initial_duplicate")
     def update(*args):
         raw = dict(zip(names, args))
-        lang = _lang_of(args[len(names)], server_lang)
+        lang = lang_of(args[len(names)], server_lang)
         out = _call(module, raw, lang)
         values = _outputs(out, module, fields, lang, server_lang)
-        if module is biasvar:
+        values.append(no_update if values[len(module.GRAPHS) + 4] is no_update else
+                      shown_key(path, values[len(module.GRAPHS) + 4]))
+        if has_jobs:
             values += _start(out, jobs, lang, args[len(names) + 1])
         return values
 
-    update.arg_names = names + ["_lang"] + (["_job"] if module is biasvar else [])
+    update.arg_names = names + ["_lang"] + (["_job"] if has_jobs else [])
     update.output_ids = [f"{o.component_id}.{o.component_property}" for o in outputs]
     app.genlab["callbacks"][key] = update
+    if has_jobs:
+        _jobs(app, jobs, module, server_lang)
+    if hasattr(module, "register"):
+        module.register(app, server_lang)
 
 
 def _call(module, raw: dict, lang: str):
     """``module.update(raw, lang)``; an exception it did not foresee becomes a message, with its traceback on
-    the server's stderr, and the server goes on."""
+    the server's stderr, and the server goes on. At most :data:`MAX_INLINE` run at once."""
     from .common import Outcome
 
+    if not _INLINE.acquire(timeout=WAIT_S):
+        return Outcome(general=words(lang)["busy_inline"].format(n=MAX_INLINE))
     try:
         return module.update(raw, lang)
     except Exception as exc:  # noqa: BLE001 - one interaction failed; the page says so and the server goes on
         traceback.print_exc(file=sys.stderr)
         return Outcome(general=words(lang)["internal"].format(error=f"{type(exc).__name__}: {exc}"[:300]))
+    finally:
+        _INLINE.release()
 
 
 def _outputs(out, module, fields, lang: str, server_lang: str) -> list:
@@ -186,7 +198,7 @@ def _outputs(out, module, fields, lang: str, server_lang: str) -> list:
 
 
 def _start(out, jobs: Jobs, lang: str, running) -> list:
-    """The job outputs of the §3 page: start ``out.job`` and show its progress, or hide the progress.
+    """The job outputs of a page with jobs: start ``out.job`` and show its progress, or hide the progress.
 
     The tab's ``running`` job goes on when it computes the same configuration (only the degree shown
     changed, say), and is cancelled otherwise: its result is no longer wanted.
@@ -197,34 +209,35 @@ def _start(out, jobs: Jobs, lang: str, running) -> list:
     jobs.cancel(running)
     if out.job is None:
         return [None, True, hidden, ""]
-    run, total, what, key = out.job
+    run, total, what, key = out.job[:4]
+    store = len(out.job) > 4 and bool(out.job[4])
     try:
-        job_id = jobs.start(run, total, key)
+        job_id = jobs.start(run, total, key, store=store, what=what if store else None)
     except Busy as exc:
         return [None, True, {"display": "block", "margin": "8px 0"},
-                words(lang)["busy"].format(n=exc.args[0], command=out.command or "genlab biasvar …")]
+                words(lang)["busy"].format(n=exc.args[0], command=out.command or "genlab …")]
     return [job_id, False, {"display": "block", "margin": "8px 0"}, words(lang)["queued"]]
 
 
-# -- the §3 page's jobs: progress, result, cancel -------------------------------------------------------------
+# -- the jobs of a page: progress, result, cancel -------------------------------------------------------------
 
-def _jobs(app, jobs: Jobs, server_lang: str) -> None:
-    key, module = biasvar.KEY, biasvar
+def _jobs(app, jobs: Jobs, module, server_lang: str) -> None:
+    key = module.KEY
     shared = [Output(i, p, allow_duplicate=True) for i, p in zip(
         _ids(key, module), ["figure"] * len(module.GRAPHS) + ["children", "children", "data", "children", "search",
                                                              "children"])]
     status = [Output(i, p, allow_duplicate=True) for i, p in (
-        ("biasvar-job", "data"), ("biasvar-poll", "disabled"), ("biasvar-progress", "style"),
-        ("biasvar-progress-text", "children"))] + [Output("biasvar-progress-bar", "value"),
-                                                   Output("biasvar-progress-bar", "max")]
+        (f"{key}-job", "data"), (f"{key}-poll", "disabled"), (f"{key}-progress", "style"),
+        (f"{key}-progress-text", "children"))] + [Output(f"{key}-progress-bar", "value"),
+                                                  Output(f"{key}-progress-bar", "max")]
 
     fields = [f for f in module.FIELDS if f.control != "hidden"]
 
-    @app.callback(*shared, *status, Input("biasvar-poll", "n_intervals"), State("biasvar-job", "data"),
-                  State("biasvar-lang", "data"), *[State(f"{key}-{f.name}", "value") for f in fields],
+    @app.callback(*shared, *status, Input(f"{key}-poll", "n_intervals"), State(f"{key}-job", "data"),
+                  State(f"{key}-lang", "data"), *[State(f"{key}-{f.name}", "value") for f in fields],
                   prevent_initial_call=True)
     def poll(_n, job_id, lang, *values):
-        lang = _lang_of(lang, server_lang)
+        lang = lang_of(lang, server_lang)
         job = jobs.poll(job_id)
         result = None
         if job is not None and job.state == "done":
@@ -234,13 +247,13 @@ def _jobs(app, jobs: Jobs, server_lang: str) -> None:
                 result = job.result
         return poll_outputs(job, module, lang, server_lang, result)
 
-    @app.callback(Output("biasvar-progress-text", "children", allow_duplicate=True),
-                  Input("biasvar-cancel", "n_clicks"), State("biasvar-job", "data"), prevent_initial_call=True)
+    @app.callback(Output(f"{key}-progress-text", "children", allow_duplicate=True),
+                  Input(f"{key}-cancel", "n_clicks"), State(f"{key}-job", "data"), prevent_initial_call=True)
     def cancel(_n, job_id):
         return "…" if jobs.cancel(job_id) else no_update
 
-    app.genlab["callbacks"]["biasvar-poll"] = poll
-    app.genlab["callbacks"]["biasvar-cancel"] = cancel
+    app.genlab["callbacks"][f"{key}-poll"] = poll
+    app.genlab["callbacks"][f"{key}-cancel"] = cancel
 
 
 def poll_outputs(job, module, lang: str, server_lang: str, result=None) -> list:
@@ -251,7 +264,8 @@ def poll_outputs(job, module, lang: str, server_lang: str, result=None) -> list:
     if job is None:
         return [no_update] * n + stop + [no_update, no_update]
     if job.state == "running":
-        text = words(lang)["running"].format(what=module.KEY, done=job.done, total=job.total)
+        key = "waiting" if job.waiting else "running_store" if job.in_store else "running"
+        text = words(lang)[key].format(what=job.what or module.KEY, done=job.done, total=job.total)
         return [no_update] * n + [no_update, False, {"display": "block", "margin": "8px 0"}, text,
                                   str(job.done), str(job.total)]
     if job.state == "done":
@@ -264,50 +278,3 @@ def poll_outputs(job, module, lang: str, server_lang: str, result=None) -> list:
     else:
         message = words(lang)["internal"].format(error=f"{type(job.error).__name__}: {job.error}"[:300])
     return [no_update] * (n - 1) + [message] + stop + [no_update, no_update]
-
-
-# -- the §4.3 page: upload and download of the runs -------------------------------------------------------------
-
-def _upload(app) -> None:
-    @app.callback(Output("scaling-csv", "value"), Output("scaling-upload-msg", "children"),
-                  Output("scaling-uploaded", "data"), Input("scaling-upload", "contents"),
-                  State("scaling-upload", "filename"), State("scaling-uploaded", "data"), State("scaling-lang", "data"),
-                  prevent_initial_call=True)
-    def upload(contents, filename, count, lang):
-        lang = _lang_of(lang, "en")
-        text, message = read_upload(contents, filename, lang)
-        if text is None:
-            return no_update, message, no_update
-        return text, message, (count if isinstance(count, int) else 0) + 1
-
-    @app.callback(Output("scaling-download", "data"), Input("scaling-download-button", "n_clicks"),
-                  State("scaling-csv", "value"), prevent_initial_call=True)
-    def download(_n, text):
-        if not isinstance(text, str) or not text.strip() or len(text) > scaling.UPLOAD_BYTES:
-            raise PreventUpdate
-        return {"content": text, "filename": "runs.csv"}
-
-    app.genlab["callbacks"]["scaling-upload"] = upload
-    app.genlab["callbacks"]["scaling-download"] = download
-
-
-def read_upload(contents, filename, lang: str) -> tuple[str | None, str]:
-    """The text of an uploaded file (a ``data:...;base64,...`` URL) and a message: ``(None, why)`` for one that
-    is too large, not base64 or not UTF-8 text."""
-    w = words(lang)
-    name = filename if isinstance(filename, str) and len(filename) <= 200 else "(upload)"
-    if not isinstance(contents, str) or "," not in contents[:300]:
-        return None, w["upload_bad"].format(name=name, why="not a file")
-    payload = contents.split(",", 1)[1]
-    size = len(payload) * 3 // 4
-    limit = scaling.UPLOAD_BYTES
-    if size > limit:
-        return None, w["upload_bad"].format(name=name, why=w["upload_big"].format(
-            size=scaling.size_text(size), limit=scaling.size_text(limit)))
-    try:
-        text = base64.b64decode(payload, validate=True).decode("utf-8-sig")
-    except (binascii.Error, ValueError):
-        return None, w["upload_bad"].format(name=name, why="not UTF-8 text (a CSV file is text)")
-    if "\x00" in text:
-        return None, w["upload_bad"].format(name=name, why="not UTF-8 text (a CSV file is text)")
-    return text, w["upload_ok"].format(name=name, rows=max(text.count("\n") - 1, 0) + (not text.endswith("\n")))

@@ -56,6 +56,13 @@ class Refused(Exception):
     """A request the lab does not compute (too slow, say): its message goes above the figures."""
 
 
+def lang_of(value, server_lang: str) -> str:
+    """The tab's language: ``value`` where it is one the lab speaks, else the server's."""
+    from .words import LANGS
+
+    return value if isinstance(value, str) and value in LANGS else server_lang
+
+
 def shell(*parts) -> str:
     """``genlab ...`` with every part quoted for a POSIX shell."""
     return " ".join(["genlab", *(shlex.quote(_arg(p)) for p in parts)])

@@ -4,8 +4,9 @@ running until Ctrl-C.
 The server is werkzeug's threaded WSGI server (Flask's, under Dash): each request runs on its own thread,
 the numerical kernels release the GIL, and a long computation runs as a job (:mod:`genlab.lab.jobs`). It
 serves every script from the installed packages (Dash's and plotly.js): nothing is fetched from the
-network. In this first phase the lab writes no file; ``--store`` is checked and kept for the sweeps that
-will run through the results store. ``GENLAB_LAB_WARM_UP=0`` skips the warm-up (:func:`warm_up`; the tests
+network. The lab writes only its results store (``--store``, with the store's own files beside it), where
+the sweeps it runs from its pages keep their records; on Ctrl-C running sweeps are stopped and left
+resumable before the process ends. ``GENLAB_LAB_WARM_UP=0`` skips the warm-up (:func:`warm_up`; the tests
 set it).
 """
 
@@ -123,7 +124,7 @@ def serve(*, host: str = "127.0.0.1", port: int = 8050, lang: str = "en", store=
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     sock = listen(host, port)
     port = sock.getsockname()[1]
-    app = make_app(lang, hosts=allowed_hosts(host, port))
+    app = make_app(lang, hosts=allowed_hosts(host, port), store=store)
     app.genlab["store"] = store
     try:
         server = make_server(host, port, app.server, threaded=True, fd=sock.fileno())
@@ -149,3 +150,4 @@ def serve(*, host: str = "127.0.0.1", port: int = 8050, lang: str = "en", store=
         raise
     finally:
         server.server_close()
+        app.genlab["jobs"].shutdown()

@@ -49,6 +49,10 @@ _EN = {
     "command_note": "Each view is a link: copy the address bar to share it.",
     "running": "Computing {what}: {done} of {total} blocks",
     "queued": "Starting…",
+    "running_store": "{what}: {done} of {total} jobs done (kept in the lab's store: a cancelled sweep resumes "
+                     "from there)",
+    "waiting": "{what}: waiting for the lab's other sweep to finish (one runs at a time)",
+    "busy_inline": "The lab is computing {n} other requests; try again in a moment",
     "cancel": "Cancel",
     "cancelled": "Cancelled; the figures show the last finished computation.",
     "busy": "The lab is already running {n} long computations; wait for one to finish, or run it from the shell: "
@@ -145,6 +149,9 @@ _JA = {
     "command_note": "表示中の状態はそのまま URL になっています。アドレスバーをコピーすれば共有できます。",
     "running": "{what} を計算中:{total} ブロック中 {done}",
     "queued": "開始しています…",
+    "running_store": "{what}:{total} ジョブ中 {done} 完了(ラボのストアに保存:キャンセルしたスイープはそこから再開します)",
+    "waiting": "{what}:ラボの別のスイープの終了を待っています(同時に実行するのは 1 つ)",
+    "busy_inline": "ラボは他に {n} 件の計算中です。少し待ってからもう一度試してください",
     "cancel": "中止",
     "cancelled": "中止しました。図は最後に完了した計算のままです。",
     "busy": "ラボはすでに {n} 件の長い計算を実行中です。終わるのを待つか、シェルで実行してください:{command}",

@@ -37,14 +37,20 @@ STALL_S = 300.0
 WATCH_S = 1.0
 
 
+class Stopped(KeyboardInterrupt):
+    """A run stopped because its caller asked (:func:`genlab.runs.sweep.watching`): cleaned up as on Ctrl-C,
+    its store resumable."""
+
+
 def drive(executor, st: Store, targets: dict, todo: list[Job], *, kind, seed, total, n_kept, n_kept_failed,
-          progress, label=None, n_jobs=None, n_done=0, recorded=None):
+          progress, label=None, n_jobs=None, n_done=0, recorded=None, stop=None):
     """Keep the executor busy, write each outcome as it arrives; clean up on Ctrl-C or error.
 
     ``targets`` maps each job's kind to what the workers call; a batch holds jobs of one kind and seed.
     ``label`` names the progress bar (default: the job function's name). ``n_jobs`` and ``n_done`` are the
     plan's distinct jobs and those of them already done, for the line printed on Ctrl-C.
-    ``recorded(ids)`` is called after each write of outcomes.
+    ``recorded(ids)`` is called after each write of outcomes. Once ``stop`` (an event) is set, the run
+    stops as on Ctrl-C, raising :class:`Stopped`.
     """
     session = st.begin_session(kind=kind, seed=seed, n_jobs=len(todo), executor=executor.name)
     queue, solo = deque(todo), deque()
@@ -53,11 +59,14 @@ def drive(executor, st: Store, targets: dict, todo: list[Job], *, kind, seed, to
     n_failed = 0
     sizers: dict = {}  # kind -> _BatchSizer
     status = "interrupted"
+    exc_seen = None
     n_ok = 0
     watch = _Watch(executor)
     bar = _progress_bar(progress, label or kind.rpartition(":")[2], total, n_kept, n_kept_failed)
     try:
         while queue or solo or inflight:
+            if stop is not None and stop.is_set():
+                raise Stopped()
             source, limit = (solo, 1) if solo else (queue, executor.capacity())
             submitted = []
             while not crashed and source and len(inflight) < limit:
@@ -102,6 +111,7 @@ def drive(executor, st: Store, targets: dict, todo: list[Job], *, kind, seed, to
                     bar.advance(len(outcomes), failed_now)
         status = "failed" if n_failed else "finished"
     except BaseException as exc:
+        exc_seen = exc
         if not isinstance(exc, KeyboardInterrupt):
             status = "error"
         with contextlib.suppress(Exception):
@@ -119,7 +129,9 @@ def drive(executor, st: Store, targets: dict, todo: list[Job], *, kind, seed, to
             with contextlib.suppress(GenlabError):  # what the store holds, even if Ctrl-C came between a write
                 n_ok = st.counts(session=session)["done"]  # and the count
             n_jobs = len(todo) + n_done if n_jobs is None else n_jobs
-            sys.stderr.write(f"interrupted: {n_done + n_ok} of {n_jobs} jobs done; run the same command to resume\n")
+            what = "stopped" if isinstance(exc_seen, Stopped) else "interrupted"
+            again = "the same computation resumes" if isinstance(exc_seen, Stopped) else "run the same command to resume"
+            sys.stderr.write(f"{what}: {n_done + n_ok} of {n_jobs} jobs done; {again}\n")
 
 
 def _progress_bar(progress, label: str, total: int, n_kept: int, n_kept_failed: int):

@@ -301,6 +301,9 @@ def run_plan(sweeps, *, store, jobs: int | None = None, dask=None, progress=True
         plan.append((sw, kind, target, check_sweep_seed(sw.seed), _config_texts(sw.configs)))
     if not plan:
         raise GenlabError("the plan has no sweeps; give at least one")
+    watched = _WATCHING.get()
+    if watched is not None and watched.progress is not None:
+        progress = watched.progress
     served = _SERVING.get()
     if served is not None and deliver is None:  # another thread's plan runs (or ran) these jobs
         got = served.wait([_sweep_key(p) for p in plan])
@@ -348,7 +351,8 @@ def run_plan(sweeps, *, store, jobs: int | None = None, dask=None, progress=True
             drive(executor, st, {kind: target for _, kind, target, *_ in plan}, todo,
                   kind=", ".join(kinds), seed=plan[0][3], total=total, n_kept=kept, n_kept_failed=kept - n_cached,
                   progress=progress, label=label or ", ".join(labels), n_jobs=len(set().union(*ids)),
-                  n_done=len(done_ids), recorded=sweep_results.recorded)
+                  n_done=len(done_ids), recorded=sweep_results.recorded,
+                  stop=None if watched is None else watched.stop)
         made = sweep_results.all()
         ok = True
         return made
@@ -475,6 +479,32 @@ def serving(results: PlanResults):
         yield results
     finally:
         _SERVING.reset(token)
+
+
+_WATCHING: contextvars.ContextVar = contextvars.ContextVar("genlab_sweep_watch", default=None)
+
+
+@dataclass(frozen=True)
+class _Watch:
+    progress: object = None
+    stop: object = None
+
+
+@contextlib.contextmanager
+def watching(progress=None, stop=None):
+    """In this block (in this thread), every sweep reports to ``progress(n)`` (whatever its caller asked) and
+    stops once ``stop`` (a :class:`threading.Event`) is set.
+
+    How a long computation that runs sweeps inside library code (a crossed sweep, a lottery) is followed
+    and cancelled from another thread, e.g. by ``genlab lab``: on ``stop`` the workers are stopped within
+    about a second, unfinished jobs go back to pending (the same computation later resumes from the
+    store) and :class:`~genlab.runs.drive.Stopped` (a ``KeyboardInterrupt``) is raised.
+    """
+    token = _WATCHING.set(_Watch(progress, stop))
+    try:
+        yield
+    finally:
+        _WATCHING.reset(token)
 
 
 _RECORDING: contextvars.ContextVar = contextvars.ContextVar("genlab_planned_sweeps", default=None)

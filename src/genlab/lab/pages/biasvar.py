@@ -35,6 +35,8 @@ FIELDS = (
     Field("seed", "int", 0, lo=0, cap="seed"),
 )
 GRAPHS = ("terms", "tails", "fits")
+#: Long decompositions run as jobs of the server, with a progress bar and a cancel button.
+JOBS = True
 #: Decompositions run in the request up to this many datasets and estimated seconds; larger ones run as jobs.
 INLINE_DATASETS = 20_000
 INLINE_SECONDS = 2.0

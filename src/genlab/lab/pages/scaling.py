@@ -11,6 +11,8 @@ noise; a link with ``runs=sample`` reproduces its view, one with pasted runs say
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 from functools import lru_cache
 
@@ -175,3 +177,75 @@ def _compute(v: dict, runs, lang: str) -> Outcome:
 
 def layout_text(lang: str) -> list[str]:
     return paragraphs(lang, "scaling", ("intro",))[1:2]
+
+
+# -- the page's parts beyond the common ones (used by genlab.lab.app) ----------------------------------------------
+
+#: Components outside the fields whose changes recompute the page: (id, property, name in ``update``'s raw).
+INPUTS = (("scaling-fit", "n_clicks", "_fit"), ("scaling-uploaded", "data", "_uploaded"))
+
+
+def extra(values: dict, notes: list, lang: str) -> list:
+    """The upload, fit and download controls; the sample runs put in the text area of a link that names them."""
+    from dash import html
+
+    from ..layout import scaling_extra
+
+    if values["runs"] == "sample":
+        values["csv"] = sample()
+    else:
+        notes.append(("csv", words(lang)["runs_missing"]))
+    return scaling_extra(lang, size_text(UPLOAD_BYTES)) + [
+        html.P(words(lang)["phase2"], className="note"),
+        html.Pre("genlab scaling train --quick\ngenlab scaling train --corpus markov", className="command")]
+
+
+def register(app, server_lang: str) -> None:
+    """The page's own callbacks: upload a CSV of runs, download the runs shown."""
+    from dash import Input, Output, State, no_update
+    from dash.exceptions import PreventUpdate
+
+    from ..common import lang_of
+
+    @app.callback(Output("scaling-csv", "value"), Output("scaling-upload-msg", "children"),
+                  Output("scaling-uploaded", "data"), Input("scaling-upload", "contents"),
+                  State("scaling-upload", "filename"), State("scaling-uploaded", "data"), State("scaling-lang", "data"),
+                  prevent_initial_call=True)
+    def upload(contents, filename, count, lang):
+        lang = lang_of(lang, server_lang)
+        text, message = read_upload(contents, filename, lang)
+        if text is None:
+            return no_update, message, no_update
+        return text, message, (count if isinstance(count, int) else 0) + 1
+
+    @app.callback(Output("scaling-download", "data"), Input("scaling-download-button", "n_clicks"),
+                  State("scaling-csv", "value"), prevent_initial_call=True)
+    def download(_n, text):
+        if not isinstance(text, str) or not text.strip() or len(text) > UPLOAD_BYTES:
+            raise PreventUpdate
+        return {"content": text, "filename": "runs.csv"}
+
+    app.genlab["callbacks"]["scaling-upload"] = upload
+    app.genlab["callbacks"]["scaling-download"] = download
+
+
+def read_upload(contents, filename, lang: str) -> tuple[str | None, str]:
+    """The text of an uploaded file (a ``data:...;base64,...`` URL) and a message: ``(None, why)`` for one that
+    is too large, not base64 or not UTF-8 text."""
+    w = words(lang)
+    name = filename if isinstance(filename, str) and len(filename) <= 200 else "(upload)"
+    if not isinstance(contents, str) or "," not in contents[:300]:
+        return None, w["upload_bad"].format(name=name, why="not a file")
+    payload = contents.split(",", 1)[1]
+    size = len(payload) * 3 // 4
+    limit = UPLOAD_BYTES
+    if size > limit:
+        return None, w["upload_bad"].format(name=name, why=w["upload_big"].format(
+            size=size_text(size), limit=size_text(limit)))
+    try:
+        text = base64.b64decode(payload, validate=True).decode("utf-8-sig")
+    except (binascii.Error, ValueError):
+        return None, w["upload_bad"].format(name=name, why="not UTF-8 text (a CSV file is text)")
+    if "\x00" in text:
+        return None, w["upload_bad"].format(name=name, why="not UTF-8 text (a CSV file is text)")
+    return text, w["upload_ok"].format(name=name, rows=max(text.count("\n") - 1, 0) + (not text.endswith("\n")))
