@@ -6,7 +6,9 @@ nothing else is (a busy neighbour halves what 2 workers can gain). The issue's t
 command within 5 minutes on 2 cores, and 2 workers at least 1.7 times as fast as 1. The article's
 crossed sweep (§4.1, ``genlab.article.sections.double_descent.crossed_mlp``) is timed too, full and quick.
 
-    .venv/bin/python bench/crossed.py [--skip-default] [--skip-article]
+    .venv/bin/python bench/crossed.py [--skip-default] [--skip-article] [--device auto|cpu|cuda]
+
+``--device`` goes to every command (default: the command's own, auto); the article's sweep runs on the CPU.
 """
 
 from __future__ import annotations
@@ -26,11 +28,15 @@ SCALING = ("--widths", "2-512", "--datasets", "4", "--seeds", "8", "--epochs", "
 TRIVIAL = ("--widths", "2", "--datasets", "2", "--seeds", "2", "--epochs", "1")
 
 
+#: options every command gets (``--device`` when given)
+EXTRA: list[str] = []
+
+
 def timed(args, jobs: int) -> float:
     """Seconds of one fresh ``genlab biasvar --model mlp ARGS --jobs JOBS`` (its own output folder and store)."""
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        subprocess.run([*GENLAB, "biasvar", "--model", "mlp", *args, "--jobs", str(jobs), "--json",
+        subprocess.run([*GENLAB, "biasvar", "--model", "mlp", *args, *EXTRA, "--jobs", str(jobs), "--json",
                         "--out", tmp], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         return time.perf_counter() - t
 
@@ -49,8 +55,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-default", action="store_true")
     ap.add_argument("--skip-article", action="store_true")
+    ap.add_argument("--device", choices=("auto", "cpu", "cuda"))
     args = ap.parse_args()
-    print(f"{os.cpu_count()} cores")
+    if args.device:
+        EXTRA[:] = ["--device", args.device]
+    print(f"{os.cpu_count()} cores" + (f", --device {args.device}" if args.device else ""))
     if not args.skip_default:
         t = timed((), 2)
         print(f"default command (widths 2-2048, R = 4, S = 8, 300 epochs, n = 100 digits), 2 workers: {t:.0f} s "

@@ -47,6 +47,19 @@ def test_mlp_width_sweep_on_digits_writes_its_files_and_resumes(tmp_path, capsys
     assert rc == 0, err
     assert json.loads((tmp_path / "o" / f"{stem}.json").read_text()) == rec
     assert "V_data×init" in out2 and "interpolation threshold" in out2 and "ensemble of 3" in out2
+    # classification: the 0-1 and cross-entropy decompositions of the same fits, per width, in every output
+    assert "net variance (V_u − V_b)" in out2 and "CE variance" in out2
+    assert "0-1 loss: the net variance peaks at width" in out2 and "cross-entropy: the variance" in out2
+    assert rec["device"] == "cpu" and rec["identity_residual_zero_one"] < 1e-12
+    assert rec["peak_zero_one"] in (2, 8) and rec["identity_residual_cross_entropy"] < 1e-12
+    for p in rec["points"]:
+        z, ce = p["zero_one"], p["cross_entropy"]
+        assert z["error"] == pytest.approx(z["bias_incl_noise"] + z["v_unbiased"] - z["v_biased"], abs=1e-12)
+        assert z["net_variance"] == pytest.approx(z["v_unbiased"] - z["v_biased"], abs=1e-15)
+        assert ce["error"] == pytest.approx(ce["bias_incl_noise"] + ce["variance"], rel=1e-12)
+        assert 0 < z["error"] < 1 and ce["variance"] > 0 and "error_se" in z
+    header = (tmp_path / "o" / f"{stem}.csv").read_text().splitlines()[0].split(",")
+    assert {"zero_one_error", "zero_one_net_variance_se", "cross_entropy_variance", "device"} <= set(header)
 
 
 def test_mlp_regressor_on_the_synthetic_source(tmp_path, capsys, monkeypatch):
@@ -58,6 +71,58 @@ def test_mlp_regressor_on_the_synthetic_source(tmp_path, capsys, monkeypatch):
     assert rec["mode"] == "source" and rec["config"]["task"] == "regression"
     assert all(p["noise"] == pytest.approx(0.04) for p in rec["points"])
     assert all(np.isfinite(p["bias2"]) for p in rec["points"])
+    assert all("zero_one" not in p and "cross_entropy" not in p for p in rec["points"])   # regression: squared only
+    assert "peak_zero_one" not in rec
+
+
+def test_noise_draws_make_the_three_way_design(tmp_path, capsys, monkeypatch):
+    """--noise-draws 3: data × seed × label noise, the seven parts adding up to the variance in the table, the
+    JSON and the CSV; --noise-draws 1 gives what no option gives."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "220")
+    tiny = ("biasvar", "--model", "mlp", "--widths", "2,8", "--datasets", 3, "--seeds", 3, "--epochs", 3,
+            "--n-train", 30, "--n-test", 30, "--label-noise", 0.2, "--jobs", 1)
+    rc, out, err = run(capsys, *tiny, "--noise-draws", 3, "--out", "o")
+    assert rc == 0, err
+    for col in ("V_data", "V_init", "V_noise", "V_data×init", "V_data×noise", "V_init×noise", "V_data×init×noise"):
+        assert col in out
+    (path,) = (tmp_path / "o").glob("*.json")
+    rec = json.loads(path.read_text())
+    assert rec["K"] == 3 and rec["factors"] == ["x", "init", "eps"] and rec["identity_gap"] < 1e-10
+    parts = ("v_x", "v_init", "v_eps", "v_x_init", "v_x_eps", "v_init_eps", "v_x_init_eps")
+    for p in rec["points"]:
+        assert sum(p[k] for k in parts) == pytest.approx(p["total"], rel=1e-12)
+        assert p["v_data"] == pytest.approx(p["v_x"] + p["v_eps"] + p["v_x_eps"], rel=1e-12)
+        assert all(np.isfinite(p[f"{k}_se"]) for k in parts) and "zero_one" in p
+    header = path.with_suffix(".csv").read_text().splitlines()[0].split(",")
+    assert set(parts) | {f"{k}_se" for k in parts} <= set(header)
+    rc, one, err = run(capsys, *tiny, "--noise-draws", 1, "--json", "--out", "a")
+    rc2, default, err2 = run(capsys, *tiny, "--json", "--out", "b")
+    assert rc == rc2 == 0, err + err2
+    assert json.loads(one) == json.loads(default) and json.loads(one)["K"] == 1
+
+
+def test_device_cpu_and_auto_agree_and_cuda_is_refused_without_it(tmp_path, capsys, monkeypatch):
+    """Without CUDA, auto is the CPU: the same numbers, and the device travels in the jobs' estimator spec."""
+    import torch
+
+    from genlab.runs.store import Store
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)   # so on any machine, as on this one
+    rc, out, err = run(capsys, "biasvar", "--model", "mlp", *TINY, "--device", "cuda", "--out", "c")
+    assert rc == 2 and "--device cuda: torch sees no CUDA device" in err and "--device cpu or auto" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "c").exists()
+    recs = {}
+    for device in ("cpu", "auto"):
+        rc, out, err = run(capsys, "biasvar", "--model", "mlp", *TINY, "--device", device, "--json", "--jobs", 1,
+                           "--out", device)
+        assert rc == 0, err
+        recs[device] = json.loads(out)
+        assert recs[device]["device"] == "cpu"
+        with Store(tmp_path / device / "runs.sqlite", readonly=True) as st:
+            assert {j["config"]["estimator"]["params"]["device"] for j in st.jobs()} == {"cpu"}
+    assert recs["cpu"]["points"] == recs["auto"]["points"]
 
 
 def test_mlp_on_a_csv(tmp_path, capsys, monkeypatch):
@@ -92,6 +157,12 @@ def test_mlp_on_a_csv(tmp_path, capsys, monkeypatch):
     (("--csv", "bad.csv", "--y-col", "t"), "bad.csv"),
     (("--n-train", 1000, "--n-test", 1000), "do not fit"),
     (("--label-noise", 1.5), "--label-noise"),
+    (("--noise-draws", 2), "give --label-noise > 0"),
+    (("--noise-draws", 0, "--label-noise", 0.2), "--noise-draws must be an integer >= 1"),
+    (("--noise-draws", 20_000, "--label-noise", 0.2), "--noise-draws 20,000 is above the limit"),
+    (("--noise-draws", 2, "--data", "diabetes"), "give --label-noise > 0"),
+    (("--noise-draws", 2, "--data", "source", "--noise", 0), "--noise is 0"),
+    (("--device", "gpu"), "--device 'gpu' is unknown; choose auto, cpu, cuda"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, capsys, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
@@ -107,3 +178,6 @@ def test_model_options_refused_without_model(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     rc, out, err = run(capsys, "biasvar", "--seeds", 4, "--out", "o")
     assert rc == 2 and "--seeds would be ignored" in err and not (tmp_path / "o").exists()
+    for flag, value in (("--noise-draws", 2), ("--device", "cpu")):
+        rc, out, err = run(capsys, "biasvar", flag, value, "--out", "o")
+        assert rc == 2 and f"{flag} would be ignored" in err and not (tmp_path / "o").exists()

@@ -272,6 +272,7 @@ def test_sweep_gives_the_same_numbers_for_any_worker_count_and_resumes(tmp_path)
     assert one.threshold == 16.0 and one.mode == "source" and one.noise[0] == pytest.approx(0.09)
     assert np.all(one.v_init > 0) and np.all(np.isfinite(one.train_error))
     assert one.identity_gap < 1e-12 and one.identity_residual < 1e-12
+    assert not one.classification and not any(k.startswith("zero_one") for k in one.summary().columns)
 
 
 def test_three_way_sweep_with_noise_draws():
@@ -298,6 +299,12 @@ def test_torch_width_sweep_on_digits():
     lo, hi = MLPConfig(n_inputs=64, width=int(np.floor(w)), n_classes=10), MLPConfig(64, int(np.ceil(w)), 1, 10)
     assert lo.n_params <= 40 * 10 <= hi.n_params
     assert res.ensemble.shape == (2, 3) and "bias2_incl_noise" in res.summary().columns
+    # the same class probabilities under the 0-1 loss and the cross-entropy, each adding up exactly
+    assert res.classification and res.loss_residual("zero_one") < 1e-12 and res.loss_residual("cross_entropy") < 1e-12
+    z, ce = res.zero_one, res.cross_entropy
+    assert np.all((0 <= z["bias"]) & (z["bias"] <= 1)) and np.all(z["v_biased"] <= z["bias"])
+    assert np.all(ce["variance"] > 0) and np.isnan(z["noise"]).all() and np.isnan(ce["noise"]).all()
+    assert np.all(np.isfinite(res.se["zero_one_error"])) and res.config["probability_floor"] == 1e-12
 
 
 def test_threshold_solves_the_parameter_count():

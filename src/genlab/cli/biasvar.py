@@ -251,6 +251,10 @@ def biasvar(
                                         show_default=False),
     epochs: Optional[int] = typer.Option(None, help="With --model: full-batch Adam epochs (default 300).",
                                          show_default=False),
+    noise_draws: int = typer.Option(1, "--noise-draws", help="With --model: K >= 2 label-noise draws per data draw "
+                                    "(3+ for s.e.; needs --label-noise, or --noise with --data source): data x seed "
+                                    "x noise."),
+    device: str = typer.Option("auto", help="With --model: auto (CUDA when torch sees it), cpu or cuda."),
     seed: int = typer.Option(0, help="Seed (same seed, same numbers, whatever --jobs)."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes (default: 1; with "
                                        "--estimator or --model, the number of cores).", show_default=False),
@@ -281,7 +285,7 @@ def biasvar(
     from ..core.seeding import check_seed
 
     refuse_ignored(True, "they go with --model mlp", ("--widths", widths, "2-2048"), ("--seeds", seeds, None),
-                   ("--epochs", epochs, None))
+                   ("--epochs", epochs, None), ("--noise-draws", noise_draws, 1), ("--device", device, "auto"))
     if jobs is not None:
         check_jobs(jobs)
     check_seed(seed)

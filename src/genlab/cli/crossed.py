@@ -1,6 +1,8 @@
 """`genlab biasvar --model mlp`: a network's bias², and its variance split by where it comes from — the
 data, the initialization seed and their interaction (:func:`genlab.analysis.crossed.crossed_sweep`) —
-across width, with the interpolation threshold and the error of seed ensembles.
+across width, with the interpolation threshold and the error of seed ensembles. With ``--noise-draws K``
+the label noise is a third factor (data × seed × noise: seven parts); for class labels the same fits'
+0-1 and cross-entropy decompositions get a table of their own; ``--device`` says where the networks train.
 
 :mod:`.biasvar` calls :func:`crossed_command` when ``--model`` is given; every option is checked here
 before any store or file exists.
@@ -17,6 +19,11 @@ from ._common import emit, output_stem, refuse_ignored, say, sweep_kwargs
 
 #: --model names the command knows
 MODELS = ("mlp",)
+#: --device's choices
+DEVICES = ("auto", "cpu", "cuda")
+#: how the tables name the parts of a three-way design (label noise a factor): Adlam & Pennington's X, P, ε
+PART_LABELS = {"x": "V_data", "init": "V_init", "eps": "V_noise", "x:init": "V_data×init",
+               "x:eps": "V_data×noise", "init:eps": "V_init×noise", "x:init:eps": "V_data×init×noise"}
 #: the defaults of the crossed sweep: ~2 minutes on 2 cores (bench/crossed.py measures it)
 WIDTHS, R_DEFAULT, S_DEFAULT, EPOCHS, N_TRAIN, LR = "2-2048", 4, 8, 300, 100, 1e-2
 DATA = "digits"
@@ -97,12 +104,43 @@ def _source(target: str, noise: float, x_dist: str):
     return synthetic_source(target, noise, x_dist)
 
 
-def _estimator(task: str, epochs: int):
-    """The prototype network: one hidden ReLU layer, full-batch Adam, on the CPU (one thread per worker)."""
+def _estimator(task: str, epochs: int, device: str):
+    """The prototype network: one hidden ReLU layer, full-batch Adam, on ``device`` (resolved: cpu or cuda; it
+    travels in the estimator's spec, so a job's store key says where it ran). One torch thread per worker."""
     from ..models import TorchMLPClassifier, TorchMLPRegressor
 
     cls = TorchMLPClassifier if task == "classification" else TorchMLPRegressor
-    return cls(width=2, epochs=epochs, lr=LR, batch_size=None, device="cpu")
+    return cls(width=2, epochs=epochs, lr=LR, batch_size=None, device=device)
+
+
+def resolve_device(device: str) -> str:
+    """``--device``: ``auto`` is cuda where torch sees a CUDA device, else cpu; ``cuda`` without one is refused."""
+    if device not in DEVICES:
+        raise GenlabError(f"--device {device!r} is unknown; choose {', '.join(DEVICES)}")
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if device == "cuda":
+        raise GenlabError("--device cuda: torch sees no CUDA device here (no GPU, or a CPU-only torch build); "
+                          "use --device cpu or auto, or install a CUDA build of torch on a machine with a GPU")
+    return "cpu"
+
+
+def check_noise_draws(K, *, task: str, data, label_noise: float, noise: float, allow_large: bool) -> int:
+    """``--noise-draws``: 1 (two-way), or K >= 2 label-noise draws where the labels have noise to redraw."""
+    from ..core.limits import check_cap
+
+    if isinstance(K, bool) or not isinstance(K, int) or K < 1:
+        raise GenlabError(f"--noise-draws must be an integer >= 1 (K >= 2 makes label noise a factor), got {K}")
+    if K > 1 and data == "source" and not noise > 0:
+        raise GenlabError("--noise-draws > 1 redraws the source's noise, but --noise is 0; give --noise > 0")
+    if K > 1 and data != "source" and not (task == "classification" and label_noise > 0):
+        raise GenlabError("--noise-draws > 1 redraws the flipped labels: give --label-noise > 0 (a classification "
+                          "set), or use --noise-draws 1")
+    return check_cap(K, "seeds", allow_large=allow_large, option="--noise-draws")
 
 
 
@@ -117,7 +155,7 @@ OTHER_MODES = (("degrees", "--degrees", "0-29"), ("n", "--n", 30), ("basis", "--
 def crossed_command(*, model: str, widths: str, datasets: int, seeds: int | None, epochs: int | None,
                     n_train: int | None, n_test: int, data, csv, x_col, y_col, label_noise: float, target: str,
                     noise: float, x_dist: str, seed: int, jobs, store, dask, allow_large: bool, as_json: bool, out,
-                    **other) -> None:
+                    noise_draws: int = 1, device: str = "auto", **other) -> None:
     """Run the crossed width sweep, print its table and write its figure, CSV and JSON.
 
     ``other`` are the values of `genlab biasvar`'s other options (:data:`OTHER_MODES`), refused when given.
@@ -152,24 +190,35 @@ def crossed_command(*, model: str, widths: str, datasets: int, seeds: int | None
     values = parse_widths(widths, allow_large=allow_large)
     refuse_ignored(data != "source" or csv is not None, "these shape the synthetic source; add --data source",
                    ("--target", target, "2*x**2 + 1"), ("--noise", noise, 0.1), ("--x", x_dist, "uniform(0, 1)"))
+    if device not in DEVICES:
+        raise GenlabError(f"--device {device!r} is unknown; choose {', '.join(DEVICES)}")
     source, task, name = _data(data, csv, x_col, y_col, label_noise)
+    K = check_noise_draws(noise_draws, task=task, data=data, label_noise=label_noise, noise=noise,
+                          allow_large=allow_large)
     if data == "source":
         source = _source(target, noise, x_dist)
     elif source.n < n_train + n_test:
         raise GenlabError(f"{name} has {source.n} rows: --n-train {n_train} + --n-test {n_test} do not fit")
     kw = sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask)
-    res = crossed_sweep(_estimator(task, epochs), knob="width", values=values, data=source, R=R, S=S,
-                        n_train=n_train, n_test=n_test, label_noise=label_noise, seed=seed,
+    device = resolve_device(device)
+    res = crossed_sweep(_estimator(task, epochs, device), knob="width", values=values, data=source, R=R, S=S,
+                        n_train=n_train, n_test=n_test, label_noise=label_noise, noise_draws=K, seed=seed,
                         progress=not as_json and sys.stderr.isatty(), **kw)
-    record = {"command": "biasvar", "model": model, "data": name, "epochs": epochs, "lr": LR, **res.to_dict()}
+    record = {"command": "biasvar", "model": model, "data": name, "epochs": epochs, "lr": LR, "device": device,
+              **res.to_dict()}
     fig = Figure(figsize=(12.8, 4.4))
     a1, a2 = fig.subplots(1, 2)
     what = f"{name}, n = {n_train}" + (f", {label_noise:g} label noise" if label_noise else "")
-    res.plot(a1, title=f"MLP width: {R} data draws × {S} seeds ({what})")
+    design = f"{R} data draws × {S} seeds" + (f" × {K} noise draws" if K > 1 else "")
+    res.plot(a1, title=f"MLP width: {design} ({what})")
     res.plot_ensembles(a2, title="ensembles of k seeds")
-    files = emit(out, output_stem("biasvar", model, ignore=("model",)), fig, res.summary(), record, as_json)
+    frame = res.summary()
+    frame["device"] = device
+    files = emit(out, output_stem("biasvar", model, ignore=("model",)), fig, frame, record, as_json)
     if not as_json:
         print_table(res, name=what, epochs=epochs)
+        if res.classification:
+            print_losses(res)
     say(f"wrote {', '.join(str(p) for p in files)}", as_json)
 
 
@@ -178,35 +227,79 @@ def _pm(value: float, se: float) -> str:
     return f"{value:.3g}" if se != se else f"{value:.3g} ±{se:.1g}"
 
 
-def print_table(res, *, name: str, epochs: int) -> None:
-    """One row per width: bias², the three parts of the variance, their total, the error (each ± s.e.),
-    the error of 4 seeds' and all S seeds' average, and the training error; the threshold and peak below."""
+def _parts(res) -> list[tuple]:
+    """(column name, values, s.e.) of the variance's parts: data, init, data×init; or the seven of a three-way
+    design, without their s.e. (NaN: not shown, to keep the table narrow; the CSV and JSON have them)."""
+    import numpy as np
+
+    if res.K > 1:
+        return [(PART_LABELS[p], res.parts[p], np.full(len(res.values), np.nan)) for p in res.part_names]
+    return [("V_data", res.v_data, res.v_data_se), ("V_init", res.v_init, res.v_init_se),
+            ("V_data×init", res.v_interaction, res.v_interaction_se)]
+
+
+def _console():
     import shutil
 
-    import numpy as np
     from rich.console import Console
+
+    return Console(width=max(shutil.get_terminal_size().columns, 160))
+
+
+def print_table(res, *, name: str, epochs: int) -> None:
+    """One row per width: bias², the parts of the variance (three, or the seven of a three-way design), their
+    total, the error (each ± s.e.), the error of 4 seeds' and all S seeds' average, and the training error;
+    the threshold and peak below."""
+    import numpy as np
     from rich.table import Table
 
     bias = "bias²" if res.mode == "source" else "bias² (incl. noise)"
     k4 = min(4, res.S)
-    table = Table(title=f"crossed data × seed decomposition ({name}, {epochs} epochs; squared error"
-                  f"{' of the class probabilities' if res.config.get('task') == 'classification' else ''})")
+    three = res.K > 1
+    table = Table(title=f"crossed data × seed{' × label noise' if three else ''} decomposition ({name}, {epochs} "
+                  f"epochs{f', {res.K} noise draws' if three else ''}; squared error"
+                  f"{' of the class probabilities' if res.config.get('task') == 'classification' else ''})",
+                  caption="the seven parts' standard errors are in the CSV and JSON" if three else None)
     ks = sorted({k4, res.S})
-    for col in ("width", bias, "V_data", "V_init", "V_data×init", "variance", "error",
+    parts = _parts(res)
+    for col in ("width", bias, *(p for p, _, _ in parts), "variance", "error",
                 *(f"ensemble of {k}" for k in ks), "train error"):
         table.add_column(col, justify="right")
     ens, ens_se = res.ensemble, res.ensemble_se
     for a, w in enumerate(res.values):
-        table.add_row(str(w), _pm(res.bias2[a], res.bias2_se[a]), _pm(res.v_data[a], res.v_data_se[a]),
-                      _pm(res.v_init[a], res.v_init_se[a]), _pm(res.v_interaction[a], res.v_interaction_se[a]),
+        table.add_row(str(w), _pm(res.bias2[a], res.bias2_se[a]), *(_pm(v[a], se[a]) for _, v, se in parts),
                       _pm(res.total[a], res.total_se[a]), _pm(res.error[a], res.error_se[a]),
                       *(_pm(ens[a, k - 1], ens_se[a, k - 1]) for k in ks),
                       f"{res.train_error[a]:.3g}")
-    Console(width=max(shutil.get_terminal_size().columns, 160)).print(table)
+    _console().print(table)
     at = int(np.nanargmax(res.total))
-    shares = ", ".join(f"{p} {v[at] / res.total[at]:.0%}" for p, v in
-                       (("data", res.v_data), ("init", res.v_init), ("interaction", res.v_interaction)))
+    shares = ", ".join(f"{p.removeprefix('V_')} {v[at] / res.total[at]:.0%}" for p, v, _ in parts)
     thr = "—" if res.threshold is None else f"{res.threshold:.1f}"
     typer.echo(f"interpolation threshold (parameters = n_train × outputs): width {thr}; the variance peaks at "
                f"width {res.values[at]} ({shares} of it); ensemble of {res.S} seeds there: {ens[at, -1]:.4g} "
                f"against {res.error[at]:.4g} for one network.")
+
+
+def print_losses(res) -> None:
+    """For class probabilities: one row per width of the 0-1 error with Domingos' bias and net variance, and
+    the cross-entropy with its Bregman bias and variance (each ± s.e.); where each loss's variance peaks."""
+    import numpy as np
+    from rich.table import Table
+
+    z, c = res.zero_one, res.cross_entropy
+    zs, cs = ({k: res.se[f"{loss}_{k}"] for k in t} for loss, t in (("zero_one", z), ("cross_entropy", c)))
+    label = res.mode != "source"
+    table = Table(title="the same fits: 0-1 loss (Domingos) and cross-entropy (Bregman, nats)"
+                  + ("; the test label is the truth (its noise is inside each bias)" if label else ""))
+    for col in ("width", "0-1 error", "bias", "net variance (V_u − V_b)", "cross-entropy", "CE bias", "CE variance"):
+        table.add_column(col, justify="right")
+    for a, w in enumerate(res.values):
+        table.add_row(str(w), *(_pm(t[k][a], se[k][a]) for t, se, k in (
+            (z, zs, "error"), (z, zs, "bias"), (z, zs, "net_variance"),
+            (c, cs, "error"), (c, cs, "bias"), (c, cs, "variance"))))
+    _console().print(table)
+    a, b = (int(np.nanargmax(v)) for v in (z["net_variance"], c["variance"]))
+    typer.echo(f"0-1 loss: the net variance peaks at width {res.values[a]} (V_u {z['v_unbiased'][a]:.3g} − V_b "
+               f"{z['v_biased'][a]:.3g}; P(f ≠ main prediction) {z['variance'][a]:.3g}; error {z['error'][a]:.3g}).")
+    typer.echo(f"cross-entropy: the variance (mean KL from the fits' geometric mean) peaks at width {res.values[b]} "
+               f"({c['variance'][b]:.3g} of {c['error'][b]:.3g} nats).")

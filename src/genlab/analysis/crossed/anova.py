@@ -33,6 +33,7 @@ import math
 import numpy as np
 
 from ...core.errors import GenlabError
+from .losses import class_terms
 
 #: names of the factors of a two-way and a three-way table, in axis order
 FACTORS2 = ("data", "init")
@@ -97,7 +98,7 @@ def seed_axis_parts(names) -> tuple[list[str], list[str]]:
     return keep, divide
 
 
-def table_stats(T: np.ndarray, y: np.ndarray, noise: float, ks) -> dict:
+def table_stats(T: np.ndarray, y: np.ndarray, noise: float, ks, classes: bool = False) -> dict:
     """Every scalar term of one (R, S, K, n, d) table, against targets ``y`` (n, d) — the true mean
     with ``noise`` its known variance, or observed labels with ``noise`` = 0.
 
@@ -106,7 +107,8 @@ def table_stats(T: np.ndarray, y: np.ndarray, noise: float, ks) -> dict:
     the grand mean), ``error`` (mean over cells (f − y)², plus ``noise``; bias2 + total + noise equals
     it exactly, the corrected bias² makes it so), ``ensemble_k`` (bias2 + kept + divided / k + noise for
     k in ``ks``; at every k exactly the mean over all k-subsets of seeds of the error of their average) and the plug-in law-of-total-variance split over the grid (``plugin_total``,
-    ``plugin_init`` = Var_θ E_D, ``plugin_data`` = E_θ Var_D, population moments).
+    ``plugin_init`` = Var_θ E_D, ``plugin_data`` = E_θ Var_D, population moments). With ``classes`` (the
+    outputs are class probabilities) also the 0-1 and cross-entropy terms of :func:`.losses.class_terms`.
     """
     three = T.shape[2] > 1
     f = 3 if three else 2
@@ -131,10 +133,12 @@ def table_stats(T: np.ndarray, y: np.ndarray, noise: float, ks) -> dict:
                plugin_total=plugin_total, plugin_init=plugin_init, plugin_data=plugin_total - plugin_init)
     for k in ks:
         out[f"ensemble_{k}"] = bias2 + kept + divided / k + noise
+    if classes:
+        out.update(class_terms(T, y))
     return out
 
 
-def jackknife(T: np.ndarray, y: np.ndarray, noise: float, ks) -> tuple[dict, dict]:
+def jackknife(T: np.ndarray, y: np.ndarray, noise: float, ks, classes: bool = False) -> tuple[dict, dict]:
     """The terms of :func:`table_stats` and their standard errors.
 
     The s.e. is the square root of the sum, over the factors, of the delete-one-level jackknife
@@ -144,9 +148,10 @@ def jackknife(T: np.ndarray, y: np.ndarray, noise: float, ks) -> tuple[dict, dic
     conservative: the cell-level (interaction) variance is counted once per factor, so for the
     interaction, whose variance is all cell-level, the s.e. runs up to √2 (√3 with three factors)
     too large; for the main effects it is close (see tests/test_crossed.py's coverage check). A
-    factor with 2 levels cannot lose one: the s.e. is then NaN.
+    factor with 2 levels cannot lose one: the s.e. is then NaN. The class terms (``classes``) get theirs
+    the same way; the 0-1 bias and variances are non-smooth in the fits, so theirs are rough (:mod:`.losses`).
     """
-    est = table_stats(T, y, noise, ks)
+    est = table_stats(T, y, noise, ks, classes)
     var = {k: 0.0 for k in est}
     f_axes = (0, 1, 2) if T.shape[2] > 1 else (0, 1)
     for ax in f_axes:
@@ -154,7 +159,7 @@ def jackknife(T: np.ndarray, y: np.ndarray, noise: float, ks) -> tuple[dict, dic
         if n < 3:
             var = {k: math.nan for k in est}
             break
-        reps = [table_stats(np.delete(T, l, axis=ax), y, noise, ks) for l in range(n)]
+        reps = [table_stats(np.delete(T, l, axis=ax), y, noise, ks, classes) for l in range(n)]
         for k in est:
             r = np.array([rep[k] for rep in reps])
             var[k] += (n - 1) / n * float(((r - r.mean()) ** 2).sum())

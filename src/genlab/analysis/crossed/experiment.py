@@ -21,7 +21,8 @@ from ..biasvar.compare import kind
 from .anova import check_finite, check_seed_used
 from .data import design, init_seed, onehot, training_set
 from .result import CrossedDecomposition
-from .table import assemble, decompose_table
+from .losses import n_clipped
+from .table import assemble, clip_config, decompose_table
 
 __all__ = ["crossed_job", "crossed_sweep", "seed_params"]
 
@@ -219,7 +220,9 @@ def crossed_sweep(estimator, *, knob: str | None = None, values=None, data=None,
     -------
     CrossedDecomposition
         With ``train_error`` (mean over the fits of the squared error on their own training targets) and
-        the interpolation ``threshold`` where the model is known (see :func:`threshold`).
+        the interpolation ``threshold`` where the model is known (see :func:`threshold`); for class labels
+        also the 0-1 and cross-entropy decompositions of the same class probabilities (``zero_one``,
+        ``cross_entropy``; :mod:`genlab.analysis.crossed.losses`).
     """
     from ...core.estimators import NotDescribable, to_spec
     from ...runs.sweep import sweep
@@ -246,16 +249,18 @@ def crossed_sweep(estimator, *, knob: str | None = None, values=None, data=None,
     preds, trains = res.arrays("pred"), res.arrays("train_error")
     d = design(base)
     y, noise = d.y, (d.noise if d.mode == "source" else float("nan"))
-    out, train_error = [], []
+    out, train_error, clipped = [], [], 0
+    classes = task == "classification"
     for a, (v, label) in enumerate(zip(values, labels)):
         T = np.stack([np.asarray(p, dtype=np.float64) for p in preds[a * R:(a + 1) * R]])  # (R, S, K, n, d)
         check_finite(T, f" of {label}")
         check_seed_used(T, f"{label} ({type(ests[a]).__name__})")
-        out.append(decompose_table(T, y, noise, d.mode))
+        out.append(decompose_table(T, y, noise, d.mode, classes))
         train_error.append(float(np.mean([np.mean(t) for t in trains[a * R:(a + 1) * R]])))
+        clipped += n_clipped(T) if classes else 0
     config = {"task": task, "n_train": n_train, "n_test": n_test, "label_noise": rate, "seed": seed,
               "data": data_cfg, "estimator": specs[0]["estimator"], "n_inputs": int(d.X_test.shape[1]),
-              "n_outputs": int(d.n_classes)}
+              "n_outputs": int(d.n_classes), **(clip_config(clipped) if classes else {})}
     return assemble(out, knob=knob, values=values, labels=labels, shape=(R, S, K, n_test), mode=d.mode,
                     train_error=train_error,
                     threshold=threshold(ests[0], knob, n_inputs=d.X_test.shape[1], n_outputs=d.n_classes,

@@ -10,6 +10,7 @@ import numpy as np
 
 from ...core.results import Result
 from .anova import FACTORS2, FACTORS3, factor_sets, part_name
+from .losses import LOSSES
 
 #: the terms drawn by :meth:`CrossedDecomposition.plot`: (term, label, colour, line style)
 CURVES = (("bias2", "bias²", "tab:blue", "-"), ("v_data", "V_data", "tab:orange", "--"),
@@ -46,6 +47,13 @@ class CrossedDecomposition(Result):
     ``x:init:eps``); then ``v_data`` = x + eps + x:eps and ``v_interaction`` = x:init + init:eps + x:init:eps. Every term has a standard error
     in ``se`` (the sum of the one-way jackknife variances over the factors, conservative; NaN for a factor
     with 2 levels). The test points (and their labels) are fixed: the s.e. are over data draws and seeds.
+
+    For class probabilities (a classifier), the same table also gives the 0-1 loss's decomposition
+    (Domingos 2000: ``zero_one`` — error, bias, variance, V_u, V_b, net variance V_u − V_b) and the
+    cross-entropy's (Bregman: ``cross_entropy`` — error, bias, variance about the normalized geometric
+    mean of the fits), each adding up to its error exactly (:meth:`loss_residual`); plug-in over the
+    pooled fits, with jackknife s.e. (:mod:`.losses` says what they are worth). Against observed test
+    labels both biases include the noise.
     """
 
     knob: str
@@ -150,8 +158,49 @@ class CrossedDecomposition(Result):
         """The knob value with the largest total variance."""
         return self.values[int(np.nanargmax(self.total))]
 
+    # -- the classification losses ----------------------------------------------------------------
+    @property
+    def classification(self) -> bool:
+        """Whether the 0-1 and cross-entropy decompositions are here (the outputs are class probabilities)."""
+        return "zero_one_error" in self.terms
+
+    def loss(self, name: str) -> dict:
+        """The terms of ``"zero_one"`` or ``"cross_entropy"`` (:mod:`.losses`) by name, one entry per value."""
+        if name not in LOSSES:
+            raise ValueError(f"loss is one of {', '.join(LOSSES)}")
+        if not self.classification:
+            raise ValueError("no class probabilities: the 0-1 and cross-entropy decompositions need a classifier")
+        return {k: self._t(f"{name}_{k}") for k in LOSSES[name]}
+
+    zero_one = property(lambda self: self.loss("zero_one"), doc="Domingos' 0-1 terms (:mod:`.losses`).")
+    cross_entropy = property(lambda self: self.loss("cross_entropy"), doc="The log loss's Bregman terms.")
+
+    def loss_residual(self, name: str) -> float:
+        """max over values of |noise + bias + variance − error| / error for ``name`` (the net variance V_u − V_b
+        for the 0-1 loss; the noise counts as 0 where it is inside the bias): rounding only."""
+        t = self.loss(name)
+        var = t["net_variance"] if name == "zero_one" else t["variance"]
+        gap = np.abs(np.nan_to_num(t["noise"]) + t["bias"] + var - t["error"])
+        return float(np.max(gap / np.maximum(np.abs(t["error"]), np.finfo(float).tiny)))
+
+    def loss_peak(self, name: str):
+        """The knob value with the largest variance under ``name``: the net variance for the 0-1 loss."""
+        t = self.loss(name)
+        return self.values[int(np.nanargmax(t["net_variance"] if name == "zero_one" else t["variance"]))]
+
+    def _loss_columns(self, name: str, prefix: str = "") -> dict:
+        """One loss's terms and their s.e. as columns; against observed labels the bias includes the noise
+        (named so) and there is no noise column."""
+        cols = {}
+        for k in LOSSES[name]:
+            if k == "noise" and self.mode != "source":
+                continue
+            key = "bias_incl_noise" if k == "bias" and self.mode != "source" else k
+            cols[prefix + key], cols[f"{prefix}{key}_se"] = self._t(f"{name}_{k}"), self._s(f"{name}_{k}")
+        return cols
+
     # -- the protocol -----------------------------------------------------------------------------
-    def _columns(self) -> dict:
+    def _columns(self, losses: bool = True) -> dict:
         known = self.mode == "source"
         bias = "bias2" if known else "bias2_incl_noise"
         cols = {self.knob: self.values, "label": list(self.labels), bias: self.bias2, f"{bias}_se": self.bias2_se}
@@ -171,11 +220,15 @@ class CrossedDecomposition(Result):
             cols[f"ensemble_{k}"], cols[f"ensemble_{k}_se"] = self._t(f"ensemble_{k}"), self._s(f"ensemble_{k}")
         if self.train_error is not None:
             cols["train_error"] = np.asarray(self.train_error, dtype=float)
+        if losses and self.classification:
+            for name in LOSSES:
+                cols.update(self._loss_columns(name, f"{name}_"))
         return cols
 
     def summary(self):
         """One row per value: every term with its s.e., the seed-dependent share of the variance, the
-        measured error and the ensemble errors for k = 1..S (pandas)."""
+        measured error and the ensemble errors for k = 1..S; for class probabilities the 0-1 and
+        cross-entropy terms (``zero_one_…``, ``cross_entropy_…``) too (pandas)."""
         import pandas as pd
 
         return pd.DataFrame(self._columns())
@@ -183,11 +236,17 @@ class CrossedDecomposition(Result):
     def to_dict(self) -> dict:
         from ...core.io import plain, records
 
-        return plain({"knob": self.knob, "R": self.R, "S": self.S, "K": self.K, "n_test": self.n_test,
-                      "mode": self.mode, "factors": list(self.factors), "threshold": self.threshold,
-                      "peak": self.peak, "identity_gap": self.identity_gap,
-                      "identity_residual": self.identity_residual, "config": self.config,
-                      "points": records(self._columns())})
+        points = records(self._columns(losses=False))
+        out = {"knob": self.knob, "R": self.R, "S": self.S, "K": self.K, "n_test": self.n_test, "mode": self.mode,
+               "factors": list(self.factors), "threshold": self.threshold, "peak": self.peak,
+               "identity_gap": self.identity_gap, "identity_residual": self.identity_residual, "config": self.config}
+        if self.classification:  # each point gains "zero_one": {...} and "cross_entropy": {...}
+            for name in LOSSES:
+                for point, terms in zip(points, records(self._loss_columns(name))):
+                    point[name] = terms
+                out[f"peak_{name}"] = self.loss_peak(name)
+                out[f"identity_residual_{name}"] = self.loss_residual(name)
+        return plain({**out, "points": points})
 
     def _x(self) -> tuple[np.ndarray, bool]:
         """Where the values go on the x axis, and whether they are numbers (else 0, 1, … with labels)."""

@@ -7,6 +7,7 @@ import numpy as np
 
 from ...core.errors import GenlabError
 from .anova import as_table, check_finite, check_seed_used, check_targets, jackknife
+from .losses import LOSSES, PROB_FLOOR, check_probabilities, n_clipped
 from .result import CrossedDecomposition
 
 
@@ -29,12 +30,16 @@ def targets_and_noise(T, *, y_test=None, y_mean=None, noise=None) -> tuple[np.nd
     return y, float(nz.mean()), "source"
 
 
-def decompose_table(T, y, noise: float, mode: str) -> tuple[dict, dict]:
-    """Every term of one checked table (R, S, K, n, d) and its standard error (see :func:`.anova.jackknife`)."""
+def decompose_table(T, y, noise: float, mode: str, classes: bool = False) -> tuple[dict, dict]:
+    """Every term of one checked table (R, S, K, n, d) and its standard error (see :func:`.anova.jackknife`);
+    with ``classes`` (class probabilities) the 0-1 and cross-entropy terms too (:mod:`.losses`)."""
     ks = range(1, T.shape[1] + 1)
-    est, se = jackknife(T, y, 0.0 if mode == "data" else noise, ks)
+    est, se = jackknife(T, y, 0.0 if mode == "data" else noise, ks, classes)
     est["noise"] = noise
     se["noise"] = 0.0 if mode == "source" else float("nan")
+    if classes and mode == "data":  # against observed labels the noise is inside the bias, as for bias²
+        for loss in LOSSES:
+            est[f"{loss}_noise"] = se[f"{loss}_noise"] = float("nan")
     return est, se
 
 
@@ -52,7 +57,8 @@ def assemble(results, *, knob, values, labels, shape, mode, train_error=None, th
 
 
 def crossed_decomposition(predictions, *, y_test=None, y_mean=None, noise=None, outputs: bool = False,
-                          label: str = "model", knob: str = "model", value=0) -> CrossedDecomposition:
+                          classes: bool = False, label: str = "model", knob: str = "model",
+                          value=0) -> CrossedDecomposition:
     """Split the variance of a crossed table of predictions into data, seed and interaction.
 
     Parameters
@@ -62,6 +68,10 @@ def crossed_decomposition(predictions, *, y_test=None, y_mean=None, noise=None, 
         i: crossed) at the test points; with a K axis, ``[i, j, k]`` trained on inputs i with label-noise
         draw k (the same noise vectors for every i) — a three-way design. With ``outputs``, one more
         trailing axis of outputs (class probabilities, …), whose squared errors are summed.
+    classes : bool
+        The outputs (``outputs=True``) are class probabilities and the targets one-hot labels (``y_test``)
+        or P(y | x) (``y_mean``): adds the 0-1 (Domingos) and cross-entropy (Bregman) decompositions
+        (:mod:`genlab.analysis.crossed.losses`; ``res.zero_one``, ``res.cross_entropy``).
     y_test : array-like of shape (n_test,) or (n_test, n_outputs), optional
         Observed test labels: bias² then includes their noise (mode ``"data"``).
     y_mean : array-like, optional
@@ -78,13 +88,21 @@ def crossed_decomposition(predictions, *, y_test=None, y_mean=None, noise=None, 
     Raises
     ------
     GenlabError
-        R < 2 or S < 2, a shape that does not match, non-finite predictions or targets, or seeds that all
-        give identical predictions (the estimator ignores its seed: V_init = 0 and the split means nothing).
+        R < 2 or S < 2, a shape that does not match, non-finite predictions or targets, seeds that all
+        give identical predictions (the estimator ignores its seed: V_init = 0 and the split means nothing),
+        or, with ``classes``, outputs or targets that are not class probabilities.
     """
     T = as_table(predictions, outputs=outputs)
     check_finite(T)
     check_seed_used(T, label)
     y, nz, mode = targets_and_noise(T, y_test=y_test, y_mean=y_mean, noise=noise)
+    if classes:
+        check_probabilities(T, y)
     R, S, K, n, _ = T.shape
-    return assemble([decompose_table(T, y, nz, mode)], knob=knob, values=[value], labels=[label],
-                    shape=(R, S, K, n), mode=mode)
+    return assemble([decompose_table(T, y, nz, mode, classes)], knob=knob, values=[value], labels=[label],
+                    shape=(R, S, K, n), mode=mode, config=clip_config(n_clipped(T)) if classes else None)
+
+
+def clip_config(clipped: int) -> dict:
+    """The floor of the cross-entropy's logs and how many probabilities were raised to it (a result's config)."""
+    return {"probability_floor": PROB_FLOOR, "probabilities_clipped": int(clipped)}
