@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+#: The lab's results store unless ``genlab lab --store`` names another.
+DEFAULT_STORE = Path("genlab-lab") / "runs.sqlite"
 #: Long computations running at once, all tabs together.
 MAX_RUNNING = 2
 #: Finished jobs kept for their pages to collect.
@@ -56,8 +58,6 @@ class Jobs:
     """The jobs of one lab server."""
 
     def __init__(self, max_running: int = MAX_RUNNING, max_kept: int = MAX_KEPT, store=None):
-        from .server import DEFAULT_STORE
-
         self.max_running, self.max_kept = max_running, max_kept
         self.store = Path(store) if store is not None else DEFAULT_STORE
         self._jobs: OrderedDict[str, Job] = OrderedDict()

@@ -23,9 +23,8 @@ import threading
 from pathlib import Path
 
 from ..core.errors import GenlabError
+from .jobs import DEFAULT_STORE
 from .words import LANGS
-
-DEFAULT_STORE = Path("genlab-lab") / "runs.sqlite"
 
 
 def check_options(*, port, host, lang, store) -> Path:
