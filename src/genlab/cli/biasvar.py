@@ -34,7 +34,8 @@ def _plan_biasvar(*, datasets: int, n: int, n_test: int, degrees: str, solver, a
     what = f"{datasets:,} datasets x {M:,} {'models' if alphas is None else 'alphas'}"
     check_run(biasvar_bytes(n_datasets=datasets, block=block_size(datasets), n=n, n_test=n_test, n_params=P, n_models=M, jobs=workers,
                             engine="estimator" if estimator else "polynomial"),
-              biasvar_seconds(n_datasets=datasets, n=n, n_params=P, n_models=M, engine=engine, jobs=workers),
+              biasvar_seconds(n_datasets=datasets, n=n, n_params=P, n_models=M, engine=engine, jobs=workers,
+                              solver=None if estimator else solver),
               "this decomposition", "give fewer --datasets, --n, --n-test or degrees (or run it in chunks with "
               "different --seed values)", what)
 

@@ -269,15 +269,68 @@ def capacity_bytes(*, n: int, degree: int, repeats: int, n_degrees: int) -> floa
 
 # --------------------------------------------------------------------------- time
 
+#: Seconds per dataset of a decomposition with a solver (:func:`biasvar_seconds`): ``(per dataset, per model,
+#: per parameter of a model, per n x parameters² of a model)``, fitted to ``decompose_polynomial`` (``jobs=1``,
+#: one BLAS thread, CPU time on a 2-core machine; degrees 0-9, 0-29, 0-50 and single degrees, n from 30 to
+#: 1000) and rounded up: each within 0.7-1.5x of what was measured. Lasso's coordinate descent costs about
+#: 0.6 ms a fit whatever its size, 5-15x a closed-form solver's.
+SOLVER_SECONDS = {
+    "lstsq": (5e-6, 2e-5, 4e-6, 7e-10),
+    "minnorm": (1e-5, 6e-6, 4e-6, 6e-10),
+    "ridge": (8e-6, 4.5e-5, 5e-6, 9e-10),
+    "lasso": (8e-5, 6e-4, 6e-6, 9e-10),
+}
+#: The same for the nested engine (exact least squares, one QR per dataset shared by every degree):
+#: ``(per dataset, per n x P, per n x P², per model x P²)``, P the most parameters.
+NESTED_SECONDS = (5e-6, 3.5e-9, 1.5e-10, 2.5e-10)
+
+
+def _model_sums(P: float, M: float) -> tuple[float, float, float]:
+    """``(models, Σ p, Σ p²)`` of ``M`` models of at most ``P`` parameters, taken as the ``M`` largest sizes
+    P, P − 1, … (the sweep of degrees 0 to P − 1 and a single degree exactly; models past P, such as a
+    degree's several alphas, at P)."""
+    k = min(M, P)
+    last = P - k                                   # the sizes are last + 1, ..., P
+    s1 = (P * (P + 1) - last * (last + 1)) / 2
+    s2 = (P * (P + 1) * (2 * P + 1) - last * (last + 1) * (2 * last + 1)) / 6
+    extra = M - k
+    return M, s1 + extra * P, s2 + extra * P * P
+
+
 def biasvar_seconds(*, n_datasets: int, n: int, n_params: int, n_models: int, engine: str = "nested",
-                    jobs: int = 1) -> float:
-    """Seconds of a decomposition, rounded up: the nested engine costs one QR of n x P per dataset
-    (about 100 µs at n = P = 30), a solver or an estimator one fit per model."""
+                    jobs: int = 1, solver: str | None = None) -> float:
+    """Seconds of a decomposition, rounded up: within 0.7-1.5x of what ``decompose_polynomial`` was measured
+    to take on one core for each solver (:data:`SOLVER_SECONDS`, :data:`NESTED_SECONDS`).
+
+    Parameters
+    ----------
+    n_datasets, n : int
+        Datasets and training points per dataset.
+    n_params : int
+        Parameters of the largest model (degree + 1).
+    n_models : int
+        Models (degrees, or alphas) per dataset.
+    engine : {"nested", "solver", "estimator"}
+        ``nested``: exact least squares by the compiled kernels (one QR per dataset);
+        ``solver``: one fit per model by ``solver``; ``estimator``: any estimator (about 1 ms a fit).
+    jobs : int
+        Workers sharing the datasets.
+    solver : {"exact", "lstsq", "minnorm", "ridge", "lasso"}, optional
+        With ``engine="solver"``, which solver (default: ridge's cost, the dearest of the closed-form ones;
+        lasso's coordinate descent costs 5-15x more). ``"exact"`` is the nested engine whatever ``engine`` says.
+    """
     N, P, M = float(n_datasets), float(n_params), float(n_models)
+    if solver == "exact":
+        engine = "nested"
+    elif solver is not None and solver not in SOLVER_SECONDS:
+        raise GenlabError(f"unknown solver {solver!r}; choose exact or one of {', '.join(SOLVER_SECONDS)}")
     if engine == "nested":
-        per = 1e-5 + 2.5e-9 * (n * P * P + M * P * P)
+        a, b, c, d = NESTED_SECONDS
+        per = a + b * n * P + c * n * P * P + d * M * P * P
     elif engine == "solver":
-        per = M * (5e-5 + 5e-9 * n * P * P)
+        a, b, c, d = SOLVER_SECONDS[solver or "ridge"]
+        models, s1, s2 = _model_sums(P, M)
+        per = a + b * models + c * s1 + d * n * s2
     else:
         per = M * 1e-3 * max(1.0, n / 100)
     return N * per / max(jobs, 1)

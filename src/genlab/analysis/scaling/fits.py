@@ -6,7 +6,10 @@ Fitting follows Hoffmann et al. 2022 and its replication by Besiroglu et al.
 log L̂ − log L *summed* over runs (averaging makes L-BFGS stop early),
 L-BFGS-B from a grid of starting points, best fit kept. The grid (the paper's:
 4 500 points for Chinchilla) is screened by its objective and the best
-``n_starts`` points are optimized.
+``n_starts`` points are optimized. The minimizations run side by side, their
+objectives computed for all of them at once: the numbers of one
+``scipy.optimize.minimize`` per start, bit for bit, about 5x faster (the
+comment above :func:`_objective`; ``bench/scaling_fit.py``).
 
 Uncertainty: a bootstrap over runs (rows resampled with replacement, one
 seeded stream per replicate) for every parameter and derived quantity, a
@@ -42,108 +45,10 @@ from ...core.seeding import check_seed, rng as make_rng
 from .forms import (N_LABELS, Form, ScalingLaw, check_n_kind, extrapolation, get_form, number, preset,
                     run_ranges, used_inputs)
 from .identify import describe, identification
+from .objective import (  # noqa: F401 - the tests and bench/scaling_fit.py reach these through fits
+    HUBER_DELTA, _BOOT_BLOCK, _ELEMENTS, _ENGINES, _LBFGSB_OPTIONS, _boot_starts, _boot_thetas, _box, _fit_theta,
+    _grid_starts, _grid_values, _lbfgsb_many, _natural, _objective, _objective_many, _untrusted)
 
-HUBER_DELTA = 1e-3
-#: What overflows when a form's fitted parameters leave floating point (see :func:`_untrusted`).
-_OVERFLOWS = {"chinchilla": "G = (alpha A/(beta B))^(1/(alpha+beta)) of the compute optimum"}
-
-
-# -- the objective and its minimization ---------------------------------------------------
-
-def _objective(form: Form, logs: dict, logL: np.ndarray, delta: float):
-    def fun(theta):
-        f, J = form.log_predict(theta, logs, jac=True)
-        r = f - logL
-        ar = np.abs(r)
-        quad = ar <= delta
-        loss = np.where(quad, 0.5 * r * r, delta * (ar - 0.5 * delta)).sum()
-        return float(loss), (J * np.clip(r, -delta, delta)[:, None]).sum(axis=0)  # no BLAS: no thread storms
-    return fun
-
-
-def _minimize(fun, starts, bounds):
-    from scipy.optimize import minimize
-
-    best = None
-    finals = []
-    for x0 in starts:
-        res = minimize(fun, np.clip(x0, [b[0] for b in bounds], [b[1] for b in bounds]), jac=True,
-                       method="L-BFGS-B", bounds=bounds,
-                       options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 20})
-        finals.append((float(res.fun), res.x))
-        if best is None or res.fun < best[0]:
-            best = (float(res.fun), res.x)
-    finals.sort(key=lambda t: t[0])
-    return best, finals
-
-
-def _grid_starts(form: Form, fun, n_starts: int):
-    grid = np.array(list(product(*[form.grid[n] for n in form.theta_names])), dtype=float)
-    values = np.array([fun(t)[0] for t in grid])
-    return grid[np.argsort(values, kind="stable")[:n_starts]]
-
-
-def _fit_theta(form: Form, logs, logL, delta, n_starts, extra_starts=()):
-    fun = _objective(form, logs, logL, delta)
-    bounds = [form.bounds[n] for n in form.theta_names]
-    starts = list(extra_starts) + list(_grid_starts(form, fun, n_starts) if n_starts else [])
-    return _minimize(fun, starts, bounds)
-
-
-def _derived(form: Form, params: dict, budget, predict_at) -> dict:
-    out = {}
-    if form.name == "chinchilla":
-        al, be = params["alpha"], params["beta"]
-        out["a"] = be / (al + be)
-        out["b"] = al / (al + be)
-        out["G"] = (al * params["A"] / (be * params["B"])) ** (1.0 / (al + be))
-    law = ScalingLaw(form, params)
-    if budget is not None and form.variables == ("N", "D"):
-        n, d, loss = law.optimum(budget)
-        out.update({"N_opt": n, "D_opt": d, "tokens_per_param": d / n, "loss_opt": loss})
-    if predict_at is not None:
-        out["loss_at"] = law.predict(**predict_at)
-    return out
-
-
-def _natural(form: Form, theta, budget, predict_at, *, n_runs: int, where: str = "") -> tuple[dict, dict]:
-    """``(params, derived)`` of the fitted ``theta``, or a :class:`GenlabError` saying why they do not exist
-    (a natural parameter, all > 0 by construction, that overflows or underflows to 0)."""
-    try:
-        params = form.to_params(theta)
-        if all(0 < v < math.inf for v in params.values()):
-            return params, _derived(form, params, budget, predict_at)
-    except OverflowError:
-        pass
-    raise GenlabError(_untrusted(form, theta, n_runs, where))
-
-
-def _untrusted(form: Form, theta, n_runs: int, where: str = "") -> str:
-    """Why a fit whose parameters overflow cannot be trusted, and what would help (one line)."""
-    bounded = []
-    for name, t, lo, hi in form.at_bound(theta):
-        text = f"{name} = {t:.4g} is at its bound [{lo:g}, {hi:g}]"
-        variable = _exponent_of(form, name)
-        if variable and t - lo <= hi - t:
-            text += f" (the loss does not fall with {variable} over these runs)"
-        bounded.append(text)
-    what = _OVERFLOWS.get(form.name, f"{form.variables[0]}_c = exp(c/alpha)")
-    need = 3 * form.n_params
-    advice = (f"{n_runs} runs are too few to trust its {form.n_params} parameters: give at least {need} "
-              f"(3 per parameter)" if n_runs < need else "the form may not describe these runs")
-    if where:
-        advice += ", or fit without a bootstrap"
-    return (f"the {form.name} fit{where} cannot be trusted: {'; '.join(bounded) or 'its parameters are extreme'}, "
-            f"which puts {what} beyond floating point; {advice}")
-
-
-def _exponent_of(form: Form, theta_name: str):
-    """The variable (``N``, ``D`` or ``C``) whose exponent ``theta_name`` is, or None."""
-    if theta_name in ("alpha_N", "alpha_D"):
-        return theta_name[-1]
-    if theta_name == "beta":
-        return "D"
-    return form.variables[0] if theta_name == "alpha" else None
 
 
 # -- the result ------------------------------------------------------------------------------
@@ -425,6 +330,25 @@ def fit(N=None, D=None, loss=None, form: str = "chinchilla", *, C=None, seeds=No
         Bad runs, fewer runs than the form has parameters, or a fit (or a bootstrap replicate)
         whose parameters overflow: an exponent at its bound, named in the message.
     """
+    return _fit(N, D, loss, form, C=C, seeds=seeds, bootstrap=bootstrap, seed=seed, budget=budget,
+                predict_at=predict_at, n_starts=n_starts, delta=delta, holdout=holdout, n_kind=n_kind)
+
+
+@_one_blas_thread
+def _fit_reference(N=None, D=None, loss=None, form: str = "chinchilla", **kwargs) -> ScalingFit:
+    """:func:`fit` computed as genlab did before its fast engine (``scipy.optimize.minimize`` per start on
+    :func:`_objective`, the grid screened point by point, each bootstrap replicate started from the full
+    fit's three best finals): for ``bench/scaling_fit.py`` and ``tests/test_scaling_speed_equiv.py``."""
+    return _fit(N, D, loss, form, engine="reference", **kwargs)
+
+
+def _fit(N=None, D=None, loss=None, form: str = "chinchilla", *, C=None, seeds=None, bootstrap: int = 200,
+         seed: int = 0, budget=None, predict_at: dict | None = None, n_starts: int = 20,
+         delta: float = HUBER_DELTA, holdout: bool = True, n_kind: str = "non_embedding",
+         engine: str = "fast") -> ScalingFit:
+    """:func:`fit` with the engine named (:data:`_ENGINES`; see the comment above :func:`_objective`)."""
+    if engine not in _ENGINES:
+        raise GenlabError(f"unknown fitting engine {engine!r}; choose one of {', '.join(_ENGINES)}")
     f = get_form(form)
     n_kind = check_n_kind(n_kind)
     bootstrap = check_int(bootstrap, "bootstrap", lo=0)
@@ -439,11 +363,12 @@ def fit(N=None, D=None, loss=None, form: str = "chinchilla", *, C=None, seeds=No
     logs = {v: np.log(inputs[v]) for v in f.variables}
     logL = np.log(L)
 
-    (obj, theta), finals = _fit_theta(f, logs, logL, delta, n_starts)
+    (obj, theta), finals = _fit_theta(f, logs, logL, delta, n_starts, engine=engine)
     params, derived = _natural(f, theta, budget, predict_at, n_runs=len(L))
     law = ScalingLaw(f, params, name=f"fit ({f.name}, N = {N_LABELS[n_kind]})" if "N" in f.variables else "")
-    starts = [theta] + [x for _, x in finals[1:3]]   # the bootstrap starts from the full fit's best
-    boot, boot_d = _bootstrap(f, logs, logL, starts, delta, bootstrap, seed, budget, predict_at, list(derived))
+    starts = _boot_starts(theta, finals)   # the bootstrap starts from the full fit's best
+    boot, boot_d = _bootstrap(f, logs, logL, starts, delta, bootstrap, seed, budget, predict_at, list(derived),
+                              engine)
 
     warns = _warnings(f, theta, inputs, L, seeds)
     if predict_at is not None:
@@ -451,7 +376,7 @@ def fit(N=None, D=None, loss=None, form: str = "chinchilla", *, C=None, seeds=No
     if "N_opt" in derived:
         warns += extrapolation({"N": derived["N_opt"], "D": derived["D_opt"], "C": budget}, run_ranges(inputs),
                                what=f"the compute optimum at the budget (C = {number(budget)})")
-    ho, skipped = _holdout(f, inputs, L, delta, n_starts) if holdout else (None, None)
+    ho, skipped = _holdout(f, inputs, L, delta, n_starts, engine) if holdout else (None, None)
     if skipped:
         warns.append(f"hold-out check skipped: {skipped}")
     config = {"form": f.name, "n_kind": n_kind, "bootstrap": bootstrap, "seed": seed, "huber_delta": delta,
@@ -460,19 +385,22 @@ def fit(N=None, D=None, loss=None, form: str = "chinchilla", *, C=None, seeds=No
                       inputs["N"], inputs["D"], inputs["C"], L, config)
 
 
-def _bootstrap(f: Form, logs, logL, starts, delta, bootstrap, seed, budget, predict_at, keys):
+def _bootstrap(f: Form, logs, logL, starts, delta, bootstrap, seed, budget, predict_at, keys, engine="fast"):
     """``(boot_params, boot_derived)`` of ``bootstrap`` replicates: runs resampled with replacement (one
-    seeded stream per replicate), each fitted from ``starts``; ``keys`` name the derived quantities."""
+    seeded stream per replicate), each fitted from ``starts`` (blocks of up to :data:`_BOOT_BLOCK` side by
+    side); ``keys`` name the derived quantities."""
     n = len(logL)
     boot, boot_d = [], {k: [] for k in keys}
-    for i in range(bootstrap):
-        idx = make_rng(seed, "scaling-bootstrap", i).integers(0, n, n)
-        (_, th), _ = _fit_theta(f, {k: v[idx] for k, v in logs.items()}, logL[idx], delta, 0, starts)
-        p, derived = _natural(f, th, budget, predict_at, n_runs=n,
-                              where=f" (bootstrap replicate {i + 1} of {bootstrap})")
-        boot.append([p[k] for k in f.names])
-        for k, v in derived.items():
-            boot_d[k].append(v)
+    block = max(1, min(_BOOT_BLOCK, _ELEMENTS // n))
+    for first in range(0, bootstrap, block):
+        reps = range(first, min(bootstrap, first + block))
+        idx = np.array([make_rng(seed, "scaling-bootstrap", i).integers(0, n, n) for i in reps]).reshape(-1, n)
+        for i, th in zip(reps, _boot_thetas(f, logs, logL, starts, delta, idx, engine)):
+            p, derived = _natural(f, th, budget, predict_at, n_runs=n,
+                                  where=f" (bootstrap replicate {i + 1} of {bootstrap})")
+            boot.append([p[k] for k in f.names])
+            for k, v in derived.items():
+                boot_d[k].append(v)
     return (np.array(boot, dtype=float).reshape(-1, f.n_params),
             {k: np.array(v, dtype=float) for k, v in boot_d.items()})
 
@@ -501,7 +429,7 @@ def _warnings(f: Form, theta, inputs, L, seeds) -> list:
     return warns
 
 
-def _holdout(f: Form, inputs, L, delta, n_starts) -> tuple[dict | None, str | None]:
+def _holdout(f: Form, inputs, L, delta, n_starts, engine: str = "fast") -> tuple[dict | None, str | None]:
     """``(check, None)``: the fit without the largest model predicting it; or ``(None, why it was skipped)``."""
     x = inputs[f.variables[0]]
     top = x.max()
@@ -509,7 +437,7 @@ def _holdout(f: Form, inputs, L, delta, n_starts) -> tuple[dict | None, str | No
     if keep.sum() < f.n_params or keep.all():
         return None, "without the largest model there are fewer runs than parameters"
     logs = {v: np.log(inputs[v][keep]) for v in f.variables}
-    (_, theta), _ = _fit_theta(f, logs, np.log(L[keep]), delta, n_starts)
+    (_, theta), _ = _fit_theta(f, logs, np.log(L[keep]), delta, n_starts, engine=engine)
     try:
         law = ScalingLaw(f, f.to_params(theta))
     except (OverflowError, ValueError):   # a natural parameter beyond floating point (log of 0 for an underflow)

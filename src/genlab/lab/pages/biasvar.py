@@ -40,8 +40,7 @@ JOBS = True
 #: Decompositions run in the request up to this many datasets and estimated seconds; larger ones run as jobs.
 INLINE_DATASETS = 20_000
 INLINE_SECONDS = 2.0
-#: The longest job the lab starts (estimated seconds; the estimates of genlab.core.limits run high for the
-#: compiled engine and low for solvers, which the lab doubles, and lasso, which it multiplies by 60).
+#: The longest job the lab starts (estimated seconds, by genlab.core.limits.biasvar_seconds).
 JOB_SECONDS = 120.0
 N_FITS = 20
 CACHE = Cache(12)
@@ -72,13 +71,13 @@ def config(v: dict) -> tuple:
 
 
 def seconds(v: dict) -> float:
-    """The library's estimate of the decomposition's time, adjusted for the solvers (see :data:`JOB_SECONDS`)."""
+    """The library's estimate of the decomposition's time (``genlab.core.limits.biasvar_seconds``, per solver)."""
     from ...core.limits import biasvar_seconds
 
     P = v["max_degree"] + 1
     engine = "nested" if v["solver"] == "exact" else "solver"
-    s = biasvar_seconds(n_datasets=v["datasets"], n=v["n"], n_params=P, n_models=P, engine=engine)
-    return s * {"exact": 1.0, "lasso": 60.0}.get(v["solver"], 2.0)
+    return biasvar_seconds(n_datasets=v["datasets"], n=v["n"], n_params=P, n_models=P, engine=engine,
+                           solver=v["solver"])
 
 
 def update(raw: dict, lang: str = "en") -> Outcome:
