@@ -15,6 +15,7 @@ import sys
 import typer
 
 from ..core.errors import GenlabError
+from ..analysis.crossed.networks import LR, mlp_estimator, parse_widths  # noqa: F401 - parse_widths: the lab's too
 from ._common import emit, output_stem, refuse_ignored, say, sweep_kwargs
 
 #: --model names the command knows
@@ -25,39 +26,10 @@ DEVICES = ("auto", "cpu", "cuda")
 PART_LABELS = {"x": "V_data", "init": "V_init", "eps": "V_noise", "x:init": "V_data×init",
                "x:eps": "V_data×noise", "init:eps": "V_init×noise", "x:init:eps": "V_data×init×noise"}
 #: the defaults of the crossed sweep: ~2 minutes on 2 cores (bench/crossed.py measures it)
-WIDTHS, R_DEFAULT, S_DEFAULT, EPOCHS, N_TRAIN, LR = "2-2048", 4, 8, 300, 100, 1e-2
+WIDTHS, R_DEFAULT, S_DEFAULT, EPOCHS, N_TRAIN = "2-2048", 4, 8, 300, 100
 DATA = "digits"
 WIDTHS_HELP = ("Hidden widths: a range a-b is the doubling ladder a, 2a, 4a, … up to b (b itself included), "
                "a list 2,8,100, or both (2-64,100).")
-
-
-def parse_widths(text: str, *, allow_large: bool = False) -> list[int]:
-    """``--widths``: ``a-b`` (the doubling ladder a, 2a, 4a, … ≤ b, then b), numbers, commas between them;
-    sorted, each once, each in 1 .. the width cap."""
-    from ..core.limits import check_cap
-
-    out = set()
-    for part in str(text).split(","):
-        part = part.strip()
-        try:
-            if "-" in part:
-                a, b = (int(s) for s in part.split("-"))
-                if a < 1 or b < a:
-                    raise ValueError
-                ladder, w = [], a
-                while w <= b:
-                    ladder.append(w)
-                    w *= 2
-                out.update(ladder + [b])
-            else:
-                out.add(int(part))
-        except ValueError:
-            raise GenlabError(f"--widths {text!r}: give widths >= 1 as a range a-b with a <= b (a doubling "
-                              "ladder) or numbers separated by commas, e.g. 2-2048 or 4,16,64") from None
-    if not out or min(out) < 1:
-        raise GenlabError(f"--widths {text!r}: every width must be at least 1")
-    check_cap(max(out), "width", allow_large=allow_large, option="--widths")
-    return sorted(out)
 
 
 def _value(value):
@@ -102,15 +74,6 @@ def _source(target: str, noise: float, x_dist: str):
     from ._common import synthetic_source
 
     return synthetic_source(target, noise, x_dist)
-
-
-def _estimator(task: str, epochs: int, device: str):
-    """The prototype network: one hidden ReLU layer, full-batch Adam, on ``device`` (resolved: cpu or cuda; it
-    travels in the estimator's spec, so a job's store key says where it ran). One torch thread per worker."""
-    from ..models import TorchMLPClassifier, TorchMLPRegressor
-
-    cls = TorchMLPClassifier if task == "classification" else TorchMLPRegressor
-    return cls(width=2, epochs=epochs, lr=LR, batch_size=None, device=device)
 
 
 def resolve_device(device: str) -> str:
@@ -201,7 +164,7 @@ def crossed_command(*, model: str, widths: str, datasets: int, seeds: int | None
         raise GenlabError(f"{name} has {source.n} rows: --n-train {n_train} + --n-test {n_test} do not fit")
     kw = sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask)
     device = resolve_device(device)
-    res = crossed_sweep(_estimator(task, epochs, device), knob="width", values=values, data=source, R=R, S=S,
+    res = crossed_sweep(mlp_estimator(task, epochs, device), knob="width", values=values, data=source, R=R, S=S,
                         n_train=n_train, n_test=n_test, label_noise=label_noise, noise_draws=K, seed=seed,
                         progress=not as_json and sys.stderr.isatty(), **kw)
     record = {"command": "biasvar", "model": model, "data": name, "epochs": epochs, "lr": LR, "device": device,

@@ -22,19 +22,11 @@ from . import layout
 from .common import lang_of
 from .fields import from_query, initial
 from .jobs import Busy, Jobs
-from .pages import biasvar, overfitting, ridge, scaling
+from .pages import biasvar, double_descent, lottery, overfitting, ridge, scaling
 from .words import words
 
-PAGES = {"/overfitting": overfitting, "/biasvar": biasvar, "/ridge": ridge, "/scaling": scaling}
-SHELL = {
-    "/double-descent": ("double_descent", [
-        "genlab double-descent --kind model --model relu --data digits",
-        "genlab double-descent --kind model --model relu --label-noise 0,0.1,0.2",
-        "genlab double-descent --kind model --model mlp --label-noise 0.2",
-        "genlab double-descent --kind samples --model linear --data isotropic",
-        "genlab double-descent --kind epochs", "genlab double-descent --kind variance --model relu"]),
-    "/lottery": ("lottery", ["genlab lottery", "genlab lottery --rewind 20 --rate 0.5 --rounds 5"]),
-}
+PAGES = {"/overfitting": overfitting, "/biasvar": biasvar, "/ridge": ridge, "/scaling": scaling, "/lottery": lottery,
+         "/double-descent": double_descent}
 #: The largest request body the server reads (a pasted or uploaded CSV travels in one, base64 for a file):
 #: past it the request is refused before any callback runs.
 MAX_REQUEST_BYTES = 16 * 2**20
@@ -56,6 +48,9 @@ def make_app(lang: str = "en", hosts=None, store=None) -> Dash:
     _route(app, lang)
     for module in PAGES.values():
         _page(app, module, lang, jobs)
+    from . import downloads
+
+    downloads.register(app, PAGES)
     return app
 
 
@@ -99,9 +94,6 @@ def render(pathname, search, server_lang: str):
     raw, lang = from_query(fields, search)
     lang = lang_of(lang, server_lang)
     if module is None:
-        if pathname in SHELL:
-            key, commands = SHELL[pathname]
-            return layout.shell_page(key, lang, server_lang, commands)
         return layout.home(lang, server_lang)
     values, notes = initial(module.FIELDS, raw, lang)
     extra = list(module.extra(values, notes, lang)) if hasattr(module, "extra") else []

@@ -143,6 +143,37 @@ def guarded(fn: Callable[[], Outcome], lang: str) -> Outcome:
         return Outcome(general=f"{type(exc).__name__}: {exc}; give smaller or simpler values")
 
 
+# -- files a user gives the lab ------------------------------------------------------------------------------------
+
+def size_text(n: int) -> str:
+    """A size in bytes as a person reads it."""
+    return f"{n / 2**20:.3g} MiB" if n >= 2**20 else f"{n / 1024:.3g} KiB" if n >= 1024 else f"{n} bytes"
+
+
+def read_upload(contents, filename, lang: str, limit: int) -> tuple[str | None, str]:
+    """The text of an uploaded file (a ``data:...;base64,...`` URL, at most ``limit`` bytes) and a message:
+    ``(None, why)`` for one that is too large, not base64 or not UTF-8 text."""
+    import base64
+    import binascii
+
+    w = words(lang)
+    name = filename if isinstance(filename, str) and len(filename) <= 200 else "(upload)"
+    if not isinstance(contents, str) or "," not in contents[:300]:
+        return None, w["upload_bad"].format(name=name, why="not a file")
+    payload = contents.split(",", 1)[1]
+    size = len(payload) * 3 // 4
+    if size > limit:
+        return None, w["upload_bad"].format(name=name, why=w["upload_big"].format(size=size_text(size),
+                                                                                  limit=size_text(limit)))
+    try:
+        text = base64.b64decode(payload, validate=True).decode("utf-8-sig")
+    except (binascii.Error, ValueError):
+        text = None
+    if text is None or "\x00" in text:
+        return None, w["upload_bad"].format(name=name, why="not UTF-8 text (a CSV file is text)")
+    return text, w["upload_ok"].format(name=name, rows=max(text.count("\n") - 1, 0) + (not text.endswith("\n")))
+
+
 # -- numbers as the page shows them ---------------------------------------------------------------------------
 
 def fmt(v, digits: int = 4) -> str:

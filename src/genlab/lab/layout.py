@@ -1,6 +1,5 @@
 """The lab's pages as Dash components: the navigation, a page's controls with a message line under each,
-its figures, numbers and shell command, the contents page and the pages of sections whose sweeps run from
-the shell for now. Component ids are ``{page}-{name}`` (a control), ``{page}-{name}-msg`` (its message),
+its figures, numbers, downloads and shell command, and the contents page. Component ids are ``{page}-{name}`` (a control), ``{page}-{name}-msg`` (its message),
 ``{page}-graph-{graph}``, ``{page}-numbers``, ``{page}-table``, ``{page}-command``, ``{page}-general``,
 ``{page}-raw`` (the exact numbers, JSON), ``{page}-url`` and ``{page}-lang``. Imported only by the server.
 """
@@ -113,7 +112,10 @@ def _range(lo, hi, step):
 
 
 def page(module, values: dict, notes: list, lang: str, server_lang: str, extra=()) -> html.Div:
-    """A page of the lab: the report's title and words, the controls, what the page computes, its command."""
+    """A page of the lab: the report's title and words, the controls, what the page computes (with its
+    downloads: :mod:`.downloads`), its command."""
+    from .downloads import buttons
+
     key = module.KEY
     w = words(lang)
     section = {"ridge": "regularization"}.get(key, key)
@@ -130,6 +132,7 @@ def page(module, values: dict, notes: list, lang: str, server_lang: str, extra=(
         html.Div(id=cid(key, "general"), className="general"),
         dcc.Loading(html.Div([dcc.Graph(id=cid(key, f"graph-{g}"), config={"displaylogo": False})
                               for g in module.GRAPHS], className="graphs"), type="circle", delay_show=300),
+        *buttons(key, lang),
         html.H3(w["numbers"]),
         html.Table(id=cid(key, "numbers"), className="numbers"),
         html.Div(html.Table(id=cid(key, "table"), className="grid"), style={"overflowX": "auto"}),
@@ -180,11 +183,3 @@ def home(lang: str, server_lang: str) -> html.Div:
              for path, key in NAV]
     return html.Div([nav(lang, None, server_lang), html.H1(w["title"]), html.P(w["tagline"]), html.Ul(items)],
                     className="lab")
-
-
-def shell_page(key: str, lang: str, server_lang: str, commands: list[str]) -> html.Div:
-    """A section whose experiments run from the shell for now: the report's words and the commands."""
-    w = words(lang)
-    return html.Div([nav(lang, key, server_lang), html.H1(title(lang, key)),
-                     *[html.P(t, className="note") for t in paragraphs(lang, key, ("intro",))],
-                     html.P(w["phase2"]), html.Pre("\n".join(commands), className="command")], className="lab")

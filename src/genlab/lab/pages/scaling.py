@@ -7,27 +7,31 @@ The numbers are :func:`genlab.analysis.scaling.fit` (as ``genlab scaling fit run
 written: at most :data:`UPLOAD_BYTES` and :data:`MAX_RUNS` rows. A fit is cached by the runs' hash and its
 settings, so moving C re-plans without refitting. The sample runs are drawn from Chinchilla's law with 1%
 noise; a link with ``runs=sample`` reproduces its view, one with pasted runs says to paste them again.
+
+Under the fit, the transformer sweep of ``genlab scaling train`` (:mod:`.scaling_train`): a small grid
+trained as a store job of the server, whose runs then fill the text area and are fitted like pasted runs. Its
+controls are fields of this page (in the link) shown in that section, checked there and not by the fit.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from functools import lru_cache
 
 import numpy as np
 
-from ..common import Cache, Outcome, budget, checked, fmt, guarded, paragraphs, refused, shell
+from ..common import Cache, Outcome, budget, checked, fmt, guarded, paragraphs, refused, shell, size_text
+from ..common import read_upload as _read_upload
 from ..fields import Field, to_query
 from ..words import words
+from .scaling_train import TRAIN_FIELDS, register_training, train_section, train_values
 
 KEY = "scaling"
 #: Largest CSV of runs the lab reads (pasted or uploaded), in bytes.
 UPLOAD_BYTES = 2**20
 #: Most runs one fit takes in the lab (a fit and each bootstrap replicate take time in proportion).
 MAX_RUNS = 1_000
-FIELDS = (
+FIT_FIELDS = (
     Field("runs", "choice", "sample", choices=("sample", "pasted"), control="hidden"),
     Field("csv", "text", "", url=False, max_chars=UPLOAD_BYTES, control="textarea", live=False),
     Field("form", "choice", "chinchilla", choices=("chinchilla", "kaplan"), control="dropdown"),
@@ -38,6 +42,9 @@ FIELDS = (
     Field("seed", "int", 0, lo=0, cap="seed"),
     Field("log_flops", "float", 21.0, lo=10.0, hi=30.0, control="slider", step=0.25),
 )
+FIELDS = FIT_FIELDS + TRAIN_FIELDS
+#: The fit's fields that the transformer sweep uses too (``genlab scaling train --bootstrap --seed``).
+TRAIN_FIT_FIELDS = tuple(f for f in FIT_FIELDS if f.name in ("bootstrap", "seed"))
 GRAPHS = ("runs", "frontier")
 CACHE = Cache(8)
 
@@ -77,7 +84,8 @@ def update(raw: dict, lang: str = "en") -> Outcome:
     raw = dict(raw)
     if raw.get("csv") is None and raw.get("runs", "sample") == "sample":
         raw["csv"] = sample()
-    v, errors, over = checked(FIELDS, raw, lang)
+    v, errors, over = checked(FIT_FIELDS, raw, lang)
+    v.update(train_values(raw, lang))
     if "csv" not in errors:
         v["runs"] = "sample" if v["csv"].strip() == sample().strip() else "pasted"
         errors.pop("runs", None)
@@ -132,13 +140,10 @@ def read_runs(v: dict, errors: dict, lang: str):
     return (*cols, seeds)
 
 
-def size_text(n: int) -> str:
-    return f"{n / 2**20:.3g} MiB" if n >= 2**20 else f"{n / 1024:.3g} KiB" if n >= 1024 else f"{n} bytes"
-
-
 def seconds(n_runs: int, bootstrap: int) -> float:
-    """A rough estimate of a fit's time on a 2-core machine: the grid and the starts, then each replicate."""
-    return (1.5 + 0.02 * bootstrap) * max(1.0, n_runs / 30)
+    """A rough estimate of a fit's time on a loaded 2-core machine, high by about 2x: the grid and the starts,
+    then each replicate (bench/scaling_fit.py: ~5 ms a replicate for 16-40 runs, ~20 ms for 1,000)."""
+    return (1.0 + 0.01 * bootstrap) * (1.0 + n_runs / 400)
 
 
 def fit_of(v: dict, runs):
@@ -182,22 +187,20 @@ def layout_text(lang: str) -> list[str]:
 # -- the page's parts beyond the common ones (used by genlab.lab.app) ----------------------------------------------
 
 #: Components outside the fields whose changes recompute the page: (id, property, name in ``update``'s raw).
-INPUTS = (("scaling-fit", "n_clicks", "_fit"), ("scaling-uploaded", "data", "_uploaded"))
+INPUTS = (("scaling-fit", "n_clicks", "_fit"), ("scaling-uploaded", "data", "_uploaded"),
+          *((f"scaling-{f.name}", "value", f.name) for f in TRAIN_FIELDS))
 
 
 def extra(values: dict, notes: list, lang: str) -> list:
-    """The upload, fit and download controls; the sample runs put in the text area of a link that names them."""
-    from dash import html
-
+    """The upload, fit and download controls, the sample runs put in the text area of a link that names them, and
+    the transformer sweep's section."""
     from ..layout import scaling_extra
 
     if values["runs"] == "sample":
         values["csv"] = sample()
     else:
         notes.append(("csv", words(lang)["runs_missing"]))
-    return scaling_extra(lang, size_text(UPLOAD_BYTES)) + [
-        html.P(words(lang)["phase2"], className="note"),
-        html.Pre("genlab scaling train --quick\ngenlab scaling train --corpus markov", className="command")]
+    return scaling_extra(lang, size_text(UPLOAD_BYTES)) + train_section(values, lang)
 
 
 def register(app, server_lang: str) -> None:
@@ -227,25 +230,9 @@ def register(app, server_lang: str) -> None:
 
     app.genlab["callbacks"]["scaling-upload"] = upload
     app.genlab["callbacks"]["scaling-download"] = download
+    register_training(app, server_lang, TRAIN_FIT_FIELDS)
 
 
 def read_upload(contents, filename, lang: str) -> tuple[str | None, str]:
-    """The text of an uploaded file (a ``data:...;base64,...`` URL) and a message: ``(None, why)`` for one that
-    is too large, not base64 or not UTF-8 text."""
-    w = words(lang)
-    name = filename if isinstance(filename, str) and len(filename) <= 200 else "(upload)"
-    if not isinstance(contents, str) or "," not in contents[:300]:
-        return None, w["upload_bad"].format(name=name, why="not a file")
-    payload = contents.split(",", 1)[1]
-    size = len(payload) * 3 // 4
-    limit = UPLOAD_BYTES
-    if size > limit:
-        return None, w["upload_bad"].format(name=name, why=w["upload_big"].format(
-            size=size_text(size), limit=size_text(limit)))
-    try:
-        text = base64.b64decode(payload, validate=True).decode("utf-8-sig")
-    except (binascii.Error, ValueError):
-        return None, w["upload_bad"].format(name=name, why="not UTF-8 text (a CSV file is text)")
-    if "\x00" in text:
-        return None, w["upload_bad"].format(name=name, why="not UTF-8 text (a CSV file is text)")
-    return text, w["upload_ok"].format(name=name, rows=max(text.count("\n") - 1, 0) + (not text.endswith("\n")))
+    """:func:`genlab.lab.common.read_upload` at this page's limit, :data:`UPLOAD_BYTES`."""
+    return _read_upload(contents, filename, lang, UPLOAD_BYTES)
