@@ -33,6 +33,37 @@ def call(app, module, lang: str = "en", **raw) -> dict:
     return dict(zip(fn.output_ids, fn(*args)))
 
 
+def unchanged(value) -> bool:
+    """Whether a callback left this output as it was (Dash's ``no_update``)."""
+    return type(value).__name__ == "NoUpdate"
+
+
+def assert_refused(out: dict, key: str, field: str, *words: str) -> str:
+    """One message under ``field`` (holding each of ``words``), none above the figures, and the figures,
+    numbers, command and URL unchanged, and no job started where the page has jobs; returns the message."""
+    msg = out[f"{key}-{field}-msg.children"]
+    assert msg, f"no message under {field}: { {k: v for k, v in out.items() if k.endswith('msg.children') and v} }"
+    for word in words:
+        assert word in msg, msg
+    assert out[f"{key}-general.children"] == ""
+    for k, v in out.items():
+        if k.endswith((".figure", "-numbers.children", "-raw.data", "-command.children", "-url.search")):
+            assert unchanged(v), k
+    if f"{key}-job.data" in out:
+        assert out[f"{key}-job.data"] is None and out[f"{key}-poll.disabled"] is True  # no job started
+    return msg
+
+
+def store_app(tmp_path_factory, name: str, lang: str = "en"):
+    """The lab's app with its results store in a fresh temporary folder (``app.store``)."""
+    from genlab.lab.app import make_app
+
+    store = tmp_path_factory.mktemp(name) / "store" / "runs.sqlite"
+    app = make_app(lang, store=store)
+    app.store = store
+    return app
+
+
 def no_browser(why: str):
     if os.environ.get("CI"):
         pytest.fail(f"browser tests cannot run under CI: {why}", pytrace=False)

@@ -30,6 +30,7 @@ import pytest
 
 from genlab.cli.app import main
 from genlab.lab.pages import biasvar, overfitting, ridge, scaling
+from labkit import assert_refused, unchanged
 
 PAGES = {m.KEY: m for m in (overfitting, biasvar, ridge, scaling)}
 
@@ -51,23 +52,6 @@ def call(app, key: str, lang: str = "en", **raw) -> dict:
     special = {"_lang": lang, "_fit": 0, "_uploaded": 0, "_job": None}
     args = [raw[n] if n in raw else special[n] if n in special else defaults[n] for n in fn.arg_names]
     return dict(zip(fn.output_ids, fn(*args)))
-
-
-def unchanged(value) -> bool:
-    return type(value).__name__ == "NoUpdate"
-
-
-def assert_refused(out: dict, key: str, field: str, *words: str) -> str:
-    """One message under ``field``, none above the figures, and the figures, numbers, command and URL unchanged."""
-    msg = out[f"{key}-{field}-msg.children"]
-    assert msg, f"no message under {field}: {out}"
-    for word in words:
-        assert word in msg, msg
-    assert out[f"{key}-general.children"] == ""
-    for k, v in out.items():
-        if k.endswith((".figure", "-numbers.children", "-raw.data", "-command.children", "-url.search")):
-            assert unchanged(v), k
-    return msg
 
 
 def shown(out: dict, key: str) -> dict:

@@ -19,7 +19,8 @@ import pytest
 
 from genlab.cli.app import main
 from genlab.lab.pages import double_descent as dd
-from labkit import call, lab_browser, lab_server, numbers  # noqa: F401
+import labkit
+from labkit import call, lab_browser, lab_server, numbers, unchanged  # noqa: F401
 
 KEY = dd.KEY
 CSV = "a,b,y\n" + "".join(f"{i % 7},{(i * 3) % 11},{(i % 7) * 0.5 + ((i * 3) % 11) * 0.1 + (i % 5) * 0.01}\n"
@@ -38,25 +39,13 @@ def app(store):
     return make_app("en", store=store)
 
 
-def unchanged(value) -> bool:
-    return type(value).__name__ == "NoUpdate"
-
 
 def shown(out: dict) -> dict:
     return {r.children[0].children: r.children[1].children for r in out[f"{KEY}-numbers.children"]}
 
 
 def assert_refused(out: dict, field: str, *words: str) -> str:
-    msg = out[f"{KEY}-{field}-msg.children"]
-    assert msg, f"no message under {field}: { {k: v for k, v in out.items() if k.endswith('msg.children') and v} }"
-    for word in words:
-        assert word in msg, msg
-    assert out[f"{KEY}-general.children"] == ""
-    for k, v in out.items():
-        if k.endswith((".figure", "-numbers.children", "-raw.data", "-command.children", "-url.search")):
-            assert unchanged(v), k
-    assert out[f"{KEY}-job.data"] is None and out[f"{KEY}-poll.disabled"] is True  # no job started
-    return msg
+    return labkit.assert_refused(out, KEY, field, *words)
 
 
 def run_cli(capsys, line: str, out, *extra: str) -> dict:

@@ -22,7 +22,7 @@ import pytest
 
 from genlab.lab.app import PAGES
 from genlab.lab.downloads import MAX_BYTES, STEM_RE, flatten, stem
-from labkit import call, lab_browser, lab_server, numbers  # noqa: F401 - fixtures
+from labkit import call, lab_browser, lab_server, numbers, unchanged  # noqa: F401 - fixtures
 
 MODULES = {m.KEY: m for m in PAGES.values()}
 #: Small settings per page, so that every page computes in the request and fast.
@@ -43,9 +43,6 @@ def sent(value):
     """A value as the browser sends it back to the server: the JSON of Dash's components and numbers."""
     return json.loads(json.dumps(value, cls=plotly.utils.PlotlyJSONEncoder))
 
-
-def unchanged(value) -> bool:
-    return type(value).__name__ == "NoUpdate"
 
 
 def page_outputs(app, key: str) -> dict:

@@ -15,7 +15,7 @@ import shlex
 import time
 
 import pytest
-from labkit import call, lab_browser, lab_server, numbers  # noqa: F401
+from labkit import call, lab_browser, lab_server, numbers, store_app, unchanged  # noqa: F401
 
 from genlab.cli.app import main
 from genlab.lab.pages import lottery
@@ -26,17 +26,9 @@ LINK = "&".join(f"{k}={v}" for k, v in TINY.items())
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from genlab.lab.app import make_app
-
     lottery.CACHE.clear()
-    store = tmp_path_factory.mktemp("lab-lottery") / "store" / "runs.sqlite"
-    app = make_app("en", store=store)
-    app.store = store
-    return app
+    return store_app(tmp_path_factory, "lab-lottery")
 
-
-def unchanged(value) -> bool:
-    return type(value).__name__ == "NoUpdate"
 
 
 def poll(app, job, lang="en", **raw):

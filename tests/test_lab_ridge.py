@@ -18,7 +18,7 @@ import pytest
 
 from genlab.cli.app import main
 from genlab.lab.pages import ridge
-from labkit import call
+from labkit import call, unchanged
 
 #: Small settings: the tests stay fast, the numbers are those of any setting.
 SMALL = dict(datasets=300, compare_datasets=30)
@@ -40,9 +40,6 @@ def run_cli(capsys, command_line: str, out) -> dict:
     assert rc == 0, captured.err
     return json.loads(captured.out)
 
-
-def unchanged(value) -> bool:
-    return type(value).__name__ == "NoUpdate"
 
 
 def shown(out: dict) -> dict:

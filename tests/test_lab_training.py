@@ -19,7 +19,7 @@ import time
 
 import pandas as pd
 import pytest
-from labkit import call, lab_browser, lab_server, numbers  # noqa: F401
+from labkit import call, lab_browser, lab_server, numbers, store_app, unchanged  # noqa: F401
 
 from genlab.cli.app import main
 from genlab.lab.pages import scaling, scaling_train
@@ -31,16 +31,8 @@ NAMES = [f.name for f in scaling_train.TRAIN_FIELDS]
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from genlab.lab.app import make_app
+    return store_app(tmp_path_factory, "lab-training")
 
-    store = tmp_path_factory.mktemp("lab-training") / "store" / "runs.sqlite"
-    app = make_app("en", store=store)
-    app.store = store
-    return app
-
-
-def unchanged(value) -> bool:
-    return type(value).__name__ == "NoUpdate"
 
 
 def press_train(app, lang="en", running=None, **raw) -> list:

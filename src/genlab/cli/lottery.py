@@ -78,14 +78,8 @@ def _headline(res) -> str:
     (with the pruning rule), then what "below dense" means."""
     d = res.to_dict()
     rule = d["below_dense_rule"]
-    parts = [f"dense {d['dense_test_acc_mean']:.3f} ± {d['dense_test_acc_se']:.3f} ({res.dense_count:,} weights; "
-             f"next rounds prune the {res.config.get('prune_from', 'final')} weights)"]
-    for v, t in d["thresholds"].items():
-        fall = ("never below dense" if t["falls_below_at"] is None
-                else f"below dense from {100 * t['falls_below_at']:.3g}%")
-        parts.append(f"{v}: matches dense down to {100 * t['holds_down_to']:.3g}% of the weights, {fall}")
     test = (f"one-sided paired t-test over {rule['df'] + 1} repeats ({rule['df']} d.f.)" if rule["df"] is not None
             else "one-sided z-test with the binomial s.e. (1 repeat)")
-    return "; ".join(parts) + (
+    return res.headline() + (
         f"\nbelow dense = {test}, Holm-corrected over the {rule['rounds_tested']} rounds (familywise "
         f"{rule['alpha']:.0%}), and a mean drop over {100 * rule['margin']:g} point; not below is no proof of a match")

@@ -396,3 +396,12 @@ def check_run(nbytes: float, seconds: float, what: str, shrink: str, why: str) -
     """:func:`check_memory`, then :func:`announce`: a refused run says nothing else, a long one says so."""
     check_memory(nbytes, what, shrink)
     announce(seconds, why)
+
+
+def duration_text(seconds: float) -> str:
+    """``"40 s"``, ``"5 min"``, ``"2.5 h"``: a duration for a person, read at a glance."""
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:,.1f} h"

@@ -36,12 +36,9 @@ DASK_CONNECT_TIMEOUT = 10.0
 
 
 def _duration(seconds: float) -> str:
-    """``"40 s"``, ``"5 min"``, ``"2.5 h"``: a wait, for a person."""
-    if seconds < 90:
-        return f"{max(seconds, 1):.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    from ..core.limits import duration_text
+
+    return duration_text(seconds)
 
 
 class WorkerCrash(Exception):

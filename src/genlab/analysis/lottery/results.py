@@ -205,6 +205,18 @@ class LotteryResult(Result):
             t["ticket_test_acc_mean"], t["ticket_test_acc_se"] = s["mean"], s["se"]
         return pd.DataFrame(t)
 
+    def headline(self) -> str:
+        """One line for a person: the dense accuracy, and down to what fraction of the weights each variant
+        keeps up with it (``genlab lottery`` prints it first)."""
+        d = self.to_dict()
+        parts = [f"dense {d['dense_test_acc_mean']:.3f} ± {d['dense_test_acc_se']:.3f} ({self.dense_count:,} "
+                 f"weights; next rounds prune the {self.config.get('prune_from', 'final')} weights)"]
+        for v, t in d["thresholds"].items():
+            fall = ("never below dense" if t["falls_below_at"] is None
+                    else f"below dense from {100 * t['falls_below_at']:.3g}%")
+            parts.append(f"{v}: matches dense down to {100 * t['holds_down_to']:.3g}% of the weights, {fall}")
+        return "; ".join(parts)
+
     def to_dict(self) -> dict:
         s = summarize(self.dense[:, None])
         return {"n_repeats": int(self.dense.shape[0]), "n_test": self.n_test, "dense_count": self.dense_count,

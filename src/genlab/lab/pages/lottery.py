@@ -194,12 +194,9 @@ def compute(v: dict, store_path):
 # -- what the page shows ------------------------------------------------------------------------------------------
 
 def duration(seconds: float) -> str:
-    """A duration in words a person reads at a glance (s, min, h)."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:,.1f} h"
+    from ...core.limits import duration_text
+
+    return duration_text(seconds)
 
 
 def _pct(fraction) -> str:
@@ -207,16 +204,8 @@ def _pct(fraction) -> str:
 
 
 def headline(res) -> str:
-    """The line ``genlab lottery`` prints first: the dense accuracy, and down to what fraction each variant
-    keeps up with it."""
-    d = res.to_dict()
-    parts = [f"dense {d['dense_test_acc_mean']:.3f} ± {d['dense_test_acc_se']:.3f} ({res.dense_count:,} weights; "
-             f"next rounds prune the {res.config.get('prune_from', 'final')} weights)"]
-    for v, t in d["thresholds"].items():
-        fall = ("never below dense" if t["falls_below_at"] is None
-                else f"below dense from {100 * t['falls_below_at']:.3g}%")
-        parts.append(f"{v}: matches dense down to {100 * t['holds_down_to']:.3g}% of the weights, {fall}")
-    return "; ".join(parts)
+    """The line ``genlab lottery`` prints first (:meth:`LotteryResult.headline`)."""
+    return res.headline()
 
 
 def numbers(res, lang: str) -> list:

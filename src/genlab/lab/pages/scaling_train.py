@@ -161,12 +161,9 @@ def train_command(v: dict, sizes, tokens) -> str:
 
 
 def duration(seconds: float) -> str:
-    """A duration in words read at a glance (s, min, h)."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:,.1f} h"
+    from ...core.limits import duration_text
+
+    return duration_text(seconds)
 
 
 def train_seconds(runs: list, workers: int = WORKERS) -> float:
