@@ -393,12 +393,22 @@ def test_kill_9_at_several_points_then_resume_gives_the_uninterrupted_results(tm
 
 
 def test_ctrl_c_stops_cleanly_and_leaves_a_resumable_store(tmp_path):
-    configs = configs_for(40, sleep=0.05)
+    configs = configs_for(40, sleep=0.1)  # 4 s of jobs: time for a slow second worker to start
     path = tmp_path / "runs.sqlite"
     before = run_sweep(demo_job, configs[:5], store=path, seed=11, jobs=2, progress=False)  # done before
     assert before.ok
     proc = start_driver(path, configs)
-    wait_for(proc, path, lambda counts, done: len(done) >= 9)
+
+    def both_workers_ran(counts, done):
+        # Ctrl-C while a worker is still importing (a loaded machine) prints that worker's own traceback
+        # from its interpreter's start, which no driver can prevent: signal once both workers run jobs
+        if len(done) < 9:
+            return False
+        with Store(path, readonly=True) as st:
+            fresh = [r["pid"] for r in st.jobs(status="done", series=False) if r["id"] not in set(before.ids)]
+        return len(set(fresh)) >= 2
+
+    wait_for(proc, path, both_workers_ran)
     t0 = time.monotonic()
     rc, err = kill_group(proc, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
     assert rc == 130
