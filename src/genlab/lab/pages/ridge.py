@@ -350,7 +350,9 @@ def _compute(v: dict, lang: str) -> Outcome:
 
     return Outcome(figures=[fit_figure(fit, rc, lang),
                             alpha_figure(cv, rc.best_alpha, bv, alpha, cv_at, bv_at, lang, opt=opt),
-                            regularizers_figure(side, lang)],
+                            # the side-by-side does not move with the slider: its figure is drawn once
+                            CACHE.memo(("side-figure", *_data_key(v), v["compare_datasets"], lang),
+                                       lambda: regularizers_figure(side, lang))],
                    numbers=numbers, table=_table(side, lang), raw=raw, command=commands(v, lang),
                    query=to_query(FIELDS, v))
 
