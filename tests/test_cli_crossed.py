@@ -60,6 +60,10 @@ def test_mlp_width_sweep_on_digits_writes_its_files_and_resumes(tmp_path, capsys
         assert 0 < z["error"] < 1 and ce["variance"] > 0 and "error_se" in z
     header = (tmp_path / "o" / f"{stem}.csv").read_text().splitlines()[0].split(",")
     assert {"zero_one_error", "zero_one_net_variance_se", "cross_entropy_variance", "device"} <= set(header)
+    from matplotlib.image import imread
+
+    h, w = imread(tmp_path / "o" / f"{stem}.png").shape[:2]
+    assert h / w == pytest.approx(8.8 / 12.8, rel=0.05)  # a second row: the 0-1 and cross-entropy panels
 
 
 def test_mlp_regressor_on_the_synthetic_source(tmp_path, capsys, monkeypatch):

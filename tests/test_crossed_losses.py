@@ -235,6 +235,22 @@ def test_result_columns_and_json():
     np.testing.assert_array_equal(plain.total, res.total)                      # the squared split unchanged
 
 
+def test_the_loss_figures_draw_the_terms_with_their_bands():
+    from matplotlib.figure import Figure
+
+    rng = np.random.default_rng(5)
+    T = _table(rng, (3, 4, 1, 15), 4)
+    res = crossed_decomposition(T, y_test=_labels(rng, 15, 4), outputs=True, classes=True)
+    for name, n_curves in (("zero_one", 5), ("cross_entropy", 3)):
+        ax = res.plot_loss(name, Figure().subplots())
+        lines = [ln for ln in ax.get_lines() if ln.get_label() != "interpolation threshold"]
+        assert len(lines) == n_curves and len(ax.collections) == n_curves    # one ±2 s.e. band each
+        np.testing.assert_array_equal(lines[0].get_ydata(), res.loss(name)["error"])
+        np.testing.assert_array_equal(lines[1].get_ydata(), res.loss(name)["bias"])
+    with pytest.raises(ValueError, match="classifier"):
+        crossed_decomposition(T, y_test=_labels(rng, 15, 4), outputs=True).plot_loss("zero_one")
+
+
 def test_refuses_outputs_that_are_not_class_probabilities():
     rng = np.random.default_rng(0)
     T = rng.normal(size=(3, 3, 5, 3))

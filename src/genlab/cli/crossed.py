@@ -169,12 +169,17 @@ def crossed_command(*, model: str, widths: str, datasets: int, seeds: int | None
                         progress=not as_json and sys.stderr.isatty(), **kw)
     record = {"command": "biasvar", "model": model, "data": name, "epochs": epochs, "lr": LR, "device": device,
               **res.to_dict()}
-    fig = Figure(figsize=(12.8, 4.4))
-    a1, a2 = fig.subplots(1, 2)
+    rows = 2 if res.classification else 1  # class labels: the 0-1 and cross-entropy splits below
+    fig = Figure(figsize=(12.8, 4.4 * rows))
+    axes = fig.subplots(rows, 2, squeeze=False)
     what = f"{name}, n = {n_train}" + (f", {label_noise:g} label noise" if label_noise else "")
     design = f"{R} data draws × {S} seeds" + (f" × {K} noise draws" if K > 1 else "")
-    res.plot(a1, title=f"MLP width: {design} ({what})")
-    res.plot_ensembles(a2, title="ensembles of k seeds")
+    res.plot(axes[0, 0], title=f"MLP width: {design} ({what})")
+    res.plot_ensembles(axes[0, 1], title="ensembles of k seeds")
+    if res.classification:
+        res.plot_loss("zero_one", axes[1, 0], title="0-1 loss (Domingos)")
+        res.plot_loss("cross_entropy", axes[1, 1], title="cross-entropy (Bregman)")
+    fig.tight_layout()
     frame = res.summary()
     frame["device"] = device
     files = emit(out, output_stem("biasvar", model, ignore=("model",)), fig, frame, record, as_json)

@@ -292,6 +292,40 @@ class CrossedDecomposition(Result):
             ax.set_title(title)
         return ax
 
+    def plot_loss(self, name: str, ax=None, *, title=None):
+        """The 0-1 (``"zero_one"``: error, bias, V_u, V_b and the net variance V_u − V_b) or cross-entropy
+        (``"cross_entropy"``: error, bias, variance) decomposition against the knob, with ±2 s.e. bands and
+        the interpolation threshold; log x axis."""
+        from ...plots.helpers import axes
+
+        ax = axes(ax, (6.4, 4.2))
+        x, numeric = self._x()
+        bias = "bias (incl. noise)" if self.mode != "source" else "bias"
+        curves = ((("error", "0-1 error", "C3", "-"), ("bias", bias, "C0", "-"),
+                   ("net_variance", "net variance V_u − V_b", "C2", "-"), ("v_unbiased", "V_u", "C2", "--"),
+                   ("v_biased", "V_b", "C2", ":")) if name == "zero_one" else
+                  (("error", "cross-entropy", "C3", "-"), ("bias", bias, "C0", "-"),
+                   ("variance", "variance (mean KL)", "C2", "-")))
+        terms = self.loss(name)
+        for key, label, color, ls in curves:
+            val = terms[key]
+            se = self._s(f"{name}_{key}") if f"{name}_{key}" in self.se else np.full_like(val, np.nan)
+            ax.plot(x, val, color=color, ls=ls, marker="o", ms=3, label=label)
+            band = np.where(np.isfinite(se), se, 0.0)
+            ax.fill_between(x, val - 2 * band, val + 2 * band, color=color, alpha=0.12, lw=0)
+        if self.threshold is not None and numeric:
+            ax.axvline(self.threshold, color="0.5", ls=":", lw=1, label="interpolation threshold")
+        if numeric and np.all(x > 0):
+            ax.set_xscale("log")
+        if not numeric:
+            ax.set_xticks(x, [str(v) for v in self.values])
+        ax.set_xlabel(self.knob)
+        ax.set_ylabel("0-1 loss" if name == "zero_one" else "cross-entropy (nats)")
+        ax.legend(fontsize="small")
+        if title:
+            ax.set_title(title)
+        return ax
+
     def plot_ensembles(self, ax=None, *, title=None):
         """The expected error of k-seed ensembles against the knob, for k = 1, 2, 4, … and S, and the
         limit of infinitely many seeds (bias² + V_data + noise)."""
