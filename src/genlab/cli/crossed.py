@@ -20,8 +20,6 @@ from ._common import emit, output_stem, refuse_ignored, say, sweep_kwargs
 
 #: --model names the command knows
 MODELS = ("mlp",)
-#: --device's choices
-DEVICES = ("auto", "cpu", "cuda")
 #: how the tables name the parts of a three-way design (label noise a factor): Adlam & Pennington's X, P, ε
 PART_LABELS = {"x": "V_data", "init": "V_init", "eps": "V_noise", "x:init": "V_data×init",
                "x:eps": "V_data×noise", "init:eps": "V_init×noise", "x:init:eps": "V_data×init×noise"}
@@ -74,22 +72,6 @@ def _source(target: str, noise: float, x_dist: str):
     from ._common import synthetic_source
 
     return synthetic_source(target, noise, x_dist)
-
-
-def resolve_device(device: str) -> str:
-    """``--device``: ``auto`` is cuda where torch sees a CUDA device, else cpu; ``cuda`` without one is refused."""
-    if device not in DEVICES:
-        raise GenlabError(f"--device {device!r} is unknown; choose {', '.join(DEVICES)}")
-    if device == "cpu":
-        return "cpu"
-    import torch
-
-    if torch.cuda.is_available():
-        return "cuda"
-    if device == "cuda":
-        raise GenlabError("--device cuda: torch sees no CUDA device here (no GPU, or a CPU-only torch build); "
-                          "use --device cpu or auto, or install a CUDA build of torch on a machine with a GPU")
-    return "cpu"
 
 
 def check_noise_draws(K, *, task: str, data, label_noise: float, noise: float, allow_large: bool) -> int:
@@ -153,8 +135,9 @@ def crossed_command(*, model: str, widths: str, datasets: int, seeds: int | None
     values = parse_widths(widths, allow_large=allow_large)
     refuse_ignored(data != "source" or csv is not None, "these shape the synthetic source; add --data source",
                    ("--target", target, "2*x**2 + 1"), ("--noise", noise, 0.1), ("--x", x_dist, "uniform(0, 1)"))
-    if device not in DEVICES:
-        raise GenlabError(f"--device {device!r} is unknown; choose {', '.join(DEVICES)}")
+    from ..models.torch_estimators import resolve_device
+
+    device = resolve_device(device, option="--device")  # before any file: cuda without a GPU is refused here
     source, task, name = _data(data, csv, x_col, y_col, label_noise)
     K = check_noise_draws(noise_draws, task=task, data=data, label_noise=label_noise, noise=noise,
                           allow_large=allow_large)
@@ -163,7 +146,6 @@ def crossed_command(*, model: str, widths: str, datasets: int, seeds: int | None
     elif source.n < n_train + n_test:
         raise GenlabError(f"{name} has {source.n} rows: --n-train {n_train} + --n-test {n_test} do not fit")
     kw = sweep_kwargs(out=out, store=store, jobs=jobs, dask=dask)
-    device = resolve_device(device)
     res = crossed_sweep(mlp_estimator(task, epochs, device), knob="width", values=values, data=source, R=R, S=S,
                         n_train=n_train, n_test=n_test, label_noise=label_noise, noise_draws=K, seed=seed,
                         progress=not as_json and sys.stderr.isatty(), **kw)

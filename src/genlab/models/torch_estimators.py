@@ -45,10 +45,14 @@ from .training import FIT_LOCK, check_float, check_train_args, rng_devices, trai
 DEVICES = ("auto", "cpu", "cuda")
 
 
-def resolve_device(device) -> str:
-    """``"cuda"`` (or ``"cuda:N"``) when asked for, or available with ``"auto"``; else ``"cpu"``."""
+def resolve_device(device, *, option: str | None = None) -> str:
+    """``"cuda"`` (or ``"cuda:N"``) when asked for, or available with ``"auto"``; else ``"cpu"``.
+
+    ``option`` is the command-line option that gave ``device`` (``"--device"``), for the messages."""
     if not isinstance(device, str) or not (device in DEVICES or (device.startswith("cuda:")
                                                                  and device[5:].isdigit())):
+        if option:
+            raise GenlabError(f"{option} {device!r} is unknown; choose auto, cpu, cuda (or cuda:N)")
         raise GenlabError(f"unknown device {device!r}; choose auto, cpu, cuda or cuda:N")
     if device == "cpu":
         return "cpu"
@@ -56,6 +60,9 @@ def resolve_device(device) -> str:
         return "cuda" if device == "auto" else device
     if device == "auto":
         return "cpu"
+    if option:
+        raise GenlabError(f"{option} {device}: torch sees no CUDA device here (no GPU, or a CPU-only torch build); "
+                          f"use {option} cpu or auto, or install a CUDA build of torch on a machine with a GPU")
     raise GenlabError(f"device {device} asked for but torch sees no CUDA device; use device='auto' or 'cpu'")
 
 
