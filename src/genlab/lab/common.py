@@ -17,13 +17,17 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..core.errors import GenlabError
-from .fields import check
+from .fields import Field, check
 from .words import words
 
 #: A request computes at most this many seconds (by the library's own estimates, genlab.core.limits).
 REQUEST_SECONDS = 20.0
 #: The CLI's defaults of the synthetic source, left out of the shell commands.
 SOURCE_DEFAULTS = {"target": "2*x**2 + 1", "noise": 0.1, "x": "uniform(0, 1)"}
+#: The synthetic source's fields, as every page that draws from it has them (:func:`checked` builds the source).
+SOURCE_FIELDS = (Field("target", "text", SOURCE_DEFAULTS["target"]),
+                 Field("noise", "float", SOURCE_DEFAULTS["noise"], lo=0.0),
+                 Field("x", "text", SOURCE_DEFAULTS["x"], max_chars=200))
 
 
 @dataclass

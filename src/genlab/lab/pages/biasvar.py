@@ -14,16 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..common import Cache, Outcome, checked, fmt, guarded, paragraphs, pm, refused, shell, source_args
+from ..common import (SOURCE_FIELDS, Cache, Outcome, checked, fmt, guarded, paragraphs, pm, refused, shell,
+                      source_args)
 from ..fields import Field, to_query
 from ..words import words
 
 KEY = "biasvar"
 SOLVERS = ("exact", "lstsq", "minnorm", "ridge", "lasso")
 FIELDS = (
-    Field("target", "text", "2*x**2 + 1"),
-    Field("noise", "float", 0.1, lo=0.0),
-    Field("x", "text", "uniform(0, 1)", max_chars=200),
+    *SOURCE_FIELDS,
     Field("n", "int", 30, lo=1, hi=1_000, cap="n"),
     Field("max_degree", "int", 29, lo=0, hi=50, cap="degree"),
     Field("datasets", "int", 10_000, lo=2, hi=100_000, cap="datasets"),

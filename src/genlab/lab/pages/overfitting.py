@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common import Cache, Outcome, budget, checked, fmt, guarded, paragraphs, pm, refused, shell, source_args
+from ..common import (SOURCE_FIELDS, Cache, Outcome, budget, checked, fmt, guarded, paragraphs, pm, refused, shell,
+                      source_args)
 from ..fields import Field, to_query
 from ..words import words
 
@@ -19,9 +20,7 @@ KEY = "overfitting"
 BASES = ("legendre", "chebyshev", "monomial")
 SOLVERS = ("lstsq", "minnorm", "ridge", "lasso")
 FIELDS = (
-    Field("target", "text", "2*x**2 + 1"),
-    Field("noise", "float", 0.1, lo=0.0),
-    Field("x", "text", "uniform(0, 1)", max_chars=200),
+    *SOURCE_FIELDS,
     Field("n", "int", 20, lo=1, hi=10_000, cap="n"),
     Field("n_val", "int", 10, lo=1, hi=10_000, cap="n"),
     Field("degree", "int", 2, lo=0, hi=60, cap="degree", control="slider", step=1),

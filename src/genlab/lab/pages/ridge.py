@@ -23,8 +23,8 @@ import math
 
 import numpy as np
 
-from ..common import (REQUEST_SECONDS, SOURCE_DEFAULTS, Cache, Outcome, budget, checked, fmt, guarded,
-                      paragraphs, pm, refused, shell, source_args)
+from ..common import (REQUEST_SECONDS, SOURCE_DEFAULTS, SOURCE_FIELDS, Cache, Outcome, budget, checked, fmt,
+                      guarded, paragraphs, pm, refused, shell, source_args)
 from ..fields import Field, to_query
 from ..words import words
 
@@ -38,9 +38,7 @@ FINE = 21
 #: then the quarter decades beside the best.
 LASSO_GRID = np.array([float(f"{a:.4g}") for a in np.logspace(-4, 0, 9)])
 FIELDS = (
-    Field("target", "text", "2*x**2 + 1"),
-    Field("noise", "float", 0.1, lo=0.0),
-    Field("x", "text", "uniform(0, 1)", max_chars=200),
+    *SOURCE_FIELDS,
     Field("n", "int", 30, lo=2, hi=1_000, cap="n"),
     Field("n_val", "int", 1_000, lo=1, hi=10_000, cap="n"),
     Field("degree", "int", 30, lo=0, hi=60, cap="degree"),
