@@ -30,7 +30,7 @@ import pytest
 
 from genlab.cli.app import main
 from genlab.lab.pages import biasvar, overfitting, ridge, scaling
-from labkit import assert_refused, unchanged
+from labkit import ARTIFACTS, assert_refused, free_port, lab_browser, lab_server, unchanged  # noqa: F401
 
 PAGES = {m.KEY: m for m in (overfitting, biasvar, ridge, scaling)}
 
@@ -540,12 +540,6 @@ def test_a_port_in_use_is_one_line(capsys):
     assert "is in use" in err and err.count("\n") == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(url, headers=None, data=None, timeout=30):
     req = urllib.request.Request(url, headers=headers or {}, data=data)
     with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -553,7 +547,7 @@ def _get(url, headers=None, data=None, timeout=30):
 
 
 def test_the_server_listens_on_loopback_answers_and_stops_on_ctrl_c(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, GENLAB_LAB_WARM_UP="0", MPLBACKEND="Agg")
     proc = subprocess.Popen([sys.executable, "-m", "genlab.cli.app", "lab", "--port", str(port)], cwd=tmp_path,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -633,62 +627,26 @@ def test_english_and_japanese_words_have_the_same_keys():
 
 # -- in a real browser (Playwright with Debian's Chromium; skipped without it, failing under CI) ---------------------
 
-CHROMIUM = os.environ.get("GENLAB_CHROMIUM", "/usr/bin/chromium")
-
-
-def test_in_a_browser_the_page_shows_the_library_numbers_and_the_messages(tmp_path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _no_browser("the playwright package is not installed (pip install -e '.[test]')")
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        _no_browser(f"no Chromium at {CHROMIUM} (run scripts/install-chromium.sh as root)")
+def test_in_a_browser_the_page_shows_the_library_numbers_and_the_messages(lab_browser):
     from genlab.analysis.fitting import fit_polynomial
     from genlab.data.sources import ARTICLE_SOURCE
 
-    port = _free_port()
-    env = dict(os.environ, GENLAB_LAB_WARM_UP="0", MPLBACKEND="Agg")
-    proc = subprocess.Popen([sys.executable, "-m", "genlab.cli.app", "lab", "--port", str(port)], cwd=tmp_path,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    base, outside, errors = f"http://127.0.0.1:{port}", [], []
-    try:
-        assert proc.stdout.readline().startswith("genlab lab:")
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                        args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-            page = browser.new_page(viewport={"width": 1200, "height": 1000})
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else
-                       (outside.append(r.request.url), r.abort()))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{base}/overfitting?degree=4&n=30")
-            rows = "#overfitting-numbers tr"
-            page.wait_for_function(f"document.querySelectorAll('{rows}').length > 0", timeout=60_000)
-            fit = fit_polynomial(ARTICLE_SOURCE.draw(30, 0, "data"), 4,
-                                 validation=ARTICLE_SOURCE.draw(10, 0, "validation"), source=ARTICLE_SOURCE)
-            assert page.locator(rows).first.inner_text().split("\t")[-1] == f"{fit.train_rmse:.4g}"
-            page.fill("#overfitting-target", "__import__('os')")
-            page.press("#overfitting-target", "Enter")
-            page.wait_for_function("document.getElementById('overfitting-target-msg').innerText.includes('not "
-                                   "allowed')", timeout=30_000)
-            assert page.locator(rows).first.inner_text().split("\t")[-1] == f"{fit.train_rmse:.4g}"  # unchanged
-            assert "degree=4" in page.url
-            page.goto(f"{base}/biasvar?lang=ja&datasets=2000")
-            page.wait_for_function("document.querySelectorAll('#biasvar-numbers tr').length > 0", timeout=60_000)
-            assert "バイアス" in page.inner_text("h1")
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "lab-biasvar-ja.png"), full_page=True)
-            browser.close()
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
-    assert not outside, outside  # no request leaves the lab's own server
-    assert not errors, errors
-
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser"
-
-
-def _no_browser(why: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run under CI: {why}", pytrace=False)
-    pytest.skip(why)
+    page = lab_browser("/overfitting?degree=4&n=30")
+    rows = "#overfitting-numbers tr"
+    page.wait_for_function(f"document.querySelectorAll('{rows}').length > 0", timeout=60_000)
+    fit = fit_polynomial(ARTICLE_SOURCE.draw(30, 0, "data"), 4,
+                         validation=ARTICLE_SOURCE.draw(10, 0, "validation"), source=ARTICLE_SOURCE)
+    assert page.locator(rows).first.inner_text().split("\t")[-1] == f"{fit.train_rmse:.4g}"
+    page.fill("#overfitting-target", "__import__('os')")
+    page.press("#overfitting-target", "Enter")
+    page.wait_for_function("document.getElementById('overfitting-target-msg').innerText.includes('not "
+                           "allowed')", timeout=30_000)
+    assert page.locator(rows).first.inner_text().split("\t")[-1] == f"{fit.train_rmse:.4g}"  # unchanged
+    assert "degree=4" in page.url
+    page.goto(page.url.split("/overfitting")[0] + "/biasvar?lang=ja&datasets=2000")
+    page.wait_for_function("document.querySelectorAll('#biasvar-numbers tr').length > 0", timeout=60_000)
+    assert "バイアス" in page.inner_text("h1")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lab-biasvar-ja.png"), full_page=True)
+    assert not page.outside, page.outside  # no request leaves the lab's own server
+    assert not page.errors, page.errors
