@@ -268,11 +268,7 @@ class CrossedDecomposition(Result):
             val, se = self._t(name), self._s(name)
             if name == "bias2" and self.mode != "source":
                 label = "bias² (incl. noise)"
-            shown = np.where(val > floor, val, np.nan) if log else val
-            ax.plot(x, shown, color=color, ls=ls, marker="o", ms=3, label=label)
-            band = np.where(np.isfinite(se), se, 0.0)
-            lo = np.maximum(val - 2 * band, floor) if log else val - 2 * band
-            ax.fill_between(x, lo, np.maximum(val + 2 * band, lo), color=color, alpha=0.15, lw=0)
+            _with_band(ax, x, val, se, color=color, ls=ls, label=label, floor=floor if log else None, alpha=0.15)
         ens = self.ensemble[:, -1]
         ax.plot(x, np.where(ens > floor, ens, np.nan) if log else ens, color="black", ls=":", lw=1.2,
                 label=f"error of the {self.S}-seed ensemble")
@@ -310,9 +306,7 @@ class CrossedDecomposition(Result):
         for key, label, color, ls in curves:
             val = terms[key]
             se = self._s(f"{name}_{key}") if f"{name}_{key}" in self.se else np.full_like(val, np.nan)
-            ax.plot(x, val, color=color, ls=ls, marker="o", ms=3, label=label)
-            band = np.where(np.isfinite(se), se, 0.0)
-            ax.fill_between(x, val - 2 * band, val + 2 * band, color=color, alpha=0.12, lw=0)
+            _with_band(ax, x, val, se, color=color, ls=ls, label=label)
         if self.threshold is not None and numeric:
             ax.axvline(self.threshold, color="0.5", ls=":", lw=1, label="interpolation threshold")
         if numeric and np.all(x > 0):
@@ -348,3 +342,13 @@ class CrossedDecomposition(Result):
         if title:
             ax.set_title(title)
         return ax
+
+
+def _with_band(ax, x, val, se, *, color, ls, label, floor=None, alpha=0.12) -> None:
+    """A curve with its ±2 s.e. band (no band where the s.e. is not finite); with ``floor`` (a log y axis)
+    values at or below it are not drawn and the band is cut there."""
+    ax.plot(x, val if floor is None else np.where(val > floor, val, np.nan), color=color, ls=ls, marker="o", ms=3,
+            label=label)
+    band = np.where(np.isfinite(se), se, 0.0)
+    lo = val - 2 * band if floor is None else np.maximum(val - 2 * band, floor)
+    ax.fill_between(x, lo, np.maximum(val + 2 * band, lo), color=color, alpha=alpha, lw=0)

@@ -46,9 +46,13 @@ from .forms import (N_LABELS, Form, ScalingLaw, check_n_kind, extrapolation, get
                     run_ranges, used_inputs)
 from .identify import describe, identification
 from .objective import (  # noqa: F401 - the tests and bench/scaling_fit.py reach these through fits
-    HUBER_DELTA, _BOOT_BLOCK, _ELEMENTS, _ENGINES, _LBFGSB_OPTIONS, _boot_starts, _boot_thetas, _box, _fit_theta,
+    HUBER_DELTA, _ELEMENTS, _ENGINES, _LBFGSB_OPTIONS, _boot_starts, _boot_thetas, _box, _fit_theta,
     _grid_starts, _grid_values, _lbfgsb_many, _natural, _objective, _objective_many, _untrusted)
 
+#: Bootstrap replicates fitted side by side by the fast engine (each start holds about 40 kB of L-BFGS-B
+#: workspace); fewer when they would hold more than ``objective._ELEMENTS`` resampled runs. The numbers do
+#: not depend on it.
+_BOOT_BLOCK = 64
 
 
 # -- the result ------------------------------------------------------------------------------

@@ -39,10 +39,6 @@ _OVERFLOWS = {"chinchilla": "G = (alpha A/(beta B))^(1/(alpha+beta)) of the comp
 #: L-BFGS-B's settings: tight, so that the optimum is the objective's to the last digits it resolves.
 _LBFGSB_OPTIONS = {"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 20}
 _ENGINES = ("fast", "reference")
-#: Bootstrap replicates fitted side by side by the fast engine (each start holds about 40 kB of L-BFGS-B
-#: workspace); fewer when they would hold more than :data:`_ELEMENTS` resampled runs. The numbers do not
-#: depend on it.
-_BOOT_BLOCK = 64
 #: Grid points screened per vectorized block (fewer past :data:`_ELEMENTS` point-runs); the numbers do not
 #: depend on it.
 _GRID_BLOCK = 256
