@@ -31,6 +31,14 @@ def stat(pid):
     return int(fields[1]), fields[0], int(fields[19])
 
 
+def cmdline(pid):
+    """A process's command line, or b"" once it is gone (short-lived helpers exit between listing and reading)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def descendants(pid):
     """{pid: start time} of every process below ``pid``."""
     table = {}
@@ -78,7 +86,7 @@ def wait_until_running(proc, store, timeout=60):
             except Exception:  # noqa: BLE001 - the driver may be creating the file right now
                 running = 0
             workers = [pid for pid in descendants(proc.pid)
-                       if b"popen_loky" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+                       if b"popen_loky" in cmdline(pid)]
             if running >= 2 and len(workers) == 2:
                 time.sleep(1.0)  # into their first job
                 return descendants(proc.pid)
