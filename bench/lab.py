@@ -10,6 +10,10 @@ p50 and p95 wall time of each interaction against the goal of issue 18:
 * §4.2 ridge slider on the α grid (curves cached), and off the grid (one α's decomposition): goal 0.3 s;
 * §4.3 scaling fit with 200 bootstrap resamples, a new seed each time: goal 5 s.
 
+A last line compares the two ways of building a figure of the lab's size (two panels, 400-point curves, a
+band, points): the report's plotly objects (``to_dict(figure(...))``, the baseline) and the lab's
+``figure_dict``, in this process.
+
 Each figure includes building the page's plotly figures and numbers (what a request returns). The first call
 of each interaction is a warm-up (imports, compiled kernels) and is not counted.
 
@@ -74,6 +78,21 @@ def job_seconds(app) -> float:
         time.sleep(0.05)
 
 
+def figure_ratio(repeat: int) -> tuple[float, float]:
+    """Median seconds of ``to_dict(figure(panels))`` and of ``figure_dict(panels)`` for one lab-sized figure."""
+    from genlab.article.report.interactive import Panel, Trace, figure, figure_dict, to_dict
+
+    x = np.linspace(0, 1, 400)
+    panels = [Panel([Trace("fit", x, np.sin(5 * x)), Trace("band", x, (np.sin(5 * x) - 0.1, np.sin(5 * x) + 0.1),
+                                                           kind="band"),
+                     Trace("data", x[::20], np.cos(x[::20]), kind="points")], xlabel="x", ylabel="y"),
+              Panel([Trace("error", x + 1, x ** 2 + 0.1)], xlabel="α", ylabel="error", logx=True, logy=True)]
+    out = []
+    for build in (lambda: to_dict(figure(panels)), lambda: figure_dict(panels)):
+        out.append(float(np.median(timed(lambda: build(), [{}] * (repeat + 1)))))
+    return out[0], out[1]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=20, help="timed calls of the fast interactions")
@@ -98,6 +117,9 @@ def main() -> None:
         print(f"{name:36s} {len(times):5d} {p50:8.3f} {p95:8.3f} {goal:7.1f}  {'yes' if p95 <= goal else 'NO'}")
     print(f"{'§3 100,000 datasets (a job, 1 run)':36s} {1:5d} {job_seconds(app):8.3f} {'':8s} {'':7s}  "
           "(progress bar)")
+    slow, fast = figure_ratio(r)
+    print(f"figure build: plotly objects {slow * 1e3:.1f} ms, figure_dict {fast * 1e3:.1f} ms "
+          f"({slow / fast:.1f}x faster)")
     print(f"cores: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}, "
           f"load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 

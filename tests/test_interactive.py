@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from genlab.article.report import Figure, Number, Report, Section
-from genlab.article.report.interactive import Panel, Trace, figure, marker, plotly_js, slider_figure, to_dict, to_json
+from genlab.article.report.interactive import (Panel, Trace, figure, figure_dict, marker, plotly_js, slider_figure,
+                                               to_dict, to_json)
 from genlab.article.report.write import write_report
 
 
@@ -41,6 +42,48 @@ def test_slider_steps_restyle_the_moving_traces():
     # the band is two traces (upper, then lower filled to it); the log axis takes log10 of its range
     assert names.count("band") == 2
     assert d["layout"]["yaxis2"]["type"] == "log" and d["layout"]["yaxis2"]["range"] == [-1, 1]
+
+
+def _panel_sets():
+    """Panels covering every option of Panel and Trace: one to three panels, titles on some, log axes,
+    ranges, bands, points, dashes, legend groups, NaN and a large value."""
+    x = np.linspace(0.5, 2, 30)
+    y = np.sin(x) + 2
+    y_gap = y.copy()
+    y_gap[3] = np.nan
+    return [
+        [Panel()],
+        [Panel([Trace("line", x, y)], xlabel="x", ylabel="y")],
+        [Panel([Trace("line", x, y_gap, color="#123456", dash="dash", width=1.5, opacity=0.4),
+                Trace("band", x, (y - 0.1, y + 0.1), kind="band", group="g"),
+                Trace("points", x[:5], y[:5] * 1e300, kind="points", size=9, symbol="x", legend=False)],
+               xlabel="n", ylabel="error", logx=True, logy=True, xrange=(0.5, 2), yrange=(1e-3, 1e3), title="left"),
+         Panel([Trace("other", [1, 2, 3], [3, 2, 1], dash="dot")], xrange=(0, 4), title="right")],
+        [Panel([Trace(f"t{i}", x, y + i) for i in range(12)], title="twelve colours"),
+         Panel([Trace("b", x, (y, y + 1), kind="band")], logy=True),
+         Panel([Trace("c", x, y, kind="points")], ylabel="third", yrange=(-1, 1))],
+    ]
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_figure_dict_is_the_plotly_figure_as_json(k):
+    """The lab's fast builder gives exactly the JSON of the plotly figure: data, axes, domains, titles, template."""
+    panels = _panel_sets()[k]
+    fast, slow = figure_dict(panels, height=333), to_dict(figure(panels, height=333))
+    assert fast == slow
+    assert json.dumps(fast, allow_nan=False)  # JSON-able as it stands
+    # a caller's change to its figure does not reach the next one (the template is a fresh copy)
+    fast["layout"]["template"]["layout"]["font"] = "changed"
+    assert figure_dict(panels, height=333) == slow
+
+
+def test_figure_dict_refuses_what_figure_refuses():
+    with pytest.raises(ValueError, match="at least one panel"):
+        figure_dict([])
+    with pytest.raises(ValueError, match="unknown trace kind"):
+        figure_dict([Panel([Trace("a", [1], [1], kind="bars")])])
+    with pytest.raises(ValueError, match="no slider"):
+        figure_dict([Panel([Trace("a", [1], [[1]], moving=True)])])
 
 
 def test_slider_checks_its_input():

@@ -18,7 +18,7 @@ def _words(lang: str):
 def terms_figure(view, lang: str) -> dict:
     """bias², variance, noise and the measured error against degree, ±2 s.e. bands where the s.e. is valid,
     the median error dotted, the degrees whose tails are infinite marked (as ``BiasVariance.plot``)."""
-    from ...article.report.interactive import COLORS, Panel, Trace, figure, to_dict
+    from ...article.report.interactive import COLORS, Panel, Trace, figure_dict
     from ...core.stats import VERDICTS
 
     p, w, _ = _words(lang)
@@ -49,13 +49,13 @@ def terms_figure(view, lang: str) -> dict:
     hi = min(3 * float(finite.max()), 1e4 * float(np.nanmin(med))) if finite.size and np.isfinite(med).any() else None
     panel = Panel(traces, xlabel=p["degree"], ylabel=words(lang)["squared_error"], logy=True,
                   yrange=(lo, hi) if hi and hi > lo else None)
-    return to_dict(figure([panel], height=440))
+    return figure_dict([panel], height=440)
 
 
 def tails_figure(view, lang: str) -> dict:
     """Hill's tail index of the per-dataset errors with its 95% interval, the lines α = 2 and α = 1, and the
     theory where it applies (as ``BiasVariance.plot_tails``)."""
-    from ...article.report.interactive import COLORS, Panel, Trace, figure, to_dict
+    from ...article.report.interactive import COLORS, Panel, Trace, figure_dict
 
     p, w, _ = _words(lang)
     x = view.degrees.astype(float)
@@ -72,7 +72,7 @@ def tails_figure(view, lang: str) -> dict:
     traces += [Trace(w["finite_var"], span, [2, 2], color=COLORS["grey"], dash="dash", width=1),
                Trace(w["finite_mean"], span, [1, 1], color=COLORS["grey"], dash="dot", width=1)]
     panel = Panel(traces, xlabel=p["degree"], ylabel=w["index"], logy=True)
-    return to_dict(figure([panel], height=420))
+    return figure_dict([panel], height=420)
 
 
 def fits_figure(view, degree: int, lang: str) -> dict:

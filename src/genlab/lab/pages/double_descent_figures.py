@@ -49,7 +49,7 @@ def _ylim(test_med, train_med=None):
 def curves_figure(curves: list[dict], knob_label: str, threshold, w: dict, title: str = "") -> dict:
     """Each curve's median test error with its interquartile band (dashed mean where given), its median training
     error dotted, and the threshold; ``curves`` are dicts ``label, x, median, q25, q75[, mean, train, theory]``."""
-    from ...article.report.interactive import PALETTE, Panel, Trace, figure, to_dict
+    from ...article.report.interactive import PALETTE, Panel, Trace, figure_dict
 
     traces, tests, trains = [], [], []
     several = len(curves) > 1
@@ -74,26 +74,26 @@ def curves_figure(curves: list[dict], knob_label: str, threshold, w: dict, title
                 np.concatenate([np.asarray(t, dtype=float) for t in trains]) if trains else None)
     panel = Panel(traces, xlabel=knob_label, ylabel=w["sq_error"], logx=bool(np.all(x_all > 0)), logy=True,
                   yrange=lim, title=title)
-    return to_dict(figure([panel], height=460))
+    return figure_dict([panel], height=460)
 
 
 def why_figure(x, series: list[tuple], knob_label: str, threshold, ylabel: str, w: dict, title: str = "",
                logy: bool = True) -> dict:
     """Median quantities against the knob (``series``: (label, values, colour, dash)), threshold marked."""
-    from ...article.report.interactive import Panel, Trace, figure, to_dict
+    from ...article.report.interactive import Panel, Trace, figure_dict
 
     x = np.asarray(x, dtype=float)
     traces = [Trace(label, x, _positive(vals) if logy else np.asarray(vals, dtype=float), color=color, dash=dash)
               for label, vals, color, dash in series]
     traces += _threshold(w["threshold"], threshold, [vals for _, vals, _, _ in series])
     panel = Panel(traces, xlabel=knob_label, ylabel=ylabel, logx=bool(np.all(x > 0)), logy=logy, title=title)
-    return to_dict(figure([panel], height=460))
+    return figure_dict([panel], height=460)
 
 
 def crossed_figure(res, w: dict, title: str = "") -> dict:
     """The network's test error (mean over the fits ± 2 s.e.) and training error against width, threshold
     marked."""
-    from ...article.report.interactive import Panel, Trace, figure, to_dict
+    from ...article.report.interactive import Panel, Trace, figure_dict
 
     x = np.asarray(res.values, dtype=float)
     err, se = np.asarray(res.error, dtype=float), np.asarray(res.error_se, dtype=float)
@@ -109,7 +109,7 @@ def crossed_figure(res, w: dict, title: str = "") -> dict:
     traces += _threshold(w["threshold"], res.threshold, [err])
     panel = Panel(traces, xlabel=w["knob"]["width"], ylabel=w["sq_error_mlp"], logx=True, logy=True,
                   yrange=_ylim(err, res.train_error), title=title)
-    return to_dict(figure([panel], height=460))
+    return figure_dict([panel], height=460)
 
 
 def crossed_parts_figure(res, w: dict, title: str = "") -> dict:

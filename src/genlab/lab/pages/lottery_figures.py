@@ -51,7 +51,7 @@ def _curves(res, arrays: dict, words: dict, dense_name: str):
 def accuracy_figure(res, lang: str) -> dict:
     """Test accuracy against the weights remaining, the three variants and the dense network."""
     from ...article.report.i18n import load_text
-    from ...article.report.interactive import Panel, Trace, figure, to_dict
+    from ...article.report.interactive import Panel, Trace, figure_dict
 
     p = load_text(lang)["lottery"]["plot"]
     x = _x(res)
@@ -66,13 +66,13 @@ def accuracy_figure(res, lang: str) -> dict:
                                 width=1, legend=False, group=v))
     panel = Panel(traces, xlabel=p["remaining"], ylabel=p["accuracy"], logx=True,
                   xrange=(115.0, float(x[-1]) / 1.15), yrange=(y_lo, y_hi if y_hi > y_lo else y_lo + 0.05))
-    return to_dict(figure([panel], height=440))
+    return figure_dict([panel], height=440)
 
 
 def stop_figure(res, lang: str) -> dict:
     """The early-stop iteration (optimizer steps of the lowest validation loss) against the weights remaining."""
     from ...article.report.i18n import load_text
-    from ...article.report.interactive import Panel, figure, to_dict
+    from ...article.report.interactive import Panel, figure_dict
 
     p = load_text(lang)["lottery"]["plot"]
     x = _x(res)
@@ -80,4 +80,4 @@ def stop_figure(res, lang: str) -> dict:
     traces, lo, hi = _curves(res, arrays, p, p["dense"])
     w = WORDS.get(lang, WORDS["en"])
     panel = Panel(traces, xlabel=p["remaining"], ylabel=w["stop"], logx=True, xrange=(115.0, float(x[-1]) / 1.15))
-    return to_dict(figure([panel], height=440))
+    return figure_dict([panel], height=440)

@@ -116,7 +116,7 @@ def _compute(v: dict, lang: str) -> Outcome:
 def fit_figure(fit, v: dict, lang: str) -> dict:
     """The data, ȳ and the fitted polynomial (the report's builders: :mod:`genlab.article.report.interactive`)."""
     from ...article.report.i18n import load_text
-    from ...article.report.interactive import COLORS, Panel, Trace, figure, to_dict
+    from ...article.report.interactive import COLORS, Panel, Trace, figure_dict
     from ...plots.helpers import data_ylim
 
     p = load_text(lang)["report"]["plot"]
@@ -133,14 +133,14 @@ def fit_figure(fit, v: dict, lang: str) -> dict:
         Trace(f"{p['fit']}: {words(lang)['fields']['degree']} {v['degree']}", grid, pred, color=COLORS["red"],
               width=2.5),
     ], xlabel=p["x"], ylabel=p["y"], yrange=data_ylim(train.y, val.y))
-    return to_dict(figure([panel], height=420))
+    return figure_dict([panel], height=420)
 
 
 def curve_figure(curve, degree: int, lang: str) -> dict:
     """Median training and validation RMSE against degree with interquartile bands and means (log scale),
     the selected degree marked."""
     from ...article.report.i18n import load_text
-    from ...article.report.interactive import COLORS, Panel, Trace, figure, to_dict
+    from ...article.report.interactive import COLORS, Panel, Trace, figure_dict
     from ...core.stats import summarize
 
     p, w = load_text(lang)["report"]["plot"], words(lang)["plot"]
@@ -163,7 +163,7 @@ def curve_figure(curve, degree: int, lang: str) -> dict:
     top = float(np.nanmax(np.where(np.isfinite(curve.val_rmse), curve.val_rmse, np.nan), initial=ref))
     panel = Panel(traces, xlabel=p["degree"], ylabel=p["rmse"], logy=True,
                   yrange=(1e-2 * ref, min(max(top, 10 * ref), 1e5 * ref)))
-    return to_dict(figure([panel], height=420))
+    return figure_dict([panel], height=420)
 
 
 def layout_text(lang: str) -> list[str]:

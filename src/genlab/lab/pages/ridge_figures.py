@@ -13,7 +13,7 @@ from ..words import words
 
 def fit_figure(fit, rc, lang: str) -> dict:
     from ...article.report.i18n import load_text
-    from ...article.report.interactive import COLORS, Panel, Trace, figure, to_dict
+    from ...article.report.interactive import COLORS, Panel, Trace, figure_dict
     from ...plots.helpers import data_ylim
 
     p = load_text(lang)["report"]["plot"]
@@ -29,13 +29,13 @@ def fit_figure(fit, rc, lang: str) -> dict:
         Trace(p["train_points"], data.x[:2000], data.y[:2000], kind="points", color=COLORS["blue"], size=7),
         Trace(f"{degree} {rc.degree}, α = {fit.params['alpha']:.2g}", grid, pred, color=COLORS["red"], width=2.5),
     ], xlabel=p["x"], ylabel=p["y"], yrange=data_ylim(data.y))
-    return to_dict(figure([panel], height=420))
+    return figure_dict([panel], height=420)
 
 
 def alpha_figure(cv: dict, cv_alpha: float, bv: dict, alpha: float, cv_at: dict, bv_at: dict, lang: str,
                  opt: dict | None = None) -> dict:
     from ...article.report.i18n import load_text
-    from ...article.report.interactive import COLORS, Panel, Trace, figure, to_dict
+    from ...article.report.interactive import COLORS, Panel, Trace, figure_dict
 
     p, w = load_text(lang)["report"]["plot"], words(lang)["plot"]
     a, m, se = cv["alpha"], cv["cv_mse"], cv["cv_se"]
@@ -57,7 +57,7 @@ def alpha_figure(cv: dict, cv_alpha: float, bv: dict, alpha: float, cv_at: dict,
                   xlabel=p["alpha"], ylabel="", logx=True, logy=True)
     if opt is not None:
         right.traces += _optimum_marks(opt, bv, cv_alpha, lang)
-    return to_dict(figure([left, right], height=420))
+    return figure_dict([left, right], height=420)
 
 
 def _optimum_marks(opt: dict, bv: dict, cv_alpha: float, lang: str) -> list:

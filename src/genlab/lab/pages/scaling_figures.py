@@ -57,7 +57,7 @@ def table(p, presets: dict, lang: str) -> dict:
 def runs_figure(f, lang: str, max_curves: int = 6) -> dict:
     """The runs against N, one colour per token count D, with the fitted law and its 95% bootstrap band
     (as ``ScalingFit.plot``)."""
-    from ...article.report.interactive import PALETTE, Panel, Trace, figure, to_dict
+    from ...article.report.interactive import PALETTE, Panel, Trace, figure_dict
 
     w = words(lang)["plot"]
     grid = np.geomspace(f.N.min(), f.N.max(), 60) if f.N.max() > f.N.min() else np.array([f.N.min()])
@@ -74,7 +74,7 @@ def runs_figure(f, lang: str, max_curves: int = 6) -> dict:
         traces += [Trace(name, grid, f.law.predict(N=grid, D=d), color=color, group=name),
                    Trace(name, f.N[sel], f.loss[sel], kind="points", color=color, group=name, legend=False)]
     panel = Panel(traces, xlabel=f"{w['params']} — {f.form.formula}", ylabel=w["loss"], logx=True, logy=True)
-    return to_dict(figure([panel], height=440))
+    return figure_dict([panel], height=440)
 
 
 def _frontier(f, grid):
@@ -89,7 +89,7 @@ def frontier_figure(f, C: float, lang: str, cache) -> dict:
     """N*(C) and D*(C) of the fit (with bootstrap bands for the Chinchilla form) from the smallest run's
     compute on, beside Chinchilla's and Kaplan's laws, the chosen C marked."""
     from ...analysis.scaling import plan
-    from ...article.report.interactive import COLORS, Panel, Trace, figure, to_dict
+    from ...article.report.interactive import COLORS, Panel, Trace, figure_dict
 
     w = words(lang)["plot"]
     c_min = float(np.min(6.0 * f.N * f.D))
@@ -112,4 +112,4 @@ def frontier_figure(f, C: float, lang: str, cache) -> dict:
     traces.append(Trace(w["budget"], [C, C], [float(np.min(N)) * 0.5, top * 2], color=COLORS["grey"], dash="dot",
                         width=1))
     panel = Panel(traces, xlabel=w["compute"], ylabel="N*, D*", logx=True, logy=True)
-    return to_dict(figure([panel], height=440))
+    return figure_dict([panel], height=440)
