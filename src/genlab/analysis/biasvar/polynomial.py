@@ -42,7 +42,7 @@ class _PolyBlockJob:
 
     def _fit(self, x, y) -> np.ndarray:
         from ...linalg.nested import nested_lstsq
-        from ...linalg.solvers import ridge_path, solve
+        from ...linalg.solvers import ridge_paths, solve
 
         b, P, M = x.shape[0], self.tb.degree + 1, self.degrees.size
         if self.mode == "nested":
@@ -51,13 +51,13 @@ class _PolyBlockJob:
             return C if np.array_equal(self.degrees, np.arange(P)) else C[:, :, self.degrees]
         V = self.tb.design(x)                                      # (b, n, P) in the solver's basis
         Rt = self.tb.R                                             # coefficients -> coordinates
+        if self.mode == "ridge":                                   # every dataset and alpha at once
+            with np.errstate(all="ignore"):
+                return np.einsum("pq,bqk->bpk", Rt, ridge_paths(V, y, self.alphas))
         C = np.zeros((b, P, M))
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             for i in range(b):
-                if self.mode == "ridge":
-                    C[i] = Rt @ ridge_path(V[i], y[i], self.alphas)[0]
-                    continue
                 for j, (d, a) in enumerate(zip(self.degrees, self.alphas)):
                     coef, _ = solve(V[i, :, : d + 1], y[i], self.solver, a)
                     C[i, : d + 1, j] = Rt[: d + 1, : d + 1] @ coef
