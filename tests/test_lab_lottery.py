@@ -180,7 +180,8 @@ def test_in_a_browser_a_tiny_sweep_shows_progress_and_the_library_number(lab_ser
 
     page = lab_browser("/lottery?" + LINK)
     page.wait_for_selector("#lottery-progress", state="visible", timeout=60_000)
-    assert "jobs done" in page.inner_text("#lottery-progress") or "Starting" in page.inner_text("#lottery-progress")
+    shown = page.inner_text("#lottery-progress")   # read once: the bar moves on between two reads
+    assert "jobs done" in shown or "Starting" in shown, shown
     # the numbers come when the sweep ends: wait for that first (torch's import in each worker and the training
     # take seconds on a quiet machine, over a minute beside the rest of the suite on 2 cores)
     page.wait_for_selector("#lottery-progress", state="hidden", timeout=240_000)
