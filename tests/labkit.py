@@ -135,10 +135,18 @@ def lab_browser(lab_server):
         browser.close()
 
 
-def numbers(page, key: str) -> dict:
-    """The page's numbers table as {label: text}, once it has rows."""
+def numbers(page, key: str, timeout: float = 60_000) -> dict:
+    """The page's numbers table as {label: text}, once it has rows (``timeout`` in ms; on a timeout the
+    failure says what the page shows under its fields and in its progress area)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     sel = f"#{key}-numbers tr"
-    page.wait_for_function(f"document.querySelectorAll('{sel}').length > 0", timeout=60_000)
+    try:
+        page.wait_for_function(f"document.querySelectorAll('{sel}').length > 0", timeout=timeout)
+    except PlaywrightTimeout:
+        shown = page.evaluate(f"""[...document.querySelectorAll('[id^="{key}-general"], [id^="{key}-progress"]')]
+                                  .map(e => e.id + ': ' + e.innerText + ' ' + (e.style.display || ''))""")
+        raise AssertionError(f"no numbers on {page.url} within {timeout / 1000:.0f} s; the page shows {shown}")
     rows = page.locator(sel)
     return {rows.nth(i).locator("th").inner_text(): rows.nth(i).locator("td").inner_text()
             for i in range(rows.count())}

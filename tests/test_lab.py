@@ -476,10 +476,10 @@ def test_a_job_can_be_cancelled(app):
     assert unchanged(res[len(biasvar.GRAPHS) + 2])  # the numbers stay those of the last finished computation
 
 
-def test_jobs_are_private_bounded_and_collected_once():
+def test_jobs_are_private_bounded_and_answer_every_poll():
     from genlab.lab.jobs import Busy, Jobs
 
-    jobs, gate = Jobs(max_running=2), threading.Event()
+    jobs, gate = Jobs(max_running=2, max_kept=3), threading.Event()
     ids = [jobs.start(lambda progress: gate.wait(10) and "ok", 3) for _ in range(2)]
     with pytest.raises(Busy):
         jobs.start(lambda progress: "never", 1)
@@ -487,7 +487,28 @@ def test_jobs_are_private_bounded_and_collected_once():
     assert jobs.poll(ids[0]).state == "running"
     gate.set()
     job = _until(lambda: (lambda j: j if j.state != "running" else None)(jobs.poll(ids[0])))
-    assert job.result == "ok" and jobs.poll(ids[0]) is None  # collected once
+    # polled again, the same answer: Dash drops a poll's answer when the next poll overtakes it, and the page
+    # must still get the result from that next poll
+    assert job.result == "ok" and jobs.poll(ids[0]) is job and jobs.poll(ids[0]).result == "ok"
+    # bounded: newer jobs push the oldest finished ones out
+    more = [jobs.start(lambda progress: "later", 1) for _ in range(3)]
+    _until(lambda: all(jobs.poll(i) is not None and jobs.poll(i).state == "done" for i in more) or None)
+    jobs.start(lambda progress: "last", 1)
+    assert jobs.poll(ids[0]) is None and len(jobs._jobs) <= 3 + 1
+
+
+def test_a_finished_job_overtaken_poll_still_shows_its_result(app):
+    """The page's poll of a finished job answers with its result however often it is sent (a poll whose
+    answer Dash dropped, because the next poll overtook it, used to leave the page without numbers)."""
+    out = call(app, "biasvar", datasets=100_000, max_degree=6, seed=21)
+    job = out["biasvar-job.data"]
+    res = _until(lambda: (lambda r: r if r[-6] is None else None)(poll(app, job, datasets=100_000, max_degree=6,
+                                                                       seed=21)))
+    again = poll(app, job, datasets=100_000, max_degree=6, seed=21)
+    n = len(biasvar.GRAPHS)
+    assert res[n + 2]["error"] and again[n + 2] == res[n + 2]   # the same numbers, not "no update"
+    assert len(again[n]) == len(res[n]) > 0                     # and the same rows of the table
+    assert again[-6] is None and again[-5] is True               # and the poll stops
 
 
 def test_two_tabs_at_once_get_their_own_views(app):

@@ -182,10 +182,10 @@ def test_in_a_browser_a_tiny_sweep_shows_progress_and_the_library_number(lab_ser
     page.wait_for_selector("#lottery-progress", state="visible", timeout=60_000)
     shown = page.inner_text("#lottery-progress")   # read once: the bar moves on between two reads
     assert "jobs done" in shown or "Starting" in shown, shown
-    # the numbers come when the sweep ends: wait for that first (torch's import in each worker and the training
-    # take seconds on a quiet machine, over a minute beside the rest of the suite on 2 cores)
-    page.wait_for_selector("#lottery-progress", state="hidden", timeout=240_000)
-    rows = numbers(page, "lottery")
+    # the numbers come when the sweep ends (torch's import in each worker and the training take seconds on a
+    # quiet machine, over a minute beside the rest of the suite on 2 cores)
+    rows = numbers(page, "lottery", timeout=240_000)
+    page.wait_for_selector("#lottery-progress", state="hidden", timeout=30_000)
     # the library, for these options, on the server's store: it reads the sweep's records back (trains nothing)
     lib = lottery_sweep(rounds=2, rate=0.5, seeds=2, epochs=3, width=16, depth=1, seed=3, store=lab_server.store)
     assert lib.n_ran == 0

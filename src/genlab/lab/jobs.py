@@ -10,7 +10,9 @@ about a second (:func:`genlab.runs.sweep.watching`).
 
 A job is known by a random id that only the tab that started it holds, so tabs do not see or cancel each
 other's jobs. At most :data:`MAX_RUNNING` run at once (more would only share the cores); a finished job
-is kept until its page has read it, or until :data:`MAX_KEPT` newer ones push it out.
+is kept, and answers every poll the same, until :data:`MAX_KEPT` newer ones push it out. (It was once
+forgotten at its first poll; but when a poll's answer is slower than the page's interval, Dash sends the
+next poll and drops the answer of the one in flight, so the page saw the job gone and never its result.)
 """
 
 from __future__ import annotations
@@ -126,15 +128,12 @@ class Jobs:
         return job_id
 
     def poll(self, job_id) -> Job | None:
-        """The job (its state, progress, result or error), or None for an unknown id; a finished job is
-        forgotten once polled."""
+        """The job (its state, progress, result or error), or None for an unknown id. A finished job answers
+        every poll the same until newer ones push it out (:meth:`_trim`)."""
         if not isinstance(job_id, str):
             return None
         with self._lock:
-            job = self._jobs.get(job_id)
-            if job is not None and job.state != "running":
-                del self._jobs[job_id]
-        return job
+            return self._jobs.get(job_id)
 
     def running_key(self, job_id):
         """The key of a running job (None for an unknown or finished one)."""
