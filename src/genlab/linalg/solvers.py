@@ -110,10 +110,11 @@ def ridge_path(A, y, alphas) -> tuple[np.ndarray, SolveInfo]:
 def ridge_paths(A, y, alphas) -> np.ndarray:
     """:func:`ridge_path` of many datasets at once: ``A`` (b, n, P), ``y`` (b, n) -> coef (b, P, k).
 
-    One stacked SVD (the same LAPACK call per dataset as :func:`ridge_path`, so the same singular values) and
-    array products over the stack, without a Python loop; the coefficients equal a loop of
-    :func:`ridge_path` up to rounding (tests/test_solvers_batched.py), several times faster for the small
-    designs of the bias-variance engine.
+    One stacked SVD (numpy runs the same LAPACK routine on each matrix of the stack: the singular values equal
+    :func:`ridge_path`'s bit for bit) and array products over the stack, without a Python loop. The
+    coefficients equal a loop of :func:`ridge_path` up to rounding (tests/test_solvers_batched.py); on the
+    bias-variance engine's designs (1,000 datasets, degree 30, n = 30) it is 1.6-1.9x faster
+    (bench/ridge_paths.py).
     """
     A = np.asarray(A, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
