@@ -167,6 +167,11 @@ def test_mlp_on_a_csv(tmp_path, capsys, monkeypatch):
     (("--noise-draws", 2, "--data", "diabetes"), "give --label-noise > 0"),
     (("--noise-draws", 2, "--data", "source", "--noise", 0), "--noise is 0"),
     (("--device", "gpu"), "--device 'gpu' is unknown; choose auto, cpu, cuda"),
+    (("--device", ""), "--device '' is unknown"),
+    (("--device", "cuda:-1"), "--device 'cuda:-1' is unknown"),
+    (("--device", "cuda:\u0663"), "is unknown"),                       # a digit, but not an ASCII one
+    (("--device", "cuda:" + "9" * 5000), "--device 'cuda:999"),        # huge: refused, shown cut
+    (("--device", "cpu; rm -rf ~"), "is unknown"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, capsys, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)

@@ -228,6 +228,8 @@ def test_fitted_estimators_pickle():
     (TorchMLPRegressor(early_stopping=True, validation_fraction=0.01), "leaves 0 for validation"),
     (TorchMLPRegressor(random_state=-1), "random_state must be an integer >= 0"),
     (TorchMLPRegressor(device="tpu"), "unknown device 'tpu'"),
+    (TorchMLPRegressor(device=None), "unknown device None"),
+    (TorchMLPRegressor(device="cuda:" + "1" * 100), "unknown device 'cuda:1111"),
     (TorchRegressor("no_such_module_xyz:make"), "cannot be imported"),
     (TorchRegressor("not a path"), "not an import path"),
     (TorchRegressor(42), "must be a callable or an import path"),
@@ -303,3 +305,14 @@ def test_a_dask_local_cluster_gives_the_same_decomposition(tmp_path):
     on_dask = decompose(_estimators(), SyntheticSource(), n_datasets=10, seed=4, jobs=2, dask="local",
                         store=tmp_path / "d.sqlite")
     same(local, on_dask)
+
+
+def test_a_cuda_index_beyond_the_gpus_present_is_refused(monkeypatch):
+    """With one GPU (simulated), cuda:0 is taken as asked and cuda:1 is refused before anything runs."""
+    from genlab.models.torch_estimators import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert resolve_device("cuda:0") == "cuda:0" and resolve_device("auto") == "cuda"
+    with pytest.raises(GenlabError, match="--device cuda:1: torch sees 1 CUDA device"):
+        resolve_device("cuda:1", option="--device")

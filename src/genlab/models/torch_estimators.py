@@ -48,15 +48,22 @@ DEVICES = ("auto", "cpu", "cuda")
 def resolve_device(device, *, option: str | None = None) -> str:
     """``"cuda"`` (or ``"cuda:N"``) when asked for, or available with ``"auto"``; else ``"cpu"``.
 
-    ``option`` is the command-line option that gave ``device`` (``"--device"``), for the messages."""
-    if not isinstance(device, str) or not (device in DEVICES or (device.startswith("cuda:")
-                                                                 and device[5:].isdigit())):
+    ``option`` is the command-line option that gave ``device`` (``"--device"``), for the messages. N is
+    1-3 ASCII digits, and a GPU with that index must exist."""
+    index = device[5:] if isinstance(device, str) and device.startswith("cuda:") else None
+    if not isinstance(device, str) or not (device in DEVICES or (
+            index is not None and 1 <= len(index) <= 3 and index.isascii() and index.isdigit())):
+        shown = repr(device[:40] + "…" if len(device) > 40 else device) if isinstance(device, str) else \
+            repr(device)[:40]
         if option:
-            raise GenlabError(f"{option} {device!r} is unknown; choose auto, cpu, cuda (or cuda:N)")
-        raise GenlabError(f"unknown device {device!r}; choose auto, cpu, cuda or cuda:N")
+            raise GenlabError(f"{option} {shown} is unknown; choose auto, cpu, cuda (or cuda:N)")
+        raise GenlabError(f"unknown device {shown}; choose auto, cpu, cuda or cuda:N")
     if device == "cpu":
         return "cpu"
     if torch.cuda.is_available():
+        if index is not None and int(index) >= torch.cuda.device_count():
+            raise GenlabError(f"{option or 'device'} {device}: torch sees {torch.cuda.device_count()} CUDA "
+                              f"device(s), numbered from 0; choose one of them, cuda or auto")
         return "cuda" if device == "auto" else device
     if device == "auto":
         return "cpu"
