@@ -89,7 +89,7 @@ def figure_ratio(repeat: int) -> tuple[float, float]:
               Panel([Trace("error", x + 1, x ** 2 + 0.1)], xlabel="α", ylabel="error", logx=True, logy=True)]
     out = []
     for build in (lambda: to_dict(figure(panels)), lambda: figure_dict(panels)):
-        out.append(float(np.median(timed(lambda: build(), [{}] * (repeat + 1)))))
+        out.append(float(np.median(timed(build, [{}] * (repeat + 1)))))
     return out[0], out[1]
 
 
